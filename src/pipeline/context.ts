@@ -1,0 +1,82 @@
+// What a step may use. Steps meet only through files in the task directory (ctx.workspaceDir); they
+// never import each other, nor anything from tasks/ or http/.
+import type { Settings } from '../config.ts';
+import type { Database } from '../postgres/connect.ts';
+import type { StepName } from './steps.ts';
+
+export interface StepLogger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+  unit: string;
+}
+
+/** Task-level parameters a step can read (the task's creation parameters, execute overrides applied). */
+export interface TaskParameters {
+  business_context?: string;
+  db_name?: string;
+  /** Unmasked: never log or return it. */
+  db_connection?: string;
+  enable_sql_validation: boolean;
+  enable_llm_repair: boolean;
+  modify_original_file: boolean;
+  enable_training_data_load: boolean;
+  backup_vector_tables: boolean;
+  truncate_vector_tables: boolean;
+  [extra: string]: unknown;
+}
+
+export interface StepContext {
+  readonly taskId: string;
+  readonly step: StepName;
+  /** Absolute path of the task directory; every file a step reads or writes lies inside it. */
+  readonly workspaceDir: string;
+  readonly parameters: TaskParameters;
+  readonly settings: Settings;
+  readonly log: StepLogger;
+  /** Aborted when the run is cancelled or taken over by another worker. */
+  readonly signal: AbortSignal;
+  /** Throws StepCancelledError when the run should stop; call it between units of work. */
+  checkpoint(): Promise<void>;
+  /** Reports progress (persisted, shown in the task status, the SSE stream and the CLI). */
+  progress(done: number, total: number, unit: string): void;
+  /** Adds to the step's counters (e.g. { tables: 1 }); persisted with the step. */
+  count(counters: Record<string, number>): void;
+  /** The business database of this task (read only by convention and by construction in later steps). */
+  businessDatabase(): Promise<Database>;
+}
+
+export interface StepResult {
+  /** Short human summary, logged at the end of the step. */
+  summary?: string;
+  counters?: Record<string, number>;
+}
+
+export interface PipelineStep {
+  readonly name: StepName;
+  run(ctx: StepContext): Promise<StepResult | void>;
+}
+
+/** An error a step raises to fail with a stable code that the API and CLI show. */
+export class StepError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StepError';
+  }
+}
+
+export class StepCancelledError extends Error {
+  constructor(message = 'cancelled') {
+    super(message);
+    this.name = 'StepCancelledError';
+  }
+}
