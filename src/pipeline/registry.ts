@@ -18,7 +18,7 @@ export class StepRegistry {
   get(name: StepName): PipelineStep {
     const step = this.#steps.get(name);
     if (!step) {
-      throw new StepError('STEP_NOT_AVAILABLE', `Step ${name} is not available in this version of data-pipeline yet`);
+      throw new StepError('STEP_NOT_AVAILABLE', `步骤 ${name} 在当前版本中尚不可用 (step ${name} is not available in this version yet)`);
     }
     return step;
   }

@@ -1,0 +1,91 @@
+// Composition root: builds the store, queue, services and workers from the settings.
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { Settings } from './config.ts';
+import { SystemLog } from './logs/system-log.ts';
+import { connect, type Database } from './postgres/connect.ts';
+import { defaultSteps, type StepRegistry } from './pipeline/registry.ts';
+import { migrateStore } from './tasks/migrations.ts';
+import { RunQueue } from './tasks/queue.ts';
+import { TaskRunner, type RunObserver } from './tasks/runner.ts';
+import { TaskService } from './tasks/service.ts';
+import { TaskStore } from './tasks/store.ts';
+
+export interface App {
+  settings: Settings;
+  storeDb: Database;
+  store: TaskStore;
+  queue: RunQueue;
+  service: TaskService;
+  registry: StepRegistry;
+  systemLog: SystemLog;
+  workerId: string;
+  /** Starts executing queued runs in this process (and supervising stale ones). */
+  startWorkers(concurrency?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  registry?: StepRegistry;
+  observer?: RunObserver;
+  logToStderr?: boolean;
+}
+
+export async function createApp(settings: Settings, options: AppOptions = {}): Promise<App> {
+  const systemLog = new SystemLog(settings.logDir, settings.apiLogLevel, options.logToStderr);
+  const storeDb = await connect(settings.storeUrl, { cwd: settings.cwd, applicationName: 'data-pipeline-store' });
+  try {
+    await migrateStore(storeDb.pool);
+  } catch (error) {
+    await storeDb.close();
+    throw error;
+  }
+  const queue = await RunQueue.start(storeDb.pool, (error) => systemLog.write('ERROR', 'RunQueue', error.message));
+  const store = new TaskStore(storeDb.pool);
+  const registry = options.registry ?? defaultSteps();
+  const service = new TaskService(store, settings, (client, job) => queue.enqueue(client, job));
+  const workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const runner = new TaskRunner({ store, registry, settings, workerId, observer: options.observer });
+  let supervisor: NodeJS.Timeout | undefined;
+
+  const superviseStaleRuns = async () => {
+    const taken = await store.takeOverStaleRuns(settings.heartbeatTimeoutMs, settings.staleRunPolicy, randomUUID, (client, taskId, runId) =>
+      queue.enqueue(client, { task_id: taskId, run_id: runId }),
+    );
+    for (const { taskId } of taken) {
+      systemLog.write('WARNING', 'Supervisor', `任务 ${taskId} 的执行进程失去心跳，已${settings.staleRunPolicy === 'resume' ? '重新排队，从第一个未完成的步骤继续' : '标记为失败'}`);
+      service.taskLogger(taskId).write('WARNING', 'SchemaWorkflowOrchestrator', '执行进程失去心跳，任务将从第一个未完成的步骤继续执行');
+    }
+  };
+
+  return {
+    settings,
+    storeDb,
+    store,
+    queue,
+    service,
+    registry,
+    systemLog,
+    workerId,
+    async startWorkers(concurrency = settings.workers) {
+      await queue.work(concurrency, async (job) => {
+        try {
+          await runner.execute(job);
+        } catch (error) {
+          systemLog.write('ERROR', 'TaskRunner', `任务 ${job.task_id} 执行异常: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+        }
+      });
+      const every = Math.max(250, Math.min(10_000, settings.heartbeatTimeoutMs / 2));
+      supervisor = setInterval(() => {
+        superviseStaleRuns().catch((error) => systemLog.write('ERROR', 'Supervisor', String(error)));
+      }, every);
+      supervisor.unref();
+    },
+    async close() {
+      if (supervisor) clearInterval(supervisor);
+      await queue.stop().catch(() => undefined);
+      await storeDb.close();
+      await systemLog.close();
+    },
+  };
+}

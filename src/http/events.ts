@@ -1,0 +1,105 @@
+// Server-Sent Events: status and progress changes and new log lines of one task, as they happen. Works
+// across processes (the worker may be elsewhere): it follows the store and the task's log file.
+import fs from 'node:fs/promises';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { parseLogLine } from '../logs/format.ts';
+import { taskLogPath } from '../logs/task-logger.ts';
+import type { TaskService } from '../tasks/service.ts';
+import { presentTaskStatus } from './presenters.ts';
+import { taskIdParams } from './schemas.ts';
+
+const POLL_MS = 500;
+const KEEPALIVE_MS = 15_000;
+const MAX_LOG_BYTES_PER_TICK = 256 * 1024;
+
+export function eventRoutes(service: TaskService): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get(
+      '/api/v0/data_pipeline/tasks/:task_id/events',
+      {
+        schema: {
+          tags: ['tasks'],
+          summary: '任务事件流 (SSE): status, log, end',
+          params: taskIdParams,
+          querystring: z.object({ logs: z.enum(['true', 'false']).default('true') }),
+        },
+      },
+      async (request, reply) => {
+        const taskId = request.params.task_id;
+        await service.getTask(taskId); // 404 before the stream starts
+        const logFile = taskLogPath(service.taskDir(taskId));
+        let logOffset = request.query.logs === 'true' ? await fs.stat(logFile).then((s) => s.size, () => 0) : -1;
+        let lastStatus = '';
+        let lastActive: boolean | undefined;
+        let closed = false;
+
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, {
+          'Content-Type': 'text/event-stream; charset=utf-8',
+          'Cache-Control': 'no-cache, no-transform',
+          Connection: 'keep-alive',
+          'X-Accel-Buffering': 'no',
+        });
+        const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+
+        const tick = async () => {
+          const task = await service.store.getTask(taskId);
+          if (!task) {
+            send('end', { task_id: taskId, reason: 'deleted' });
+            return stop();
+          }
+          const status = presentTaskStatus(task, true);
+          const serialized = JSON.stringify(status);
+          if (serialized !== lastStatus) {
+            lastStatus = serialized;
+            send('status', status);
+          }
+          if (logOffset >= 0) logOffset = await sendNewLogLines(logFile, logOffset, (entry) => send('log', entry));
+          const active = task.status === 'in_progress';
+          if (lastActive === true && !active) send('end', { task_id: taskId, status: task.status });
+          lastActive = active;
+        };
+
+        const timer = setInterval(() => {
+          tick().catch(() => undefined);
+        }, POLL_MS);
+        const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+        const stop = () => {
+          if (closed) return;
+          closed = true;
+          clearInterval(timer);
+          clearInterval(keepalive);
+          res.end();
+        };
+        request.raw.on('close', stop);
+        await tick().catch(() => undefined);
+      },
+    );
+  };
+}
+
+/** Sends whole lines appended since `offset`; returns the new offset (a partial last line waits). */
+async function sendNewLogLines(file: string, offset: number, emit: (entry: unknown) => void): Promise<number> {
+  const handle = await fs.open(file, 'r').catch(() => undefined);
+  if (!handle) return offset;
+  try {
+    const { size } = await handle.stat();
+    if (size < offset) return size; // truncated or replaced
+    if (size === offset) return offset;
+    const length = Math.min(size - offset, MAX_LOG_BYTES_PER_TICK);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, offset);
+    const lastNewline = buffer.lastIndexOf(0x0a);
+    if (lastNewline < 0) return offset;
+    for (const line of buffer.subarray(0, lastNewline).toString('utf8').split('\n')) {
+      const parsed = parseLogLine(line);
+      if (parsed) emit(parsed);
+      else if (line) emit({ continuation: line });
+    }
+    return offset + lastNewline + 1;
+  } finally {
+    await handle.close();
+  }
+}

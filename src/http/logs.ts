@@ -1,0 +1,71 @@
+// Log routes (guide §5).
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { LOG_LEVELS } from '../logs/format.ts';
+import { LOG_SORT_FIELDS, LOG_SORT_ORDERS } from '../logs/reader.ts';
+import { STEP_NAMES } from '../pipeline/steps.ts';
+import type { TaskService } from '../tasks/service.ts';
+import { sendOk } from './envelope.ts';
+import { taskIdParams } from './schemas.ts';
+
+const level = z
+  .string()
+  .transform((v) => v.trim().toUpperCase())
+  .transform((v) => (v === 'WARN' ? 'WARNING' : v))
+  .pipe(z.enum(LOG_LEVELS));
+
+const timeBound = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/, 'expected YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SS');
+
+const logsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(10_000).default(100),
+  level: level.optional(),
+});
+
+const logQueryBody = z
+  .object({
+    page: z.number().int().min(1).max(1_000_000).default(1),
+    page_size: z.number().int().min(1).max(1000).default(50),
+    level: level.optional(),
+    start_time: timeBound.optional(),
+    end_time: timeBound.optional(),
+    keyword: z.string().max(500).optional(),
+    logger_name: z.string().max(200).optional(),
+    step_name: z.enum(STEP_NAMES).optional(),
+    sort_by: z.enum(LOG_SORT_FIELDS).default('timestamp'),
+    sort_order: z.enum(LOG_SORT_ORDERS).default('desc'),
+  })
+  .strict();
+
+export function logRoutes(service: TaskService): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get('/api/v0/data_pipeline/tasks/:task_id/logs', { schema: { tags: ['logs'], summary: '获取任务日志 (guide §5.1)', params: taskIdParams, querystring: logsQuery } }, async (request, reply) => {
+      const { entries, total, file } = await service.tailLogs(request.params.task_id, request.query.limit, request.query.level);
+      return sendOk(reply, 200, 'logs.list', { task_id: request.params.task_id, logs: entries, total, source: 'file', log_file: file });
+    });
+
+    app.post(
+      '/api/v0/data_pipeline/tasks/:task_id/logs/query',
+      { schema: { tags: ['logs'], summary: '高级日志查询 (guide §5.2)', params: taskIdParams, body: logQueryBody.prefault({}) } },
+      async (request, reply) => {
+        const started = process.hrtime.bigint();
+        const { result, info } = await service.queryLogs(request.params.task_id, request.body);
+        return sendOk(reply, 200, 'logs.query', {
+          task_id: request.params.task_id,
+          logs: result.entries,
+          pagination: {
+            page: result.page,
+            page_size: result.page_size,
+            total: result.total,
+            total_pages: result.total_pages,
+            has_next: result.has_next,
+            has_prev: result.has_prev,
+          },
+          log_file_info: info,
+          query_time: `${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(3)}s`,
+        });
+      },
+    );
+  };
+}

@@ -1,0 +1,128 @@
+// The Fastify server: small plugins per resource, zod schemas at the edge, one envelope and one error
+// handler for everything. Client mistakes become precise 4xx answers; only our own faults are 500s.
+import crypto from 'node:crypto';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { App } from '../app.ts';
+import { AppError } from '../errors.ts';
+import { langFromHeader } from '../messages.ts';
+import { maskSecretsInText } from '../postgres/connection-string.ts';
+import { humanSize } from '../tasks/workspace.ts';
+import { sendError } from './envelope.ts';
+import { eventRoutes } from './events.ts';
+import { fileRoutes } from './files.ts';
+import { healthRoutes } from './health.ts';
+import { logRoutes } from './logs.ts';
+import { taskRoutes } from './tasks.ts';
+import { validationError, type ParamErrorCodes } from './validation.ts';
+
+export const API_VERSION = '0.1.0';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    errorCodes?: ParamErrorCodes;
+  }
+}
+
+export async function buildServer(app: App): Promise<FastifyInstance> {
+  const { settings, systemLog, service } = app;
+  const server = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy: false }).withTypeProvider<ZodTypeProvider>();
+  server.setValidatorCompiler(validatorCompiler);
+  server.decorateRequest('lang', settings.lang);
+
+  // JSON bodies: an empty body is an empty object (the guide's clients POST without one), anything that
+  // does not parse is a 400 that says why.
+  server.removeContentTypeParser('application/json');
+  server.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = (body as string).trim();
+    if (text === '') return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(new AppError(400, 'VALIDATION_ERROR', 'err.invalid_json', { params: { reason: (error as Error).message }, type: 'ValidationError' }), undefined);
+    }
+  });
+
+  await server.register(multipart, { limits: { fileSize: settings.maxUploadBytes, files: 1 } });
+
+  server.addHook('onRequest', async (request, reply) => {
+    request.lang = langFromHeader(request.headers['accept-language'], settings.lang);
+    if (settings.apiKey && request.url.startsWith('/api/v0/') && !hasValidKey(request.headers.authorization, settings.apiKey)) {
+      return sendError(request, reply, new AppError(401, 'UNAUTHORIZED', 'err.unauthorized'));
+    }
+  });
+
+  server.addHook('onResponse', async (request, reply) => {
+    if (request.url.startsWith('/api/docs')) return;
+    systemLog.write(
+      reply.statusCode >= 500 ? 'ERROR' : 'INFO',
+      'unified_api',
+      `${request.method} ${request.url} - ${reply.statusCode} (${reply.elapsedTime.toFixed(1)}ms)`,
+    );
+  });
+
+  server.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    const appError = toAppError(error, request.routeOptions.config?.errorCodes, settings.maxUploadBytes);
+    if (appError.status >= 500) {
+      systemLog.write('ERROR', 'unified_api', `${request.method} ${request.url} failed: ${maskSecretsInText((error as Error).stack ?? String(error))}`);
+    }
+    return sendError(request, reply, appError);
+  });
+
+  server.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, new AppError(404, 'NOT_FOUND', 'err.route_not_found', { params: { method: request.method, url: request.url.split('?')[0] } })),
+  );
+
+  await server.register(swagger, {
+    openapi: {
+      info: {
+        title: 'data-pipeline API',
+        description: 'Text-to-SQL training data pipeline. Contract: the data_pipeline API guide (seed-api-guide.md).',
+        version: API_VERSION,
+      },
+      components: settings.apiKey ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : undefined,
+      security: settings.apiKey ? [{ bearer: [] }] : undefined,
+    },
+    transform: jsonSchemaTransform,
+  });
+  await server.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  await server.register(healthRoutes(app.storeDb, API_VERSION));
+  await server.register(taskRoutes(service));
+  await server.register(fileRoutes(service, settings.maxUploadBytes));
+  await server.register(logRoutes(service));
+  await server.register(eventRoutes(service));
+  return server;
+}
+
+function hasValidKey(header: string | undefined, key: string): boolean {
+  const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  if (!match) return false;
+  const given = crypto.createHash('sha256').update(match[1]!.trim()).digest();
+  const expected = crypto.createHash('sha256').update(key).digest();
+  return crypto.timingSafeEqual(given, expected);
+}
+
+function toAppError(error: FastifyError | AppError, errorCodes: ParamErrorCodes | undefined, maxUploadBytes: number): AppError {
+  if (error instanceof AppError) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) return validationError(error.validation, error.validationContext, errorCodes);
+  const code = (error as FastifyError).code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT') {
+    return new AppError(413, 'PAYLOAD_TOO_LARGE', 'err.upload_too_large', { params: { limit: humanSize(maxUploadBytes) }, invalidParams: ['file'] });
+  }
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new AppError(413, 'PAYLOAD_TOO_LARGE', 'err.payload_too_large');
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
+    return new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'err.unsupported_media_type', { params: { type: String((error as Error).message) } });
+  }
+  const status = (error as FastifyError).statusCode;
+  if (status && status >= 400 && status < 500) {
+    return new AppError(status === 404 ? 404 : 400, status === 404 ? 'NOT_FOUND' : 'VALIDATION_ERROR', 'err.invalid_param', {
+      params: { param: 'request', reason: error.message },
+      texts: { zh: `请求无效: ${error.message}`, en: `Invalid request: ${error.message}` },
+    });
+  }
+  return new AppError(500, 'INTERNAL_ERROR', 'err.internal', { cause: error });
+}

@@ -1,0 +1,188 @@
+// Task management routes (guide §3) plus cancel and delete (api-decisions.md).
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../errors.ts';
+import { STEP_NAMES } from '../pipeline/steps.ts';
+import { EXECUTION_MODES, TASK_STATUSES } from '../tasks/model.ts';
+import type { TaskService } from '../tasks/service.ts';
+import { sendOk } from './envelope.ts';
+import { presentTaskListItem, presentTaskStatus } from './presenters.ts';
+import { taskIdParams } from './schemas.ts';
+
+const optionalText = (max: number) => z.string().max(max).optional();
+const flag = z.boolean().optional();
+
+export const createTaskBody = z
+  .object({
+    table_list_file: z.string().min(1).max(1024).optional(),
+    business_context: optionalText(10_000),
+    db_name: z.string().min(1).max(128).optional(),
+    db_connection: z.string().min(1).max(2048).optional(),
+    task_name: optionalText(200),
+    created_by: optionalText(128),
+    enable_sql_validation: flag,
+    enable_llm_repair: flag,
+    modify_original_file: flag,
+    enable_training_data_load: flag,
+    backup_vector_tables: flag,
+    truncate_vector_tables: flag,
+  })
+  .strict();
+
+export const executeBody = z
+  .object({
+    execution_mode: z.enum(EXECUTION_MODES).default('complete'),
+    step_name: z.enum(STEP_NAMES).optional().nullable().transform((v) => v ?? undefined),
+    backup_vector_tables: flag,
+    truncate_vector_tables: flag,
+  })
+  .strict();
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  status: z.enum(TASK_STATUSES).optional(),
+});
+
+const isoDateTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/, 'expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS')
+  .refine((v) => !Number.isNaN(parseLocalDate(v, 'start').getTime()), 'not a valid date');
+
+const queryBody = z
+  .object({
+    page: z.number().int().min(1).max(1_000_000).default(1),
+    page_size: z.number().int().min(1).max(1000).default(20),
+    status: z.enum(TASK_STATUSES).optional(),
+    task_name: z.string().max(200).optional(),
+    created_by: z.string().max(128).optional(),
+    db_name: z.string().max(128).optional(),
+    created_time_start: isoDateTime.optional(),
+    created_time_end: isoDateTime.optional(),
+  })
+  .strict();
+
+const deleteQuery = z.object({
+  force: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  delete_files: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+});
+
+const batchDeleteBody = z
+  .object({
+    task_ids: z.array(z.string()).min(1).max(1000),
+    force: z.boolean().default(false),
+    delete_files: z.boolean().default(true),
+  })
+  .strict();
+
+/** Local wall-clock time; a date alone is the start (or, for an end bound, the end) of that day. */
+export function parseLocalDate(value: string, bound: 'start' | 'end'): Date {
+  const [date, time] = value.split(/[T ]/);
+  const [y, m, d] = date!.split('-').map(Number);
+  if (!time) return bound === 'start' ? new Date(y!, m! - 1, d!, 0, 0, 0, 0) : new Date(y!, m! - 1, d!, 23, 59, 59, 999);
+  const [hh, mm, ss = '0'] = time.split(':');
+  const result = new Date(y!, m! - 1, d!, Number(hh), Number(mm), Math.floor(Number(ss)), bound === 'end' && !time.includes('.') ? 999 : 0);
+  return result.getMonth() === m! - 1 ? result : new Date(NaN);
+}
+
+export function taskRoutes(service: TaskService): FastifyPluginAsyncZod {
+  return async (app) => {
+    const withDirs = async <T extends { task_id: string }>(tasks: T[]) =>
+      Promise.all(tasks.map(async (task) => ({ task, dir: await service.directoryExists(task.task_id) })));
+
+    app.post('/api/v0/data_pipeline/tasks', { schema: { tags: ['tasks'], summary: '创建任务 (guide §3.1)', body: createTaskBody.prefault({}) } }, async (request, reply) => {
+      const task = await service.createTask(request.body);
+      return sendOk(reply, 201, 'task.created', {
+        task_id: task.task_id,
+        task_name: task.task_name,
+        status: task.status,
+        created_at: presentTaskStatus(task, true).created_at,
+        has_table_list: task.table_list_at !== null,
+        table_count: task.table_count,
+      });
+    });
+
+    app.post('/api/v0/data_pipeline/tasks/query', { schema: { tags: ['tasks'], summary: '高级任务查询 (guide §3.5)', body: queryBody.prefault({}) } }, async (request, reply) => {
+      const started = process.hrtime.bigint();
+      const body = request.body;
+      const filter = {
+        status: body.status,
+        task_name: body.task_name || undefined,
+        created_by: body.created_by || undefined,
+        db_name: body.db_name || undefined,
+        created_from: body.created_time_start ? parseLocalDate(body.created_time_start, 'start') : undefined,
+        created_to: body.created_time_end ? parseLocalDate(body.created_time_end, 'end') : undefined,
+      };
+      const { tasks, total } = await service.list(filter, body.page_size, (body.page - 1) * body.page_size);
+      const totalPages = Math.ceil(total / body.page_size);
+      return sendOk(reply, 200, 'task.query', {
+        tasks: (await withDirs(tasks)).map(({ task, dir }) => presentTaskListItem(task, dir)),
+        pagination: { page: body.page, page_size: body.page_size, total, total_pages: totalPages, has_next: body.page < totalPages, has_prev: body.page > 1 },
+        query_time: `${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(3)}s`,
+      });
+    });
+
+    app.get('/api/v0/data_pipeline/tasks', { schema: { tags: ['tasks'], summary: '获取任务列表 (guide §3.4)', querystring: listQuery } }, async (request, reply) => {
+      const { limit, offset, status } = request.query;
+      const { tasks, total } = await service.list({ status }, limit, offset);
+      return sendOk(reply, 200, 'task.list', {
+        tasks: (await withDirs(tasks)).map(({ task, dir }) => presentTaskListItem(task, dir)),
+        total,
+        limit,
+        offset,
+      });
+    });
+
+    app.post('/api/v0/data_pipeline/tasks/delete', { schema: { tags: ['tasks'], summary: '批量删除任务', body: batchDeleteBody } }, async (request, reply) => {
+      const { task_ids, force, delete_files } = request.body;
+      const result = await service.deleteTasks([...new Set(task_ids)], { force, deleteFiles: delete_files });
+      return sendOk(reply, 200, 'task.batch_deleted', {
+        deleted: result.deleted,
+        not_found: result.missing,
+        running: result.running,
+        deleted_count: result.deleted.length,
+      });
+    });
+
+    app.get('/api/v0/data_pipeline/tasks/:task_id', { schema: { tags: ['tasks'], summary: '获取任务状态 (guide §3.3)', params: taskIdParams } }, async (request, reply) => {
+      const task = await service.getTask(request.params.task_id);
+      return sendOk(reply, 200, 'task.status', presentTaskStatus(task, await service.directoryExists(task.task_id)));
+    });
+
+    app.post(
+      '/api/v0/data_pipeline/tasks/:task_id/execute',
+      {
+        schema: { tags: ['tasks'], summary: '执行任务 (guide §3.2)', params: taskIdParams, body: executeBody.prefault({}) },
+        config: { errorCodes: { execution_mode: 'INVALID_EXECUTION_MODE', step_name: 'INVALID_STEP_NAME' } },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        await service.execute(request.params.task_id, body);
+        return sendOk(reply, 202, 'task.execute_started', {
+          task_id: request.params.task_id,
+          execution_mode: body.execution_mode,
+          step_name: body.execution_mode === 'step' ? body.step_name ?? null : null,
+          status: 'in_progress',
+          message: request.lang === 'zh' ? '任务正在后台执行，请通过状态接口查询进度' : 'The task is running in the background; poll the status endpoint for progress',
+        });
+      },
+    );
+
+    app.post('/api/v0/data_pipeline/tasks/:task_id/cancel', { schema: { tags: ['tasks'], summary: '取消任务', params: taskIdParams } }, async (request, reply) => {
+      const { task, immediate } = await service.cancel(request.params.task_id);
+      return sendOk(reply, 200, immediate ? 'task.cancelled' : 'task.cancel_requested', {
+        task_id: task.task_id,
+        status: task.status,
+        cancel_requested: !immediate,
+      });
+    });
+
+    app.delete('/api/v0/data_pipeline/tasks/:task_id', { schema: { tags: ['tasks'], summary: '删除任务', params: taskIdParams, querystring: deleteQuery } }, async (request, reply) => {
+      const taskId = request.params.task_id;
+      const result = await service.deleteTasks([taskId], { force: request.query.force, deleteFiles: request.query.delete_files });
+      if (result.missing.length) throw new AppError(404, 'TASK_NOT_FOUND', 'err.task_not_found', { params: { task_id: taskId } });
+      if (result.running.length) throw new AppError(409, 'TASK_ALREADY_RUNNING', 'err.task_running_delete', { params: { task_id: taskId } });
+      return sendOk(reply, 200, 'task.deleted', { task_id: taskId, deleted: true, files_deleted: request.query.delete_files });
+    });
+  };
+}

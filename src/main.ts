@@ -1,0 +1,194 @@
+// CLI entry: data-pipeline serve | worker | run. The only place that reads process.env (via loadSettings).
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { createApp } from './app.ts';
+import { isLoopbackHost, loadSettings, SETTINGS_DOC, SettingsError, type Lang, type Settings } from './config.ts';
+import { AppError } from './errors.ts';
+import { buildServer, API_VERSION } from './http/server.ts';
+import { STEP_NAMES, type StepName } from './pipeline/steps.ts';
+import { createProgressReporter } from './cli/progress.ts';
+import { TaskRunner } from './tasks/runner.ts';
+import { TaskService } from './tasks/service.ts';
+import { decodeTableListFile, parseAndValidateTableList } from './tasks/table-list.ts';
+
+const program = new Command();
+
+program
+  .name('data-pipeline')
+  .description('Turns a PostgreSQL business database into Text-to-SQL training data and loads it into a Vanna-compatible pgvector store.')
+  .version(API_VERSION)
+  .addHelpText('after', `\nSettings (environment variables):\n${SETTINGS_DOC.map((s) => `  ${s.env.padEnd(42)} ${s.meaning} [default: ${s.default}]`).join('\n')}\n`);
+
+program
+  .command('serve')
+  .description('Run the HTTP API (guide §2–§5) on DATA_PIPELINE_HOST:DATA_PIPELINE_PORT; also executes queued tasks unless DATA_PIPELINE_RUN_WORKERS_IN_SERVE=false.')
+  .option('--host <host>', 'listen address (overrides DATA_PIPELINE_HOST)')
+  .option('--port <port>', 'listen port (overrides DATA_PIPELINE_PORT)', parsePort)
+  .option('--no-workers', 'do not execute tasks in this process (run `data-pipeline worker` elsewhere)')
+  .action(async (options: { host?: string; port?: number; workers: boolean }) => {
+    const settings = settingsOrExit({
+      ...(options.host ? { DATA_PIPELINE_HOST: options.host } : {}),
+      ...(options.port !== undefined ? { DATA_PIPELINE_PORT: String(options.port) } : {}),
+    });
+    if (!isLoopbackHost(settings.host) && !settings.apiKey && !settings.allowInsecureBind) {
+      fail(`Refusing to listen on ${settings.host} without DATA_PIPELINE_API_KEY. Set a key, or DATA_PIPELINE_ALLOW_INSECURE_BIND=true to accept the risk.`);
+    }
+    const app = await createApp(settings, { logToStderr: false });
+    const server = await buildServer(app);
+    if (options.workers && settings.runWorkersInServe) await app.startWorkers();
+    await server.listen({ host: settings.host, port: settings.port });
+    const address = server.server.address();
+    const port = typeof address === 'object' && address ? address.port : settings.port;
+    console.log(`data-pipeline ${API_VERSION} listening on http://${settings.host}:${port}  (API docs: /api/docs, store: ${app.storeDb.label})`);
+    app.systemLog.write('INFO', 'unified_api', `listening on http://${settings.host}:${port}`);
+    onShutdown(async () => {
+      await server.close();
+      await app.close();
+    });
+  });
+
+program
+  .command('worker')
+  .description('Execute queued tasks from the store (DATA_PIPELINE_STORE_URL) without serving HTTP; run as many as you like against one PostgreSQL store.')
+  .option('--concurrency <n>', 'runs executed at once (overrides DATA_PIPELINE_WORKERS)', parsePositiveInt)
+  .action(async (options: { concurrency?: number }) => {
+    const settings = settingsOrExit(options.concurrency ? { DATA_PIPELINE_WORKERS: String(options.concurrency) } : {});
+    const app = await createApp(settings);
+    await app.startWorkers();
+    console.log(`data-pipeline worker ${app.workerId} started (store: ${app.storeDb.label}, concurrency: ${settings.workers})`);
+    onShutdown(() => app.close());
+  });
+
+program
+  .command('run')
+  .description('Create a task and execute it in the foreground, with live progress. Writes the same task directory and store rows as the API.')
+  .option('--db <url>', 'business database (postgresql://... or pglite://<dir>); default DATA_PIPELINE_DB_URL')
+  .option('--tables <file>', 'table list file (one name per line or comma-separated; # and -- comments)')
+  .option('--table <names>', 'comma-separated table names, e.g. bss_company,public.bss_service_area')
+  .option('--context <text>', 'business context, e.g. "高速公路服务区管理系统"')
+  .option('--db-name <name>', 'database name used in output file names (default: from the URL)')
+  .option('--name <task name>', 'task name')
+  .addOption(new Option('--mode <mode>', 'execution mode').choices(['complete', 'step']).default('complete'))
+  .addOption(new Option('--step <step>', 'step to run in step mode').choices([...STEP_NAMES]))
+  .option('--no-sql-validation', 'skip sql_validation')
+  .option('--no-llm-repair', 'do not repair invalid SQL with the LLM')
+  .option('--no-modify-original-file', 'keep the generated pair file untouched; write validated pairs beside it')
+  .option('--no-training-data-load', 'skip training_load')
+  .option('--backup-vector-tables', 'back up the vector tables before loading')
+  .option('--truncate-vector-tables', 'empty langchain_pg_embedding before loading (implies --backup-vector-tables)')
+  .addOption(new Option('--lang <lang>', 'language of messages').choices(['zh', 'en']))
+  .option('--quiet', 'print only the final result')
+  .action(async (options: RunOptions) => {
+    const settings = settingsOrExit(options.lang ? { DATA_PIPELINE_LANG: options.lang } : {});
+    process.exitCode = await runInForeground(settings, options);
+  });
+
+interface RunOptions {
+  db?: string;
+  tables?: string;
+  table?: string;
+  context?: string;
+  dbName?: string;
+  name?: string;
+  mode: 'complete' | 'step';
+  step?: StepName;
+  sqlValidation: boolean;
+  llmRepair: boolean;
+  modifyOriginalFile: boolean;
+  trainingDataLoad: boolean;
+  backupVectorTables?: boolean;
+  truncateVectorTables?: boolean;
+  lang?: Lang;
+  quiet?: boolean;
+}
+
+async function runInForeground(settings: Settings, options: RunOptions): Promise<number> {
+  const lang = settings.lang;
+  if (!options.tables && !options.table) fail(lang === 'zh' ? '需要 --tables <文件> 或 --table t1,t2' : 'Give --tables <file> or --table t1,t2');
+  if (options.mode === 'step' && !options.step) fail(lang === 'zh' ? '步骤模式需要 --step' : '--mode step needs --step');
+  const text = options.tables ? decodeTableListFile(fs.readFileSync(path.resolve(options.tables))) : options.table!.split(',').join('\n');
+  let tables: string[];
+  try {
+    tables = parseAndValidateTableList(text).tables;
+  } catch (error) {
+    fail((error as Error).message);
+  }
+
+  const reporter = createProgressReporter({ lang, quiet: Boolean(options.quiet), tty: Boolean(process.stderr.isTTY) });
+  const app = await createApp(settings, { observer: reporter.observer });
+  try {
+    // Runs here, not through the queue: the service's enqueue is a no-op and this process executes the run.
+    const service = new TaskService(app.store, settings, async () => undefined);
+    const task = await service.createTask({
+      db_connection: options.db,
+      business_context: options.context,
+      db_name: options.dbName,
+      task_name: options.name,
+      enable_sql_validation: options.sqlValidation,
+      enable_llm_repair: options.llmRepair,
+      modify_original_file: options.modifyOriginalFile,
+      enable_training_data_load: options.trainingDataLoad,
+      backup_vector_tables: Boolean(options.backupVectorTables),
+      truncate_vector_tables: Boolean(options.truncateVectorTables),
+      created_by: 'cli',
+    });
+    await service.createTableList(task.task_id, tables);
+    const { runId } = await service.execute(task.task_id, { execution_mode: options.mode, step_name: options.step });
+    reporter.start(task.task_id, service.taskDir(task.task_id));
+    const runner = new TaskRunner({ store: app.store, registry: app.registry, settings, workerId: app.workerId, observer: reporter.observer });
+    await runner.execute({ task_id: task.task_id, run_id: runId });
+    const final = (await app.store.getTask(task.task_id))!;
+    reporter.finish(final);
+    return final.status === 'completed' || final.status === 'partial_completed' ? 0 : 1;
+  } catch (error) {
+    reporter.stop();
+    if (error instanceof AppError) fail(`${error.code}: ${error.details(lang)}`);
+    throw error;
+  } finally {
+    await app.close();
+  }
+}
+
+function settingsOrExit(overrides: Record<string, string>): Settings {
+  try {
+    return loadSettings({ ...process.env, ...overrides });
+  } catch (error) {
+    if (error instanceof SettingsError) fail(error.message);
+    throw error;
+  }
+}
+
+function fail(message: string): never {
+  console.error(`data-pipeline: ${message}`);
+  process.exit(2);
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('must be an integer from 0 to 65535');
+  return port;
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function onShutdown(close: () => Promise<void>): void {
+  let closing = false;
+  const handler = (signal: string) => {
+    if (closing) process.exit(1);
+    closing = true;
+    console.error(`data-pipeline: ${signal}, shutting down`);
+    close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,87 @@
+// User-facing texts. Chinese is the default (the guide's language); English on request.
+import type { Lang } from './config.ts';
+
+type Params = Record<string, string | number | undefined>;
+type Entry = { zh: string; en: string };
+
+const MESSAGES = {
+  // Envelope summaries (top-level `message`).
+  'ok': { zh: '操作成功', en: 'OK' },
+  'task.created': { zh: '任务创建成功', en: 'Task created' },
+  'task.execute_started': { zh: '任务执行已启动', en: 'Task execution started' },
+  'task.execute_background': { zh: '任务正在后台执行，请通过状态接口查询进度', en: 'The task is running in the background; poll the status endpoint for progress' },
+  'task.status': { zh: '获取任务状态成功', en: 'Task status retrieved' },
+  'task.list': { zh: '获取任务列表成功', en: 'Task list retrieved' },
+  'task.query': { zh: '任务查询成功', en: 'Task query succeeded' },
+  'task.cancel_requested': { zh: '已请求取消任务', en: 'Cancellation requested' },
+  'task.cancelled': { zh: '任务已取消', en: 'Task cancelled' },
+  'task.deleted': { zh: '任务删除成功', en: 'Task deleted' },
+  'task.batch_deleted': { zh: '批量删除完成', en: 'Batch delete finished' },
+  'files.list': { zh: '获取文件列表成功', en: 'File list retrieved' },
+  'table_list.uploaded': { zh: '表清单文件上传成功', en: 'Table list uploaded' },
+  'table_list.info': { zh: '获取表清单信息成功', en: 'Table list info retrieved' },
+  'table_list.created': { zh: '表清单创建成功', en: 'Table list created' },
+  'logs.list': { zh: '获取任务日志成功', en: 'Task logs retrieved' },
+  'logs.query': { zh: '高级日志查询成功', en: 'Log query succeeded' },
+  'health.ok': { zh: '服务运行正常', en: 'Service is healthy' },
+
+  // Error summaries by HTTP status.
+  'status.400': { zh: '请求参数错误', en: 'Invalid request parameters' },
+  'status.401': { zh: '未授权', en: 'Unauthorized' },
+  'status.404': { zh: '资源不存在', en: 'Not found' },
+  'status.405': { zh: '请求方法不允许', en: 'Method not allowed' },
+  'status.409': { zh: '请求冲突', en: 'Conflict' },
+  'status.413': { zh: '请求内容过大', en: 'Payload too large' },
+  'status.415': { zh: '不支持的内容类型', en: 'Unsupported media type' },
+  'status.500': { zh: '服务器内部错误', en: 'Internal server error' },
+  'status.503': { zh: '服务暂不可用', en: 'Service unavailable' },
+
+  // Error details (error.details).
+  'err.task_not_found': { zh: '任务不存在: {task_id}', en: 'Task not found: {task_id}' },
+  'err.task_already_running': { zh: '任务已在执行: {task_id}，请等待当前执行完成', en: 'Task {task_id} is already running; wait for the current run to finish' },
+  'err.task_not_running': { zh: '任务未在执行，无法取消: {task_id}（状态: {status}）', en: 'Task {task_id} is not running (status: {status}); nothing to cancel' },
+  'err.task_running_delete': { zh: '任务正在执行，不能删除: {task_id}（可使用 force=true 强制删除）', en: 'Task {task_id} is running and cannot be deleted (use force=true)' },
+  'err.invalid_execution_mode': { zh: "无效的执行模式，必须是 'complete' 或 'step'", en: "Invalid execution mode: must be 'complete' or 'step'" },
+  'err.missing_step_name': { zh: '步骤模式需要指定 step_name', en: 'step_name is required when execution_mode is step' },
+  'err.invalid_step_name': { zh: '无效的步骤名称: {value}，有效值: {allowed}', en: 'Invalid step name: {value}; valid names: {allowed}' },
+  'err.invalid_task_id': { zh: '无效的任务ID: {task_id}（只允许字母、数字、下划线和连字符，最长64个字符）', en: 'Invalid task id: {task_id} (letters, digits, _ and - only, at most 64 characters)' },
+  'err.invalid_json': { zh: '请求体不是有效的JSON: {reason}', en: 'The request body is not valid JSON: {reason}' },
+  'err.invalid_param': { zh: '参数 {param} 无效: {reason}', en: 'Invalid parameter {param}: {reason}' },
+  'err.missing_param': { zh: '缺少必需参数: {param}', en: 'Missing required parameter: {param}' },
+  'err.unknown_params': { zh: '未知参数: {param}', en: 'Unknown parameter(s): {param}' },
+  'err.file_not_found': { zh: '文件不存在: {file}', en: 'File not found: {file}' },
+  'err.invalid_path': { zh: '无效的文件路径: {file}', en: 'Invalid file path: {file}' },
+  'err.table_list_file_not_found': { zh: '表清单文件不存在: {file}', en: 'Table list file not found: {file}' },
+  'err.table_list_file_outside': { zh: '表清单文件必须位于输入目录内: {file}', en: 'The table list file must be inside the input folder: {file}' },
+  'err.table_list_required': { zh: '缺少表清单: 请先上传表清单文件或创建表清单', en: 'No table list: upload a table list file or create one first' },
+  'err.table_list_invalid': { zh: '表清单无效: {reason}', en: 'Invalid table list: {reason}' },
+  'err.upload_missing_file': { zh: '缺少上传文件: 请使用 multipart/form-data 的 file 字段', en: 'No file uploaded: send it as the multipart/form-data field "file"' },
+  'err.upload_empty': { zh: '上传的文件为空', en: 'The uploaded file is empty' },
+  'err.upload_type': { zh: '不支持的文件类型: {file}，仅支持 .txt', en: 'Unsupported file type: {file}; only .txt is accepted' },
+  'err.upload_too_large': { zh: '上传文件过大，最大允许 {limit}', en: 'The upload is too large; the limit is {limit}' },
+  'err.payload_too_large': { zh: '请求体过大', en: 'The request body is too large' },
+  'err.unsupported_media_type': { zh: '不支持的内容类型: {type}', en: 'Unsupported content type: {type}' },
+  'err.unauthorized': { zh: '缺少或无效的 API 密钥（Authorization: Bearer <key>）', en: 'Missing or invalid API key (Authorization: Bearer <key>)' },
+  'err.route_not_found': { zh: '接口不存在: {method} {url}', en: 'No such route: {method} {url}' },
+  'err.invalid_db_connection': { zh: "数据库连接字符串必须以 postgresql:// 或 postgres:// 开头（或为内置的 pglite:// 数据库）", en: 'The database connection string must start with postgresql:// or postgres:// (or be an embedded pglite:// database)' },
+  'err.store_unreachable': { zh: '任务存储数据库不可用: {store}', en: 'The task store database is unreachable: {store}' },
+  'err.internal': { zh: '服务器内部错误，请查看系统日志 (app.log)', en: 'Internal server error; see the system log (app.log)' },
+  'err.step_not_available': { zh: '步骤 {step} 在当前版本中尚不可用', en: 'Step {step} is not available in this version yet' },
+} satisfies Record<string, Entry>;
+
+export type MessageKey = keyof typeof MESSAGES;
+
+export function t(key: MessageKey, lang: Lang, params: Params = {}): string {
+  const template = MESSAGES[key][lang];
+  return template.replace(/\{(\w+)\}/g, (_m, name: string) => String(params[name] ?? ''));
+}
+
+/** `Accept-Language: en-US,en;q=0.9` → en; anything else → the configured default. */
+export function langFromHeader(header: string | string[] | undefined, fallback: Lang): Lang {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return fallback;
+  const first = value.split(',')[0]?.trim().toLowerCase() ?? '';
+  if (first.startsWith('en')) return 'en';
+  if (first.startsWith('zh')) return 'zh';
+  return fallback;
+}

@@ -1,0 +1,65 @@
+// Task and step statuses and the pure rules between them (api-decisions.md "Statuses").
+import { STEP_NAMES, type StepName } from '../pipeline/steps.ts';
+
+export const TASK_STATUSES = ['pending', 'in_progress', 'partial_completed', 'completed', 'failed', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const STEP_STATUSES = ['pending', 'running', 'completed', 'failed', 'skipped', 'cancelled'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+export const EXECUTION_MODES = ['complete', 'step'] as const;
+export type ExecutionMode = (typeof EXECUTION_MODES)[number];
+
+export interface TaskFlags {
+  enable_sql_validation: boolean;
+  enable_llm_repair: boolean;
+  modify_original_file: boolean;
+  enable_training_data_load: boolean;
+  backup_vector_tables: boolean;
+  truncate_vector_tables: boolean;
+}
+
+export const DEFAULT_FLAGS: TaskFlags = {
+  enable_sql_validation: true,
+  enable_llm_repair: true,
+  modify_original_file: true,
+  enable_training_data_load: true,
+  backup_vector_tables: false,
+  truncate_vector_tables: false,
+};
+
+/** truncate implies backup (guide §2.4). */
+export function normaliseVectorFlags<T extends { backup_vector_tables?: boolean; truncate_vector_tables?: boolean }>(flags: T): T {
+  return flags.truncate_vector_tables ? { ...flags, backup_vector_tables: true } : flags;
+}
+
+/** Steps a flag switches off: they become `skipped` in complete mode. */
+export function isStepEnabled(step: StepName, flags: TaskFlags): boolean {
+  if (step === 'sql_validation') return flags.enable_sql_validation;
+  if (step === 'training_load') return flags.enable_training_data_load;
+  return true;
+}
+
+export interface RunPlan {
+  /** Steps this run executes, in order. */
+  run: StepName[];
+  /** Steps marked skipped by this run. */
+  skipped: StepName[];
+}
+
+export function planRun(mode: ExecutionMode, stepName: StepName | undefined, flags: TaskFlags): RunPlan {
+  if (mode === 'step') return { run: [stepName as StepName], skipped: [] };
+  const run = STEP_NAMES.filter((s) => isStepEnabled(s, flags));
+  return { run, skipped: STEP_NAMES.filter((s) => !run.includes(s)) };
+}
+
+/** The task status after a run whose steps all succeeded. */
+export function finishedStatus(mode: ExecutionMode, stepStatuses: Record<StepName, StepStatus>, flags: TaskFlags): TaskStatus {
+  if (mode === 'complete') return 'completed';
+  const remaining = STEP_NAMES.filter((s) => isStepEnabled(s, flags) && stepStatuses[s] !== 'completed');
+  return remaining.length === 0 ? 'completed' : 'partial_completed';
+}
+
+export function isActive(status: TaskStatus): boolean {
+  return status === 'in_progress';
+}

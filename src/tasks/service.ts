@@ -1,0 +1,313 @@
+// Task use cases: create, execute, cancel, delete, table lists, files and logs. Inputs arrive already
+// validated by the edge (http/ or the CLI); this layer enforces the rules that need the store or disk.
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type pg from 'pg';
+import type { Settings } from '../config.ts';
+import { AppError, taskAlreadyRunning, taskNotFound } from '../errors.ts';
+import { queryLogEntries, tailLogEntries, logFileInfo, type LogQuery } from '../logs/reader.ts';
+import { ORCHESTRATOR_LOGGER, TaskLogger, taskDirLoggerName, taskLogPath } from '../logs/task-logger.ts';
+import { databaseNameOf, databaseUrlKind, maskConnectionString, maskSecretsInText } from '../postgres/connection-string.ts';
+import type { StepName } from '../pipeline/steps.ts';
+import { localStamp } from '../time.ts';
+import { DEFAULT_FLAGS, normaliseVectorFlags, planRun, type ExecutionMode, type TaskFlags, type TaskStatus } from './model.ts';
+import type { RunJob } from './queue.ts';
+import { effectiveFlags } from './runner.ts';
+import { TaskMissingError, type TaskFilter, type TaskStore, type TaskWithSteps } from './store.ts';
+import { decodeTableListFile, formatTableList, parseAndValidateTableList, TableListError, validateTableNames } from './table-list.ts';
+import {
+  listTaskFiles,
+  resolveInputFile,
+  resolveInsideDirectory,
+  taskDirectory,
+  WorkspacePathError,
+  writeFileAtomic,
+  type FileLang,
+} from './workspace.ts';
+
+export const TABLE_LIST_FILE = 'table_list.txt';
+export const TASK_CONFIG_FILE = 'task_config.json';
+
+export interface CreateTaskInput extends Partial<TaskFlags> {
+  table_list_file?: string;
+  business_context?: string;
+  db_name?: string;
+  db_connection?: string;
+  task_name?: string;
+  created_by?: string;
+  [extra: string]: unknown;
+}
+
+export interface ExecuteInput {
+  execution_mode: ExecutionMode;
+  step_name?: StepName;
+  backup_vector_tables?: boolean;
+  truncate_vector_tables?: boolean;
+}
+
+/** Enqueues a run inside the caller's transaction (the queue in serve/worker; a no-op for the CLI). */
+export type Enqueue = (client: pg.PoolClient, job: RunJob) => Promise<void>;
+
+export class TaskService {
+  constructor(
+    readonly store: TaskStore,
+    readonly settings: Settings,
+    private readonly enqueue: Enqueue,
+  ) {}
+
+  taskDir(taskId: string): string {
+    try {
+      return taskDirectory(this.settings.outputDir, taskId);
+    } catch (error) {
+      throw fromWorkspaceError(error);
+    }
+  }
+
+  async createTask(input: CreateTaskInput): Promise<TaskWithSteps> {
+    const dbConnection = input.db_connection?.trim() || undefined;
+    if (dbConnection && !databaseUrlKind(dbConnection)) {
+      throw new AppError(400, 'VALIDATION_ERROR', 'err.invalid_db_connection', { invalidParams: ['db_connection'] });
+    }
+    let tables: string[] | undefined;
+    if (input.table_list_file !== undefined) {
+      const source = await this.resolveTableListFile(input.table_list_file);
+      tables = this.parseTableList(decodeTableListFile(await fs.readFile(source)), 'table_list_file');
+    }
+
+    const { table_list_file: _ignored, db_connection: _secret, task_name, business_context, db_name, created_by, ...rest } = input;
+    const parameters = normaliseVectorFlags({ ...DEFAULT_FLAGS, ...rest });
+    const resolvedDbName = db_name ?? databaseNameOf(dbConnection ?? this.settings.businessDbUrl) ?? null;
+    const task = await this.store.insertTask(`task_${localStamp(new Date())}`, {
+      task_name: task_name ?? null,
+      parameters,
+      db_connection: dbConnection ?? null,
+      db_name: resolvedDbName,
+      business_context: business_context ?? null,
+      created_by: created_by ?? null,
+    });
+
+    const dir = this.taskDir(task.task_id);
+    await fs.mkdir(dir, { recursive: true });
+    const logger = this.taskLogger(task.task_id);
+    logger.write('INFO', taskDirLoggerName(task.task_id), '任务目录日志初始化完成');
+    logger.write('INFO', ORCHESTRATOR_LOGGER, `创建任务: ${task.task_id}${task_name ? ` (${task_name})` : ''}`);
+    await writeFileAtomic(
+      path.join(dir, TASK_CONFIG_FILE),
+      JSON.stringify(
+        { task_id: task.task_id, task_name: task.task_name, created_at: task.created_at, db_name: task.db_name, business_context: task.business_context,
+          db_connection: dbConnection ? maskConnectionString(dbConnection) : null, parameters },
+        null,
+        2,
+      ),
+    );
+    if (tables) await this.saveTableList(task.task_id, tables);
+    return (await this.store.getTask(task.task_id))!;
+  }
+
+  async getTask(taskId: string): Promise<TaskWithSteps> {
+    this.taskDir(taskId);
+    const task = await this.store.getTask(taskId);
+    if (!task) throw taskNotFound(taskId);
+    return task;
+  }
+
+  /** Starts a run; answers only once the run is durably queued. */
+  async execute(taskId: string, input: ExecuteInput): Promise<{ task: TaskWithSteps; runId: string }> {
+    this.taskDir(taskId);
+    if (input.execution_mode === 'step' && !input.step_name) {
+      throw new AppError(400, 'MISSING_STEP_NAME', 'err.missing_step_name', { missingParams: ['step_name'] });
+    }
+    const overrides: Partial<TaskFlags> = {};
+    if (input.backup_vector_tables !== undefined) overrides.backup_vector_tables = input.backup_vector_tables;
+    if (input.truncate_vector_tables !== undefined) overrides.truncate_vector_tables = input.truncate_vector_tables;
+    if (overrides.truncate_vector_tables) overrides.backup_vector_tables = true;
+    const runId = randomUUID();
+    const step = input.execution_mode === 'step' ? input.step_name! : null;
+    try {
+      const task = await this.store.startRun(
+        taskId,
+        { runId, mode: input.execution_mode, step, overrides },
+        (current) => {
+          if (current.status === 'in_progress') throw taskAlreadyRunning(taskId);
+          const plan = planRun(input.execution_mode, step ?? undefined, effectiveFlags({ ...current, run_overrides: overrides }));
+          if (plan.run.includes('ddl_generation') && current.table_list_at === null) {
+            throw new AppError(400, 'TABLE_LIST_REQUIRED', 'err.table_list_required', { missingParams: ['table_list_file'] });
+          }
+          return plan;
+        },
+        (client) => this.enqueue(client, { task_id: taskId, run_id: runId }),
+      );
+      this.taskLogger(taskId).write(
+        'INFO',
+        ORCHESTRATOR_LOGGER,
+        `任务执行已排队: mode=${input.execution_mode}${step ? `, step=${step}` : ''}`,
+      );
+      return { task, runId };
+    } catch (error) {
+      if (error instanceof TaskMissingError) throw taskNotFound(taskId);
+      throw error;
+    }
+  }
+
+  async cancel(taskId: string): Promise<{ task: TaskWithSteps; immediate: boolean }> {
+    this.taskDir(taskId);
+    const outcome = await this.store.requestCancel(taskId);
+    if (!outcome) throw taskNotFound(taskId);
+    if ('notRunning' in outcome) {
+      throw new AppError(409, 'TASK_NOT_RUNNING', 'err.task_not_running', { params: { task_id: taskId, status: outcome.notRunning.status } });
+    }
+    this.taskLogger(taskId).write('WARNING', ORCHESTRATOR_LOGGER, outcome.immediate ? '任务已取消（尚未开始执行）' : '收到取消请求，将在下一个检查点停止');
+    return { task: (await this.store.getTask(taskId))!, immediate: outcome.immediate };
+  }
+
+  async deleteTasks(taskIds: string[], options: { force: boolean; deleteFiles: boolean }) {
+    for (const id of taskIds) this.taskDir(id);
+    const result = await this.store.deleteTasks(taskIds, options.force);
+    if (options.deleteFiles) {
+      for (const id of result.deleted) await fs.rm(this.taskDir(id), { recursive: true, force: true });
+    }
+    return result;
+  }
+
+  async list(filter: TaskFilter, limit: number, offset: number) {
+    return this.store.listTasks(filter, limit, offset);
+  }
+
+  async directoryExists(taskId: string): Promise<boolean> {
+    return fs.stat(this.taskDir(taskId)).then((s) => s.isDirectory(), () => false);
+  }
+
+  // ---------------------------------------------------------------------------------------- table lists
+
+  async uploadTableList(taskId: string, fileName: string, bytes: Buffer) {
+    await this.requireIdle(taskId);
+    if (!/\.txt$/i.test(fileName)) {
+      throw new AppError(415, 'UNSUPPORTED_FILE_TYPE', 'err.upload_type', { params: { file: fileName }, invalidParams: ['file'] });
+    }
+    if (bytes.length === 0) throw new AppError(400, 'VALIDATION_ERROR', 'err.upload_empty', { invalidParams: ['file'] });
+    const tables = this.parseTableList(decodeTableListFile(bytes), 'file');
+    return this.saveTableList(taskId, tables);
+  }
+
+  async createTableList(taskId: string, names: string[], businessContext?: string) {
+    await this.requireIdle(taskId);
+    const tables = this.validateNames(names, 'table_names');
+    return this.saveTableList(taskId, tables, businessContext);
+  }
+
+  async tableListInfo(taskId: string) {
+    const task = await this.getTask(taskId);
+    const file = path.join(this.taskDir(taskId), TABLE_LIST_FILE);
+    const stat = await fs.stat(file).catch(() => undefined);
+    if (!stat) return { task, exists: false as const };
+    const tables = parseAndValidateTableList(decodeTableListFile(await fs.readFile(file))).tables;
+    return { task, exists: true as const, size: stat.size, tables, displayPath: this.displayPath(file) };
+  }
+
+  private async saveTableList(taskId: string, tables: string[], businessContext?: string) {
+    const file = path.join(this.taskDir(taskId), TABLE_LIST_FILE);
+    const content = formatTableList(tables);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, content);
+    const uploadedAt = await this.store.setTableList(taskId, tables.length, businessContext);
+    this.taskLogger(taskId).write('INFO', ORCHESTRATOR_LOGGER, `表清单已保存: ${tables.length} 个表`);
+    return { tables, size: Buffer.byteLength(content), displayPath: this.displayPath(file), uploadedAt };
+  }
+
+  private async requireIdle(taskId: string): Promise<TaskWithSteps> {
+    const task = await this.getTask(taskId);
+    if (task.status === 'in_progress') throw taskAlreadyRunning(taskId);
+    return task;
+  }
+
+  private async resolveTableListFile(userPath: string): Promise<string> {
+    try {
+      return await resolveInputFile(this.settings.inputDir, userPath);
+    } catch (error) {
+      if (error instanceof WorkspacePathError) {
+        const key = error.code === 'FILE_NOT_FOUND' ? 'err.table_list_file_not_found' : 'err.table_list_file_outside';
+        throw new AppError(400, 'VALIDATION_ERROR', key, { params: { file: userPath }, invalidParams: ['table_list_file'] });
+      }
+      throw error;
+    }
+  }
+
+  private parseTableList(text: string, param: string): string[] {
+    try {
+      return parseAndValidateTableList(text).tables;
+    } catch (error) {
+      throw fromTableListError(error, param);
+    }
+  }
+
+  private validateNames(names: string[], param: string): string[] {
+    try {
+      return validateTableNames(names).tables;
+    } catch (error) {
+      throw fromTableListError(error, param);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------- files and logs
+
+  async files(taskId: string, lang: FileLang) {
+    await this.getTask(taskId);
+    return listTaskFiles(this.taskDir(taskId), `/api/v0/data_pipeline/tasks/${taskId}/files`, lang);
+  }
+
+  async resolveDownload(taskId: string, relativePath: string): Promise<string> {
+    const dir = this.taskDir(taskId);
+    await this.getTask(taskId);
+    try {
+      return await resolveInsideDirectory(dir, relativePath);
+    } catch (error) {
+      throw fromWorkspaceError(error);
+    }
+  }
+
+  async tailLogs(taskId: string, limit: number, level?: string) {
+    await this.getTask(taskId);
+    const file = taskLogPath(this.taskDir(taskId));
+    return { ...(await tailLogEntries(file, { limit, level })), file };
+  }
+
+  async queryLogs(taskId: string, query: LogQuery) {
+    await this.getTask(taskId);
+    const file = taskLogPath(this.taskDir(taskId));
+    const [result, info] = await Promise.all([queryLogEntries(file, query), logFileInfo(file)]);
+    return { result, info };
+  }
+
+  taskLogger(taskId: string): TaskLogger {
+    return new TaskLogger(taskLogPath(this.taskDir(taskId)), this.settings.taskLogLevel, { mask: maskSecretsInText });
+  }
+
+  /** Paths shown to users are relative to the working directory when inside it (as in the guide). */
+  displayPath(file: string): string {
+    const relative = path.relative(this.settings.cwd, file);
+    return relative.startsWith('..') || path.isAbsolute(relative) ? file : `./${relative.split(path.sep).join('/')}`;
+  }
+}
+
+function fromWorkspaceError(error: unknown): unknown {
+  if (!(error instanceof WorkspacePathError)) return error;
+  if (error.code === 'INVALID_TASK_ID') {
+    return new AppError(400, 'INVALID_TASK_ID', 'err.invalid_task_id', { params: { task_id: error.path }, invalidParams: ['task_id'] });
+  }
+  if (error.code === 'FILE_NOT_FOUND') {
+    return new AppError(404, 'FILE_NOT_FOUND', 'err.file_not_found', { params: { file: error.path }, texts: { zh: error.message, en: error.messageEn } });
+  }
+  return new AppError(400, 'INVALID_PATH', 'err.invalid_path', { params: { file: error.path }, texts: { zh: error.message, en: error.messageEn } });
+}
+
+function fromTableListError(error: unknown, param: string): unknown {
+  if (!(error instanceof TableListError)) return error;
+  return new AppError(400, error.code, 'err.table_list_invalid', {
+    params: { reason: error.messageEn },
+    invalidParams: [param],
+    texts: { zh: error.message, en: error.messageEn },
+  });
+}
+
+export type { TaskStatus };

@@ -1,0 +1,403 @@
+// The task store: plain SQL over pg, each function one clear transaction boundary. Every write that can
+// race with another process is guarded by the run id (a stale worker's writes match nothing).
+import type pg from 'pg';
+import { withTransaction } from '../postgres/connect.ts';
+import { STEP_NAMES, type StepName } from '../pipeline/steps.ts';
+import type { ExecutionMode, RunPlan, StepStatus, TaskFlags, TaskStatus } from './model.ts';
+
+export interface TaskRow {
+  task_id: string;
+  task_name: string | null;
+  status: TaskStatus;
+  parameters: TaskFlags & Record<string, unknown>;
+  db_connection: string | null;
+  db_name: string | null;
+  business_context: string | null;
+  created_by: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
+  updated_at: Date;
+  error_code: string | null;
+  error_message: string | null;
+  execution_mode: ExecutionMode | null;
+  requested_step: StepName | null;
+  run_overrides: Partial<TaskFlags>;
+  run_id: string | null;
+  worker_id: string | null;
+  heartbeat_at: Date | null;
+  cancel_requested: boolean;
+  table_list_at: Date | null;
+  table_count: number | null;
+}
+
+export interface StepRow {
+  task_id: string;
+  step_name: StepName;
+  status: StepStatus;
+  execution_id: string | null;
+  started_at: Date | null;
+  completed_at: Date | null;
+  error_code: string | null;
+  error_message: string | null;
+  progress: { done: number; total: number; unit: string } | null;
+  counters: Record<string, number>;
+}
+
+export interface TaskWithSteps extends TaskRow {
+  steps: StepRow[];
+}
+
+export interface NewTask {
+  task_name: string | null;
+  parameters: TaskFlags & Record<string, unknown>;
+  db_connection: string | null;
+  db_name: string | null;
+  business_context: string | null;
+  created_by: string | null;
+}
+
+export interface TaskFilter {
+  status?: TaskStatus;
+  task_name?: string;
+  created_by?: string;
+  db_name?: string;
+  created_from?: Date;
+  created_to?: Date;
+}
+
+const T = 'data_pipeline.tasks';
+const S = 'data_pipeline.task_steps';
+const R = 'data_pipeline.task_step_runs';
+
+/** Any pool or client: lets functions run alone or inside a caller's transaction. */
+type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+export class TaskStore {
+  constructor(readonly pool: pg.Pool) {}
+
+  /** Inserts a task whose id starts with `baseId`; on a clash appends _2, _3 ... (same-second creations). */
+  async insertTask(baseId: string, task: NewTask): Promise<TaskRow> {
+    for (let attempt = 1; attempt < 10_000; attempt += 1) {
+      const taskId = attempt === 1 ? baseId : `${baseId}_${attempt}`;
+      const inserted = await withTransaction(this.pool, async (client) => {
+        const { rows } = await client.query<TaskRow>(
+          `INSERT INTO ${T} (task_id, task_name, parameters, db_connection, db_name, business_context, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (task_id) DO NOTHING RETURNING *`,
+          [taskId, task.task_name, task.parameters, task.db_connection, task.db_name, task.business_context, task.created_by],
+        );
+        if (rows.length === 0) return undefined;
+        await client.query(
+          `INSERT INTO ${S} (task_id, step_name, position)
+           SELECT $1, name, ord FROM unnest($2::text[]) WITH ORDINALITY AS s(name, ord)`,
+          [taskId, STEP_NAMES],
+        );
+        return rows[0];
+      });
+      if (inserted) return inserted;
+    }
+    throw new Error(`Could not allocate a task id starting with ${baseId}`);
+  }
+
+  async getTask(taskId: string, db: Queryable = this.pool): Promise<TaskWithSteps | undefined> {
+    const { rows } = await db.query<TaskRow & { steps: StepRow[] }>(
+      `SELECT t.*, (SELECT coalesce(json_agg(s ORDER BY s.position), '[]'::json) FROM ${S} s WHERE s.task_id = t.task_id) AS steps
+       FROM ${T} t WHERE t.task_id = $1`,
+      [taskId],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return { ...row, steps: row.steps.map(reviveStepDates) };
+  }
+
+  async listTasks(filter: TaskFilter, limit: number, offset: number): Promise<{ tasks: TaskWithSteps[]; total: number }> {
+    const { where, values } = whereClause(filter);
+    const page = await this.pool.query<TaskRow & { steps: StepRow[] }>(
+      `SELECT t.*, (SELECT coalesce(json_agg(s ORDER BY s.position), '[]'::json) FROM ${S} s WHERE s.task_id = t.task_id) AS steps
+       FROM ${T} t ${where} ORDER BY t.created_at DESC, t.task_id DESC LIMIT $${values.length + 1} OFFSET $${values.length + 2}`,
+      [...values, limit, offset],
+    );
+    const total = await this.countTasks(filter, where, values);
+    return { tasks: page.rows.map((r) => ({ ...r, steps: r.steps.map(reviveStepDates) })), total };
+  }
+
+  /** Filters by status alone (or none) are answered from the trigger-kept counts, not by scanning. */
+  private async countTasks(filter: TaskFilter, where: string, values: unknown[]): Promise<number> {
+    const onlyStatus = Object.entries(filter).every(([key, value]) => key === 'status' || value === undefined);
+    if (onlyStatus) {
+      const { rows } = await this.pool.query<{ n: string | null }>(
+        `SELECT sum(n) AS n FROM data_pipeline.task_counts WHERE $1::text IS NULL OR status = $1`,
+        [filter.status ?? null],
+      );
+      return Number(rows[0]?.n ?? 0);
+    }
+    const { rows } = await this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${T} t ${where}`, values);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async setTableList(taskId: string, tableCount: number, businessContext?: string): Promise<Date> {
+    const { rows } = await this.pool.query<{ table_list_at: Date }>(
+      `UPDATE ${T} SET table_list_at = now(), table_count = $2, updated_at = now(),
+              business_context = coalesce($3, business_context)
+       WHERE task_id = $1 RETURNING table_list_at`,
+      [taskId, tableCount, businessContext ?? null],
+    );
+    return rows[0]!.table_list_at;
+  }
+
+  /**
+   * Marks a task in_progress with a fresh run and queues it, atomically: the row lock makes a concurrent
+   * second execute see in_progress (→ 409), and `enqueue` runs inside the same transaction so the run is
+   * durably queued before the caller answers 202.
+   */
+  async startRun(
+    taskId: string,
+    args: { runId: string; mode: ExecutionMode; step: StepName | null; overrides: Partial<TaskFlags> },
+    /** Checks the locked task (throwing to refuse) and returns the steps this run executes and skips. */
+    prepare: (task: TaskWithSteps) => RunPlan,
+    enqueue: (client: pg.PoolClient) => Promise<void>,
+  ): Promise<TaskWithSteps> {
+    return withTransaction(this.pool, async (client) => {
+      const locked = await client.query(`SELECT 1 FROM ${T} WHERE task_id = $1 FOR UPDATE`, [taskId]);
+      const task = locked.rowCount ? await this.getTask(taskId, client) : undefined;
+      if (!task) throw new TaskMissingError(taskId);
+      const plan = prepare(task);
+      await client.query(
+        `UPDATE ${T} SET status = 'in_progress', run_id = $2, execution_mode = $3, requested_step = $4, run_overrides = $5,
+                cancel_requested = false, worker_id = NULL, heartbeat_at = now(), started_at = now(), completed_at = NULL,
+                error_code = NULL, error_message = NULL, updated_at = now()
+         WHERE task_id = $1`,
+        [taskId, args.runId, args.mode, args.step, args.overrides],
+      );
+      await client.query(
+        `UPDATE ${S} SET status = CASE WHEN step_name = ANY($2::text[]) THEN 'pending' ELSE 'skipped' END,
+                execution_id = NULL, started_at = NULL, completed_at = NULL, error_code = NULL, error_message = NULL,
+                progress = NULL, counters = '{}'::jsonb
+         WHERE task_id = $1 AND (step_name = ANY($2::text[]) OR step_name = ANY($3::text[]))`,
+        [taskId, plan.run, plan.skipped],
+      );
+      await enqueue(client);
+      return (await this.getTask(taskId, client))!;
+    });
+  }
+
+  /** A worker takes a queued run. Returns undefined when the run is no longer current (cancelled, replaced). */
+  async claimRun(taskId: string, runId: string, workerId: string): Promise<TaskWithSteps | undefined> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE ${T} SET worker_id = $3, heartbeat_at = now(), updated_at = now()
+       WHERE task_id = $1 AND run_id = $2 AND status = 'in_progress' AND worker_id IS NULL`,
+      [taskId, runId, workerId],
+    );
+    return rowCount ? this.getTask(taskId) : undefined;
+  }
+
+  /** Returns whether the run is still ours and whether a cancel was requested. */
+  async heartbeat(taskId: string, runId: string): Promise<{ owned: boolean; cancelRequested: boolean }> {
+    const { rows } = await this.pool.query<{ cancel_requested: boolean }>(
+      `UPDATE ${T} SET heartbeat_at = now() WHERE task_id = $1 AND run_id = $2 AND status = 'in_progress'
+       RETURNING cancel_requested`,
+      [taskId, runId],
+    );
+    return { owned: rows.length > 0, cancelRequested: rows[0]?.cancel_requested ?? false };
+  }
+
+  async stepStarted(taskId: string, runId: string, step: StepName, executionId: string, workerId: string): Promise<boolean> {
+    return withTransaction(this.pool, async (client) => {
+      const owned = await client.query(`SELECT 1 FROM ${T} WHERE task_id = $1 AND run_id = $2 AND status = 'in_progress' FOR UPDATE`, [
+        taskId,
+        runId,
+      ]);
+      if (!owned.rowCount) return false;
+      await client.query(
+        `UPDATE ${S} SET status = 'running', execution_id = $3, started_at = now(), completed_at = NULL,
+                error_code = NULL, error_message = NULL, progress = NULL, counters = '{}'::jsonb
+         WHERE task_id = $1 AND step_name = $2`,
+        [taskId, step, executionId],
+      );
+      await client.query(
+        `INSERT INTO ${R} (task_id, run_id, step_name, execution_id, worker_id, status) VALUES ($1, $2, $3, $4, $5, 'running')`,
+        [taskId, runId, step, executionId, workerId],
+      );
+      await client.query(`UPDATE ${T} SET updated_at = now() WHERE task_id = $1`, [taskId]);
+      return true;
+    });
+  }
+
+  async stepProgress(taskId: string, runId: string, step: StepName, progress: StepRow['progress'], counters: Record<string, number>) {
+    await this.pool.query(
+      `UPDATE ${S} s SET progress = $4, counters = $5 FROM ${T} t
+       WHERE s.task_id = $1 AND s.step_name = $3 AND t.task_id = s.task_id AND t.run_id = $2 AND s.status = 'running'`,
+      [taskId, runId, step, progress, counters],
+    );
+  }
+
+  async stepFinished(
+    taskId: string,
+    runId: string,
+    step: StepName,
+    executionId: string,
+    outcome: { status: 'completed' | 'failed' | 'cancelled'; errorCode?: string; errorMessage?: string; counters: Record<string, number>; progress: StepRow['progress'] },
+  ): Promise<boolean> {
+    return withTransaction(this.pool, async (client) => {
+      const owned = await client.query(`SELECT 1 FROM ${T} WHERE task_id = $1 AND run_id = $2 FOR UPDATE`, [taskId, runId]);
+      if (!owned.rowCount) return false;
+      await client.query(
+        `UPDATE ${S} SET status = $3, completed_at = now(), error_code = $4, error_message = $5, counters = $6, progress = $7
+         WHERE task_id = $1 AND step_name = $2`,
+        [taskId, step, outcome.status, outcome.errorCode ?? null, outcome.errorMessage ?? null, outcome.counters, outcome.progress],
+      );
+      await client.query(
+        `UPDATE ${R} SET status = $2, completed_at = now(),
+                duration_ms = (extract(epoch FROM now() - started_at) * 1000)::integer,
+                error_code = $3, error_message = $4, counters = $5
+         WHERE execution_id = $1 AND status = 'running'`,
+        [executionId, outcome.status, outcome.errorCode ?? null, outcome.errorMessage ?? null, outcome.counters],
+      );
+      return true;
+    });
+  }
+
+  /** Ends the current run: completed / partial_completed / failed / cancelled. Unrun pending steps of a
+   * failed or cancelled run become cancelled so that no step is left looking queued. */
+  async finishRun(taskId: string, runId: string, status: TaskStatus, error?: { code: string; message: string }): Promise<boolean> {
+    return withTransaction(this.pool, async (client) => {
+      const { rowCount } = await client.query(
+        `UPDATE ${T} SET status = $3, completed_at = now(), updated_at = now(), worker_id = NULL, run_id = NULL,
+                cancel_requested = false, error_code = $4, error_message = $5
+         WHERE task_id = $1 AND run_id = $2`,
+        [taskId, runId, status, error?.code ?? null, error?.message ?? null],
+      );
+      if (!rowCount) return false;
+      if (status === 'failed' || status === 'cancelled') {
+        await client.query(`UPDATE ${S} SET status = 'cancelled' WHERE task_id = $1 AND status IN ('pending', 'running')`, [taskId]);
+      }
+      return true;
+    });
+  }
+
+  /**
+   * Cancel: a run no worker has claimed yet is cancelled at once; a claimed one is flagged, and its
+   * worker stops at the next checkpoint.
+   */
+  async requestCancel(taskId: string): Promise<{ task: TaskRow; immediate: boolean } | { notRunning: TaskRow } | undefined> {
+    return withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<TaskRow>(`SELECT * FROM ${T} WHERE task_id = $1 FOR UPDATE`, [taskId]);
+      const task = rows[0];
+      if (!task) return undefined;
+      if (task.status !== 'in_progress') return { notRunning: task };
+      if (task.worker_id === null) {
+        await client.query(
+          `UPDATE ${T} SET status = 'cancelled', run_id = NULL, completed_at = now(), updated_at = now(), cancel_requested = false
+           WHERE task_id = $1`,
+          [taskId],
+        );
+        await client.query(`UPDATE ${S} SET status = 'cancelled' WHERE task_id = $1 AND status IN ('pending', 'running')`, [taskId]);
+        return { task: { ...task, status: 'cancelled' }, immediate: true };
+      }
+      await client.query(`UPDATE ${T} SET cancel_requested = true, updated_at = now() WHERE task_id = $1`, [taskId]);
+      return { task, immediate: false };
+    });
+  }
+
+  async deleteTasks(taskIds: string[], force: boolean): Promise<{ deleted: string[]; running: string[]; missing: string[] }> {
+    return withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ task_id: string; status: TaskStatus }>(
+        `SELECT task_id, status FROM ${T} WHERE task_id = ANY($1::text[]) FOR UPDATE`,
+        [taskIds],
+      );
+      const found = new Map(rows.map((r) => [r.task_id, r.status]));
+      const missing = taskIds.filter((id) => !found.has(id));
+      const running = rows.filter((r) => r.status === 'in_progress').map((r) => r.task_id);
+      const deletable = rows.filter((r) => force || r.status !== 'in_progress').map((r) => r.task_id);
+      if (deletable.length) await client.query(`DELETE FROM ${T} WHERE task_id = ANY($1::text[])`, [deletable]);
+      return { deleted: deletable, running: force ? [] : running, missing };
+    });
+  }
+
+  /**
+   * Runs whose worker stopped reporting (killed, machine lost) get a new run id so that a late write from
+   * the old worker matches nothing. Returns them for re-queueing (policy resume) or fails them (policy fail).
+   */
+  async takeOverStaleRuns(
+    timeoutMs: number,
+    policy: 'resume' | 'fail',
+    newRunId: () => string,
+    enqueue: (client: pg.PoolClient, taskId: string, runId: string) => Promise<void>,
+  ): Promise<Array<{ taskId: string; runId: string }>> {
+    return withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ task_id: string; run_id: string }>(
+        `SELECT task_id, run_id FROM ${T}
+         WHERE status = 'in_progress' AND worker_id IS NOT NULL AND heartbeat_at < now() - make_interval(secs => $1)
+         FOR UPDATE SKIP LOCKED`,
+        [timeoutMs / 1000],
+      );
+      const taken: Array<{ taskId: string; runId: string }> = [];
+      for (const row of rows) {
+        await client.query(`UPDATE ${R} SET status = 'abandoned', completed_at = now(), error_message = 'worker stopped reporting'
+                            WHERE task_id = $1 AND run_id = $2 AND status = 'running'`, [row.task_id, row.run_id]);
+        if (policy === 'fail') {
+          await client.query(
+            `UPDATE ${T} SET status = 'failed', run_id = NULL, worker_id = NULL, completed_at = now(), updated_at = now(),
+                    error_code = 'WORKER_LOST', error_message = 'The worker running this task stopped reporting'
+             WHERE task_id = $1`,
+            [row.task_id],
+          );
+          await client.query(
+            `UPDATE ${S} SET status = CASE WHEN status = 'running' THEN 'failed' ELSE 'cancelled' END,
+                    error_code = CASE WHEN status = 'running' THEN 'WORKER_LOST' ELSE error_code END
+             WHERE task_id = $1 AND status IN ('pending', 'running')`,
+            [row.task_id],
+          );
+          continue;
+        }
+        const runId = newRunId();
+        await client.query(
+          `UPDATE ${T} SET run_id = $2, worker_id = NULL, heartbeat_at = now(), updated_at = now() WHERE task_id = $1`,
+          [row.task_id, runId],
+        );
+        await client.query(`UPDATE ${S} SET status = 'pending' WHERE task_id = $1 AND status = 'running'`, [row.task_id]);
+        await enqueue(client, row.task_id, runId);
+        taken.push({ taskId: row.task_id, runId });
+      }
+      return taken;
+    });
+  }
+
+  async stepRuns(taskId: string) {
+    const { rows } = await this.pool.query(`SELECT * FROM ${R} WHERE task_id = $1 ORDER BY id`, [taskId]);
+    return rows;
+  }
+}
+
+export class TaskMissingError extends Error {
+  constructor(readonly taskId: string) {
+    super(`Task not found: ${taskId}`);
+  }
+}
+
+function whereClause(filter: TaskFilter): { where: string; values: unknown[] } {
+  const conditions: string[] = [];
+  const values: unknown[] = [];
+  const add = (sql: (placeholder: string) => string, value: unknown) => {
+    values.push(value);
+    conditions.push(sql(`$${values.length}`));
+  };
+  if (filter.status) add((p) => `t.status = ${p}`, filter.status);
+  if (filter.task_name) add((p) => `t.task_name ILIKE ${p}`, `%${escapeLike(filter.task_name)}%`);
+  if (filter.created_by) add((p) => `t.created_by = ${p}`, filter.created_by);
+  if (filter.db_name) add((p) => `t.db_name = ${p}`, filter.db_name);
+  if (filter.created_from) add((p) => `t.created_at >= ${p}`, filter.created_from);
+  if (filter.created_to) add((p) => `t.created_at <= ${p}`, filter.created_to);
+  return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', values };
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** json_agg turns timestamps into strings; steps are read back as Dates like the task row. */
+function reviveStepDates(step: StepRow): StepRow {
+  const date = (v: unknown) => (v ? new Date(v as string) : null);
+  return { ...step, started_at: date(step.started_at), completed_at: date(step.completed_at) };
+}
