@@ -1,0 +1,98 @@
+// A real listening server on an ephemeral port, over a real store, with its own folders.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { createApp, type App } from '../../src/app.ts';
+import { loadSettings } from '../../src/config.ts';
+import { buildServer } from '../../src/http/server.ts';
+import type { StepRegistry } from '../../src/pipeline/registry.ts';
+
+export interface TestServer {
+  app: App;
+  baseUrl: string;
+  api: string;
+  dir: string;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  storeUrl: string;
+  registry?: StepRegistry;
+  env?: Record<string, string>;
+  workers?: boolean;
+  dir?: string;
+}
+
+export function makeTempDir(prefix = 'dp-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function testEnv(dir: string, storeUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATA_PIPELINE_STORE_URL: storeUrl,
+    DATA_PIPELINE_OUTPUT_DIR: path.join(dir, 'training_data'),
+    DATA_PIPELINE_LOG_DIR: path.join(dir, 'logs'),
+    DATA_PIPELINE_INPUT_DIR: dir,
+    DATA_PIPELINE_PORT: '0',
+    DATA_PIPELINE_HEARTBEAT_TIMEOUT_SECONDS: '3',
+    ...extra,
+  };
+}
+
+export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
+  const dir = options.dir ?? makeTempDir();
+  const settings = loadSettings(testEnv(dir, options.storeUrl, options.env), dir);
+  const app = await createApp(settings, { registry: options.registry });
+  const server = await buildServer(app);
+  if (options.workers !== false) await app.startWorkers();
+  await server.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = server.server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    app,
+    baseUrl,
+    api: `${baseUrl}/api/v0/data_pipeline`,
+    dir,
+    async close() {
+      await server.close();
+      await app.close();
+    },
+  };
+}
+
+/** fetch + JSON; returns status and parsed body. */
+export async function call(url: string, init: RequestInit & { json?: unknown } = {}) {
+  const headers = new Headers(init.headers);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set('Content-Type', 'application/json');
+    body = JSON.stringify(init.json);
+  }
+  const response = await fetch(url, { ...init, headers, body });
+  const text = await response.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, body: json, text, headers: response.headers };
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 20_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`waitFor: timed out after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export async function waitForStatus(api: string, taskId: string, statuses: string[], timeoutMs = 20_000) {
+  return waitFor(async () => {
+    const { body } = await call(`${api}/tasks/${taskId}`);
+    return statuses.includes(body?.data?.status) ? body.data : undefined;
+  }, timeoutMs);
+}
