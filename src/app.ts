@@ -1,6 +1,7 @@
 // Composition root: builds the store, queue, services and workers from the settings.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { ensureDemoDatabase } from '../demo/highway-db.ts';
 import type { Settings } from './config.ts';
 import { SystemLog } from './logs/system-log.ts';
 import { connect, type Database } from './postgres/connect.ts';
@@ -20,6 +21,8 @@ export interface App {
   registry: StepRegistry;
   systemLog: SystemLog;
   workerId: string;
+  /** Opens a task's business database; the default embedded one is the demo, created on first use. */
+  openBusinessDatabase(url: string): Promise<Database>;
   /** Starts executing queued runs in this process (and supervising stale ones). */
   startWorkers(concurrency?: number): Promise<void>;
   close(): Promise<void>;
@@ -45,7 +48,19 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   const registry = options.registry ?? defaultSteps();
   const service = new TaskService(store, settings, (client, job) => queue.enqueue(client, job));
   const workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const runner = new TaskRunner({ store, registry, settings, workerId, observer: options.observer });
+  const openBusinessDatabase = async (url: string): Promise<Database> => {
+    const db = await connect(url, { cwd: settings.cwd, max: 4, applicationName: 'data-pipeline-reader' });
+    if (db.kind === 'pglite' && url === settings.businessDbUrl) {
+      try {
+        if (await ensureDemoDatabase(db.pool)) systemLog.write('INFO', 'DemoDatabase', `内置演示数据库已创建: ${db.label}`);
+      } catch (error) {
+        await db.close();
+        throw error;
+      }
+    }
+    return db;
+  };
+  const runner = new TaskRunner({ store, registry, settings, workerId, observer: options.observer, openBusinessDatabase });
   let supervisor: NodeJS.Timeout | undefined;
 
   const superviseStaleRuns = async () => {
@@ -67,6 +82,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     registry,
     systemLog,
     workerId,
+    openBusinessDatabase,
     async startWorkers(concurrency = settings.workers) {
       await queue.work(concurrency, async (job) => {
         try {

@@ -42,6 +42,13 @@ program
     const port = typeof address === 'object' && address ? address.port : settings.port;
     console.log(`data-pipeline ${API_VERSION} listening on http://${settings.host}:${port}  (API docs: /api/docs, store: ${app.storeDb.label})`);
     app.systemLog.write('INFO', 'unified_api', `listening on http://${settings.host}:${port}`);
+    if (settings.businessDbUrl.startsWith('pglite://')) {
+      // Warm the embedded demo database so that the first task does not pay for creating it.
+      app.openBusinessDatabase(settings.businessDbUrl).then(
+        (db) => db.close().then(() => console.log(`demo database ready: ${db.label}`)),
+        (error) => console.error(`data-pipeline: the default business database could not be opened: ${error.message}`),
+      );
+    }
     onShutdown(async () => {
       await server.close();
       await app.close();
@@ -136,7 +143,14 @@ async function runInForeground(settings: Settings, options: RunOptions): Promise
     await service.createTableList(task.task_id, tables);
     const { runId } = await service.execute(task.task_id, { execution_mode: options.mode, step_name: options.step });
     reporter.start(task.task_id, service.taskDir(task.task_id));
-    const runner = new TaskRunner({ store: app.store, registry: app.registry, settings, workerId: app.workerId, observer: reporter.observer });
+    const runner = new TaskRunner({
+      store: app.store,
+      registry: app.registry,
+      settings,
+      workerId: app.workerId,
+      observer: reporter.observer,
+      openBusinessDatabase: app.openBusinessDatabase,
+    });
     await runner.execute({ task_id: task.task_id, run_id: runId });
     const final = (await app.store.getTask(task.task_id))!;
     reporter.finish(final);

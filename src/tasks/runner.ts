@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Settings } from '../config.ts';
 import { TaskLogger } from '../logs/task-logger.ts';
-import { connect, type Database } from '../postgres/connect.ts';
+import type { Database } from '../postgres/connect.ts';
 import { maskSecretsInText } from '../postgres/connection-string.ts';
 import { StepCancelledError, StepError, type StepContext, type TaskParameters } from '../pipeline/context.ts';
 import type { StepRegistry } from '../pipeline/registry.ts';
@@ -31,6 +31,7 @@ export interface RunnerDeps {
   settings: Settings;
   workerId: string;
   observer?: RunObserver;
+  openBusinessDatabase(url: string): Promise<Database>;
 }
 
 type StopReason = 'cancelled' | 'lost';
@@ -62,7 +63,7 @@ export class TaskRunner {
     try {
       for (const step of toRun) {
         const outcome = await this.runStep(task, job.run_id, step, flags, dir, logger, stop, () => {
-          businessDb ??= connect(task.db_connection ?? settings.businessDbUrl, { cwd: settings.cwd, max: 4, applicationName: 'data-pipeline-step' });
+          businessDb ??= this.deps.openBusinessDatabase(task.db_connection ?? settings.businessDbUrl);
           return businessDb;
         });
         statuses[step] = outcome.status;
