@@ -5,6 +5,7 @@ import { ensureDemoDatabase } from '../demo/highway-db.ts';
 import type { Settings } from './config.ts';
 import { SystemLog } from './logs/system-log.ts';
 import { connect, type Database } from './postgres/connect.ts';
+import { StepError, type StepServices } from './pipeline/context.ts';
 import { defaultSteps, type StepRegistry } from './pipeline/registry.ts';
 import { migrateStore } from './tasks/migrations.ts';
 import { RunQueue } from './tasks/queue.ts';
@@ -21,8 +22,9 @@ export interface App {
   registry: StepRegistry;
   systemLog: SystemLog;
   workerId: string;
-  /** Opens a task's business database; the default embedded one is the demo, created on first use. */
-  openBusinessDatabase(url: string): Promise<Database>;
+  /** What steps get: business database (the default embedded one is the demo, created on first use),
+   * LLM, embedder, vector store. */
+  services: StepServices;
   /** Starts executing queued runs in this process (and supervising stale ones). */
   startWorkers(concurrency?: number): Promise<void>;
   close(): Promise<void>;
@@ -60,7 +62,15 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     }
     return db;
   };
-  const runner = new TaskRunner({ store, registry, settings, workerId, observer: options.observer, openBusinessDatabase });
+  const services: StepServices = {
+    openBusinessDatabase,
+    createLlm: () => undefined,
+    createEmbedder: async () => {
+      throw new StepError('EMBEDDER_NOT_AVAILABLE', `embedder ${settings.embedding.kind} is not available in this version yet`);
+    },
+    openVectorDatabase: () => connect(settings.vectorUrl, { cwd: settings.cwd, max: 4, applicationName: 'data-pipeline-vector' }),
+  };
+  const runner = new TaskRunner({ store, registry, settings, workerId, observer: options.observer, services });
   let supervisor: NodeJS.Timeout | undefined;
 
   const superviseStaleRuns = async () => {
@@ -82,7 +92,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     registry,
     systemLog,
     workerId,
-    openBusinessDatabase,
+    services,
     async startWorkers(concurrency = settings.workers) {
       await queue.work(concurrency, async (job) => {
         try {

@@ -46,9 +46,23 @@ export const SETTINGS_DOC: Array<{ env: string; default: string; meaning: string
   { env: 'DATA_PIPELINE_STALE_RUN_POLICY', default: 'resume', meaning: 'What happens to a run whose worker died: resume (at the first unfinished step) or fail.' },
   { env: 'DATA_PIPELINE_MAX_UPLOAD_BYTES', default: '1048576', meaning: 'Largest accepted table-list upload.' },
   { env: 'DATA_PIPELINE_LANG', default: 'zh', meaning: 'Default language of messages: zh or en (Accept-Language: en switches per request).' },
+  { env: 'DATA_PIPELINE_LLM_BASE_URL', default: '(none: offline generator)', meaning: 'OpenAI-compatible chat endpoint, e.g. https://api.example.com/v1. Unset: the built-in offline annotator and generator.' },
+  { env: 'DATA_PIPELINE_LLM_API_KEY', default: '(none)', meaning: 'API key of the LLM endpoint.' },
+  { env: 'DATA_PIPELINE_LLM_MODEL', default: '(required with a base URL)', meaning: 'Chat model name.' },
+  { env: 'DATA_PIPELINE_LLM_TEMPERATURE', default: '0.2', meaning: 'Sampling temperature.' },
+  { env: 'DATA_PIPELINE_LLM_TIMEOUT_SECONDS', default: '120', meaning: 'Timeout of one LLM call.' },
+  { env: 'DATA_PIPELINE_LLM_CONCURRENCY', default: '8', meaning: 'LLM calls in flight at once per step.' },
+  { env: 'DATA_PIPELINE_LLM_MAX_RETRIES', default: '3', meaning: 'Retries of a failed LLM call (429, 5xx, timeouts, malformed JSON), with backoff honouring Retry-After.' },
+  { env: 'DATA_PIPELINE_LLM_JSON_MODE', default: 'true', meaning: 'Ask for response_format json_object (falls back to extraction when the server refuses).' },
+  { env: 'DATA_PIPELINE_EMBEDDER', default: 'hashing (openai when an embedding base URL is set)', meaning: 'Embedder: hashing (offline), openai (OpenAI-compatible /embeddings) or onnx (local model folder).' },
+  { env: 'DATA_PIPELINE_EMBEDDING_BASE_URL', default: '(none)', meaning: 'OpenAI-compatible embeddings endpoint.' },
+  { env: 'DATA_PIPELINE_EMBEDDING_API_KEY', default: '(none)', meaning: 'API key of the embeddings endpoint.' },
+  { env: 'DATA_PIPELINE_EMBEDDING_MODEL', default: 'hashing-zh-v1 (hashing)', meaning: 'Embedding model name (the onnx embedder: path of a local model folder).' },
+  { env: 'DATA_PIPELINE_EMBEDDING_DIM', default: '1024', meaning: 'Embedding dimension (must match an existing vector table).' },
+  { env: 'DATA_PIPELINE_EMBEDDING_BATCH_SIZE', default: '64', meaning: 'Inputs per embeddings request.' },
 ];
 
-const settingsSchema = z.object({
+const settingsShape = z.object({
   DATA_PIPELINE_HOST: z.string().trim().min(1).default('127.0.0.1'),
   DATA_PIPELINE_PORT: z.coerce.number().int().min(0).max(65535).default(8084),
   DATA_PIPELINE_STORE_URL: databaseUrl.default('pglite://./data/store'),
@@ -68,9 +82,55 @@ const settingsSchema = z.object({
   DATA_PIPELINE_STALE_RUN_POLICY: z.enum(['resume', 'fail']).default('resume'),
   DATA_PIPELINE_MAX_UPLOAD_BYTES: positiveInt.default(1024 * 1024),
   DATA_PIPELINE_LANG: z.enum(['zh', 'en']).default('zh'),
+  DATA_PIPELINE_LLM_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DATA_PIPELINE_LLM_API_KEY: z.string().min(1).optional(),
+  DATA_PIPELINE_LLM_MODEL: z.string().trim().min(1).optional(),
+  DATA_PIPELINE_LLM_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.2),
+  DATA_PIPELINE_LLM_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(120),
+  DATA_PIPELINE_LLM_CONCURRENCY: positiveInt.max(256).default(8),
+  DATA_PIPELINE_LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
+  DATA_PIPELINE_LLM_JSON_MODE: booleanFlag.default(true),
+  DATA_PIPELINE_EMBEDDER: z.enum(['hashing', 'openai', 'onnx']).optional(),
+  DATA_PIPELINE_EMBEDDING_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DATA_PIPELINE_EMBEDDING_API_KEY: z.string().min(1).optional(),
+  DATA_PIPELINE_EMBEDDING_MODEL: z.string().trim().min(1).optional(),
+  DATA_PIPELINE_EMBEDDING_DIM: positiveInt.max(16_000).default(1024),
+  DATA_PIPELINE_EMBEDDING_BATCH_SIZE: positiveInt.max(2048).default(64),
+});
+
+const settingsSchema = settingsShape.superRefine((s, ctx) => {
+  if (s.DATA_PIPELINE_LLM_BASE_URL && !s.DATA_PIPELINE_LLM_MODEL) {
+    ctx.addIssue({ code: 'custom', path: ['DATA_PIPELINE_LLM_MODEL'], message: 'is required when DATA_PIPELINE_LLM_BASE_URL is set' });
+  }
+  if (s.DATA_PIPELINE_EMBEDDER === 'openai' && !s.DATA_PIPELINE_EMBEDDING_BASE_URL) {
+    ctx.addIssue({ code: 'custom', path: ['DATA_PIPELINE_EMBEDDING_BASE_URL'], message: 'is required when DATA_PIPELINE_EMBEDDER=openai' });
+  }
+  if (s.DATA_PIPELINE_EMBEDDER === 'onnx' && !s.DATA_PIPELINE_EMBEDDING_MODEL) {
+    ctx.addIssue({ code: 'custom', path: ['DATA_PIPELINE_EMBEDDING_MODEL'], message: 'must name a local model folder when DATA_PIPELINE_EMBEDDER=onnx' });
+  }
 });
 
 export type Lang = 'zh' | 'en';
+
+export interface LlmSettings {
+  baseUrl: string;
+  apiKey: string | undefined;
+  model: string;
+  temperature: number;
+  timeoutMs: number;
+  concurrency: number;
+  maxRetries: number;
+  jsonMode: boolean;
+}
+
+export interface EmbeddingSettings {
+  kind: 'hashing' | 'openai' | 'onnx';
+  baseUrl: string | undefined;
+  apiKey: string | undefined;
+  model: string;
+  dim: number;
+  batchSize: number;
+}
 export type LogLevelName = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR' | 'CRITICAL';
 
 export interface Settings {
@@ -92,6 +152,9 @@ export interface Settings {
   staleRunPolicy: 'resume' | 'fail';
   maxUploadBytes: number;
   lang: Lang;
+  /** Undefined: no LLM configured, the offline annotator and generator are used. */
+  llm: LlmSettings | undefined;
+  embedding: EmbeddingSettings;
   /** The directory relative paths and pglite:// URLs resolve against. */
   cwd: string;
 }
@@ -103,10 +166,12 @@ export class SettingsError extends Error {
   }
 }
 
+const SETTING_KEYS = Object.keys(settingsShape.shape);
+
 /** Reads the settings from an environment (process.env in main.ts; a plain object in tests). */
 export function loadSettings(env: Record<string, string | undefined>, cwd = process.cwd()): Settings {
   const relevant = Object.fromEntries(
-    Object.keys(settingsSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
+    SETTING_KEYS.map((key) => [key, env[key] === '' ? undefined : env[key]]),
   );
   const parsed = settingsSchema.safeParse(relevant);
   if (!parsed.success) {
@@ -135,7 +200,32 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
     staleRunPolicy: s.DATA_PIPELINE_STALE_RUN_POLICY,
     maxUploadBytes: s.DATA_PIPELINE_MAX_UPLOAD_BYTES,
     lang: s.DATA_PIPELINE_LANG,
+    llm: s.DATA_PIPELINE_LLM_BASE_URL
+      ? {
+          baseUrl: s.DATA_PIPELINE_LLM_BASE_URL,
+          apiKey: s.DATA_PIPELINE_LLM_API_KEY,
+          model: s.DATA_PIPELINE_LLM_MODEL!,
+          temperature: s.DATA_PIPELINE_LLM_TEMPERATURE,
+          timeoutMs: Math.round(s.DATA_PIPELINE_LLM_TIMEOUT_SECONDS * 1000),
+          concurrency: s.DATA_PIPELINE_LLM_CONCURRENCY,
+          maxRetries: s.DATA_PIPELINE_LLM_MAX_RETRIES,
+          jsonMode: s.DATA_PIPELINE_LLM_JSON_MODE,
+        }
+      : undefined,
+    embedding: embeddingSettings(s),
     cwd,
+  };
+}
+
+function embeddingSettings(s: z.infer<typeof settingsSchema>): EmbeddingSettings {
+  const kind = s.DATA_PIPELINE_EMBEDDER ?? (s.DATA_PIPELINE_EMBEDDING_BASE_URL ? 'openai' : 'hashing');
+  return {
+    kind,
+    baseUrl: s.DATA_PIPELINE_EMBEDDING_BASE_URL,
+    apiKey: s.DATA_PIPELINE_EMBEDDING_API_KEY,
+    model: s.DATA_PIPELINE_EMBEDDING_MODEL ?? (kind === 'hashing' ? 'hashing-zh-v1' : 'text-embedding'),
+    dim: s.DATA_PIPELINE_EMBEDDING_DIM,
+    batchSize: s.DATA_PIPELINE_EMBEDDING_BATCH_SIZE,
   };
 }
 

@@ -44,7 +44,7 @@ program
     app.systemLog.write('INFO', 'unified_api', `listening on http://${settings.host}:${port}`);
     if (settings.businessDbUrl.startsWith('pglite://')) {
       // Warm the embedded demo database so that the first task does not pay for creating it.
-      app.openBusinessDatabase(settings.businessDbUrl).then(
+      app.services.openBusinessDatabase(settings.businessDbUrl).then(
         (db) => db.close().then(() => console.log(`demo database ready: ${db.label}`)),
         (error) => console.error(`data-pipeline: the default business database could not be opened: ${error.message}`),
       );
@@ -149,7 +149,7 @@ async function runInForeground(settings: Settings, options: RunOptions): Promise
       settings,
       workerId: app.workerId,
       observer: reporter.observer,
-      openBusinessDatabase: app.openBusinessDatabase,
+      services: app.services,
     });
     await runner.execute({ task_id: task.task_id, run_id: runId });
     const final = (await app.store.getTask(task.task_id))!;

@@ -1,6 +1,8 @@
 // What a step may use. Steps meet only through files in the task directory (ctx.workspaceDir); they
 // never import each other, nor anything from tasks/ or http/.
 import type { Settings } from '../config.ts';
+import type { Embedder } from '../embed/types.ts';
+import type { LlmClient } from '../llm/types.ts';
 import type { Database } from '../postgres/connect.ts';
 import type { StepName } from './steps.ts';
 
@@ -48,8 +50,23 @@ export interface StepContext {
   progress(done: number, total: number, unit: string): void;
   /** Adds to the step's counters (e.g. { tables: 1 }); persisted with the step. */
   count(counters: Record<string, number>): void;
-  /** The business database of this task (read only by convention and by construction in later steps). */
+  /** The business database of this task. Only ever read: catalog queries, bounded samples, EXPLAIN. */
   businessDatabase(): Promise<Database>;
+  /** The configured LLM, with this step's accounting; undefined when none is configured (offline mode). */
+  readonly llm: LlmClient | undefined;
+  /** The configured embedder (training_load, vector search). */
+  embedder(): Promise<Embedder>;
+  /** The vector store database (langchain_pg_* tables). */
+  vectorDatabase(): Promise<Database>;
+}
+
+/** What the composition root provides to steps; the runner wraps it into each StepContext. */
+export interface StepServices {
+  openBusinessDatabase(url: string): Promise<Database>;
+  /** Returns undefined when no LLM is configured. `onUsage` receives counter increments. */
+  createLlm(onUsage: (counters: Record<string, number>) => void): LlmClient | undefined;
+  createEmbedder(): Promise<Embedder>;
+  openVectorDatabase(): Promise<Database>;
 }
 
 export interface StepResult {

@@ -5,7 +5,7 @@ import type { Settings } from '../config.ts';
 import { TaskLogger } from '../logs/task-logger.ts';
 import type { Database } from '../postgres/connect.ts';
 import { maskSecretsInText } from '../postgres/connection-string.ts';
-import { StepCancelledError, StepError, type StepContext, type TaskParameters } from '../pipeline/context.ts';
+import { StepCancelledError, StepError, type StepContext, type StepServices, type TaskParameters } from '../pipeline/context.ts';
 import type { StepRegistry } from '../pipeline/registry.ts';
 import { STEP_LOGGER, type StepName } from '../pipeline/steps.ts';
 import { compactStamp } from '../time.ts';
@@ -31,7 +31,7 @@ export interface RunnerDeps {
   settings: Settings;
   workerId: string;
   observer?: RunObserver;
-  openBusinessDatabase(url: string): Promise<Database>;
+  services: StepServices;
 }
 
 type StopReason = 'cancelled' | 'lost';
@@ -63,7 +63,7 @@ export class TaskRunner {
     try {
       for (const step of toRun) {
         const outcome = await this.runStep(task, job.run_id, step, flags, dir, logger, stop, () => {
-          businessDb ??= this.deps.openBusinessDatabase(task.db_connection ?? settings.businessDbUrl);
+          businessDb ??= this.deps.services.openBusinessDatabase(task.db_connection ?? settings.businessDbUrl);
           return businessDb;
         });
         statuses[step] = outcome.status;
@@ -124,6 +124,11 @@ export class TaskRunner {
         .catch((error) => log.warn(`进度保存失败: ${errorText(error)}`));
     };
 
+    const addCounters = (added: Record<string, number>) => {
+      for (const [key, value] of Object.entries(added)) counters[key] = (counters[key] ?? 0) + value;
+      flush();
+    };
+    let vectorDb: Promise<Database> | undefined;
     const ctx: StepContext = {
       taskId: task.task_id,
       step,
@@ -140,40 +145,44 @@ export class TaskRunner {
         observer?.progress?.(step, progress);
         flush();
       },
-      count: (added) => {
-        for (const [key, value] of Object.entries(added)) counters[key] = (counters[key] ?? 0) + value;
-        flush();
-      },
+      count: addCounters,
       businessDatabase,
+      llm: this.deps.services.createLlm(addCounters),
+      embedder: () => this.deps.services.createEmbedder(),
+      vectorDatabase: () => (vectorDb ??= this.deps.services.openVectorDatabase()),
     };
 
     const started = Date.now();
     try {
-      const result = await registry.get(step).run(ctx);
-      for (const [key, value] of Object.entries(result?.counters ?? {})) counters[key] = value;
-      await pendingFlush;
-      if (stop.signal.aborted) throw new StepCancelledError(String(stop.signal.reason));
-      await store.stepFinished(task.task_id, runId, step, executionId, { status: 'completed', counters, progress });
-      log.info(`✅ 步骤完成: ${step}，耗时 ${((Date.now() - started) / 1000).toFixed(1)}s${result?.summary ? `，${result.summary}` : ''}`);
-      observer?.stepFinished?.(step, 'completed');
-      return { status: 'completed' };
-    } catch (error) {
-      await pendingFlush;
-      if (error instanceof StepCancelledError || stop.signal.aborted) {
-        if (stop.signal.reason !== 'lost') {
-          await store.stepFinished(task.task_id, runId, step, executionId, { status: 'cancelled', counters, progress });
-          log.warn(`⏹️ 步骤已取消: ${step}`);
+      try {
+        const result = await registry.get(step).run(ctx);
+        for (const [key, value] of Object.entries(result?.counters ?? {})) counters[key] = value;
+        await pendingFlush;
+        if (stop.signal.aborted) throw new StepCancelledError(String(stop.signal.reason));
+        await store.stepFinished(task.task_id, runId, step, executionId, { status: 'completed', counters, progress });
+        log.info(`✅ 步骤完成: ${step}，耗时 ${((Date.now() - started) / 1000).toFixed(1)}s${result?.summary ? `，${result.summary}` : ''}`);
+        observer?.stepFinished?.(step, 'completed');
+        return { status: 'completed' };
+      } catch (error) {
+        await pendingFlush;
+        if (error instanceof StepCancelledError || stop.signal.aborted) {
+          if (stop.signal.reason !== 'lost') {
+            await store.stepFinished(task.task_id, runId, step, executionId, { status: 'cancelled', counters, progress });
+            log.warn(`⏹️ 步骤已取消: ${step}`);
+          }
+          observer?.stepFinished?.(step, 'cancelled');
+          return { status: 'cancelled' };
         }
-        observer?.stepFinished?.(step, 'cancelled');
-        return { status: 'cancelled' };
+        const code = error instanceof StepError ? error.code : 'STEP_FAILED';
+        const message = maskSecretsInText(errorText(error));
+        await store.stepFinished(task.task_id, runId, step, executionId, { status: 'failed', errorCode: code, errorMessage: message, counters, progress });
+        log.error(`❌ 步骤失败: ${step} [${code}] ${message}`);
+        if (!(error instanceof StepError) && error instanceof Error && error.stack) log.debug(maskSecretsInText(error.stack));
+        observer?.stepFinished?.(step, 'failed', message);
+        return { status: 'failed', code, message };
       }
-      const code = error instanceof StepError ? error.code : 'STEP_FAILED';
-      const message = maskSecretsInText(errorText(error));
-      await store.stepFinished(task.task_id, runId, step, executionId, { status: 'failed', errorCode: code, errorMessage: message, counters, progress });
-      log.error(`❌ 步骤失败: ${step} [${code}] ${message}`);
-      if (!(error instanceof StepError) && error instanceof Error && error.stack) log.debug(maskSecretsInText(error.stack));
-      observer?.stepFinished?.(step, 'failed', message);
-      return { status: 'failed', code, message };
+    } finally {
+      if (vectorDb) await (await vectorDb.catch(() => undefined))?.close();
     }
   }
 

@@ -109,6 +109,7 @@ describe("the guide's own clients (§8.5 JavaScript, §8.6 Python) against a rea
   after(async () => {
     await server?.close();
     await db?.drop();
+    if (server) fs.rmSync(server.dir, { recursive: true, force: true });
   });
 
   async function checkRun(run: DriverRun, downloadedFile: (summary: DriverSummary) => string) {
