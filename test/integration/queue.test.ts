@@ -119,23 +119,28 @@ describe('run queue on real PostgreSQL', () => {
 
   it('marks such a run failed instead when the policy says fail', async () => {
     const env = testEnv(server.dir, db.url, { FIXTURE_STEP_MS: '1500', DATA_PIPELINE_STALE_RUN_POLICY: 'fail' });
-    const first = await startWorker(env);
-    const supervisor = await startWorker({ ...env, FIXTURE_STEP_MS: '0' });
+    const workers = await Promise.all([startWorker(env), startWorker(env)]);
     try {
       const taskId = await createTaskWithList(server);
       await call(`${server.api}/tasks/${taskId}/execute`, { method: 'POST', json: { execution_mode: 'step', step_name: 'ddl_generation' } });
       await waitFor(async () => (await call(`${server.api}/tasks/${taskId}`)).body.data.step_status.ddl_generation === 'running');
-      first.kill('SIGKILL');
+      const { rows } = await server.app.storeDb.pool.query(`SELECT worker_id FROM data_pipeline.tasks WHERE task_id = $1`, [taskId]);
+      const runningPid = Number(String(rows[0].worker_id).split(':')[1]);
+      const victim = workers.find((w) => w.pid === runningPid)!;
+      assert.ok(victim, `the run is held by one of the two workers (${rows[0].worker_id})`);
+      victim.kill('SIGKILL');
       const final = await waitForStatus(server.api, taskId, ['failed', 'completed'], 30_000);
       assert.equal(final.status, 'failed');
       assert.equal(final.error_code, 'WORKER_LOST');
       assert.equal(final.step_status.ddl_generation, 'failed');
     } finally {
-      first.kill('SIGKILL');
-      supervisor.kill('SIGTERM');
-      await new Promise((r) => supervisor.once('exit', r));
+      for (const worker of workers) {
+        worker.kill('SIGKILL');
+        if (worker.exitCode === null && worker.signalCode === null) await new Promise((r) => worker.once('exit', r));
+      }
     }
   });
+
   it('fails a run whose step is not available, with STEP_NOT_AVAILABLE, and cancels the steps after it', async () => {
     const app = await createApp(loadSettings(testEnv(server.dir, db.url), server.dir));
     try {
