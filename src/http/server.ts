@@ -46,6 +46,12 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     }
   });
 
+  // A POST without any body (no Content-Type, no bytes) never reaches the parser above, and Fastify
+  // validates its missing body as null, which the schemas' `.prefault({})` does not cover: make it {} too.
+  server.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.routeOptions.schema?.body !== undefined) request.body = {};
+  });
+
   await server.register(multipart, { limits: { fileSize: settings.maxUploadBytes, files: 1 } });
 
   server.addHook('onRequest', async (request, reply) => {

@@ -79,10 +79,18 @@ const batchDeleteBody = z
 export function parseLocalDate(value: string, bound: 'start' | 'end'): Date {
   const [date, time] = value.split(/[T ]/);
   const [y, m, d] = date!.split('-').map(Number);
-  if (!time) return bound === 'start' ? new Date(y!, m! - 1, d!, 0, 0, 0, 0) : new Date(y!, m! - 1, d!, 23, 59, 59, 999);
-  const [hh, mm, ss = '0'] = time.split(':');
-  const result = new Date(y!, m! - 1, d!, Number(hh), Number(mm), Math.floor(Number(ss)), bound === 'end' && !time.includes('.') ? 999 : 0);
-  return result.getMonth() === m! - 1 ? result : new Date(NaN);
+  let result: Date;
+  if (!time) {
+    result = bound === 'start' ? new Date(y!, m! - 1, d!, 0, 0, 0, 0) : new Date(y!, m! - 1, d!, 23, 59, 59, 999);
+  } else {
+    const [hh, mm, ss = '0'] = time.split(':');
+    const [whole, fraction] = ss.split('.');
+    if (Number(hh) > 23 || Number(mm) > 59 || Number(whole) > 59) return new Date(NaN);
+    const ms = fraction === undefined ? (bound === 'end' ? 999 : 0) : Math.floor(Number(`0.${fraction}`) * 1000);
+    result = new Date(y!, m! - 1, d!, Number(hh), Number(mm), Number(whole), ms);
+  }
+  // No rolling over: 2025-13-45, 2025-02-30 or 25:00 are not dates.
+  return result.getFullYear() === y && result.getMonth() === m! - 1 && result.getDate() === d ? result : new Date(NaN);
 }
 
 export function taskRoutes(service: TaskService): FastifyPluginAsyncZod {
