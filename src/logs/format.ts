@@ -1,3 +1,4 @@
+import { localTimestamp } from '../time.ts';
 // The task log line format of guide §7.4:
 //   2025-07-01 14:30:52 [INFO] SchemaWorkflowOrchestrator: 🚀 开始执行Schema工作流编排
 // One header line per entry, in server local time. A multi-line message continues on the following
@@ -41,13 +42,7 @@ export function levelSeverity(level: string): number {
 }
 
 /** `YYYY-MM-DD HH:MM:SS` in the server's local time zone. */
-export function formatLocalTimestamp(date: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return (
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
-  );
-}
+export const formatLocalTimestamp = (date: Date): string => localTimestamp(date);
 
 /**
  * One entry as written to the file, ending with '\n'. Line breaks of any style become '\n'; trailing

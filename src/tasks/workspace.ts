@@ -2,6 +2,7 @@
  * Task directories and safe paths: task ids, download paths that never leave the task directory,
  * `table_list_file` paths that never leave the input folder, the task file list (guide §4.1) and atomic writes.
  */
+import { localIso } from '../time.ts';
 import { randomBytes } from 'node:crypto';
 import type { Dirent, Stats } from 'node:fs';
 import { promises as fsp } from 'node:fs';
@@ -244,17 +245,8 @@ export function humanSize(bytes: number): string {
   return `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
-function pad(n: number): string {
-  return String(n).padStart(2, '0');
-}
-
 /** ISO local time without milliseconds or zone: `2025-06-27T14:40:30`. */
-export function formatLocalIso(date: Date): string {
-  return (
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
-    `T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
-  );
-}
+export const formatLocalIso = (date: Date): string => localIso(date);
 
 type Describer = { test: (rel: string, base: string) => boolean; zh: string; en: string };
 
