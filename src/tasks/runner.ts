@@ -69,20 +69,21 @@ export class TaskRunner {
         statuses[step] = outcome.status;
         if (outcome.status === 'cancelled') {
           if (stop.signal.reason !== 'lost') {
-            await store.finishRun(task.task_id, job.run_id, 'cancelled', { code: 'CANCELLED', message: '任务已取消' });
             orchestrator.warn('⏹️ 任务已取消');
+            await store.finishRun(task.task_id, job.run_id, 'cancelled', { code: 'CANCELLED', message: '任务已取消' });
           }
           return;
         }
         if (outcome.status === 'failed') {
-          await store.finishRun(task.task_id, job.run_id, 'failed', { code: outcome.code!, message: outcome.message! });
           orchestrator.error(`❌ 工作流执行失败: ${outcome.message}`);
+          await store.finishRun(task.task_id, job.run_id, 'failed', { code: outcome.code!, message: outcome.message! });
           return;
         }
       }
       const final = finishedStatus(mode, statuses, flags);
-      await store.finishRun(task.task_id, job.run_id, final);
+      // Logged first, so a client that sees the final status also sees the complete log.
       orchestrator.info(final === 'completed' ? '✅ 工作流执行完成' : `✅ 步骤执行完成，任务状态: ${final}`);
+      await store.finishRun(task.task_id, job.run_id, final);
     } finally {
       clearInterval(heartbeat);
       if (businessDb) await (await businessDb.catch(() => undefined))?.close();

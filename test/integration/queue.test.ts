@@ -162,16 +162,18 @@ describe('run queue in-process', () => {
   let db: TestDatabase;
   let server: TestServer;
 
+  let probe: Awaited<ReturnType<typeof connect>>;
+
   before(async () => {
     db = await createTestDatabase();
-    const probe = await connect(db.url);
+    probe = await connect(db.url);
     await ensureCompletionTable(probe.pool);
     server = await startTestServer({ storeUrl: db.url, registry: fixtureRegistry(probe.pool, { durationMs: 3000, ticks: 30 }) });
-    await probe.close();
   });
 
   after(async () => {
     await server?.close();
+    await probe?.close();
     await db?.drop();
   });
 
