@@ -1,6 +1,7 @@
 // Task use cases: create, execute, cancel, delete, table lists, files and logs. Inputs arrive already
 // validated by the edge (http/ or the CLI); this layer enforces the rules that need the store or disk.
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
@@ -85,7 +86,7 @@ export class TaskService {
       db_name: resolvedDbName,
       business_context: business_context ?? null,
       created_by: created_by ?? null,
-    });
+    }, (taskId) => existsSync(taskDirectory(this.settings.outputDir, taskId)));
 
     const dir = this.taskDir(task.task_id);
     await fs.mkdir(dir, { recursive: true });

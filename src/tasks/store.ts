@@ -76,10 +76,12 @@ type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 export class TaskStore {
   constructor(readonly pool: pg.Pool) {}
 
-  /** Inserts a task whose id starts with `baseId`; on a clash appends _2, _3 ... (same-second creations). */
-  async insertTask(baseId: string, task: NewTask): Promise<TaskRow> {
+  /** Inserts a task whose id starts with `baseId`; on a clash appends _2, _3 ... (same-second creations).
+   * `isTaken` vetoes ids used outside the store (e.g. a deleted task's kept directory). */
+  async insertTask(baseId: string, task: NewTask, isTaken: (taskId: string) => boolean = () => false): Promise<TaskRow> {
     for (let attempt = 1; attempt < 10_000; attempt += 1) {
       const taskId = attempt === 1 ? baseId : `${baseId}_${attempt}`;
+      if (isTaken(taskId)) continue;
       const inserted = await withTransaction(this.pool, async (client) => {
         const { rows } = await client.query<TaskRow>(
           `INSERT INTO ${T} (task_id, task_name, parameters, db_connection, db_name, business_context, created_by)

@@ -179,9 +179,9 @@ function listFilesRecursively(dir: string): string[] {
   return out;
 }
 
-function multipart(fileName: string | undefined, content: string | Uint8Array, field = 'file'): FormData {
+function multipart(fileName: string | undefined, content: string, field = 'file'): FormData {
   const form = new FormData();
-  if (fileName === undefined) form.append(field, typeof content === 'string' ? content : Buffer.from(content).toString());
+  if (fileName === undefined) form.append(field, content);
   else form.append(field, new Blob([content]), fileName);
   return form;
 }
@@ -282,9 +282,13 @@ describe('POST /tasks (guide §3.1)', () => {
     assert.notEqual(a.task_id, b.task_id);
   });
 
-  it('refuses a body that is not JSON (415)', async () => {
-    const res = await req(`${api}/tasks`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'task_name=x' });
-    expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', { mention: /text\/plain/ });
+  it('refuses a body that is not JSON: text is not an object (400), other types are 415', async () => {
+    const text = await req(`${api}/tasks`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'task_name=x' });
+    expectError(text, 400, 'VALIDATION_ERROR', { param: 'body' });
+    for (const type of ['application/xml', 'application/x-www-form-urlencoded']) {
+      const res = await req(`${api}/tasks`, { method: 'POST', headers: { 'Content-Type': type }, body: 'task_name=x' });
+      expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', { mention: /Unsupported Media Type|不支持/ });
+    }
   });
 
   it('refuses a db_connection that is not PostgreSQL', async () => {
@@ -384,6 +388,8 @@ describe('GET /tasks/{id} (guide §3.3)', () => {
     for (const bad of ['%2e%2e', '..%2f..%2fetc', '%2E%2E']) {
       expectError(await raw(server.baseUrl, `/api/v0/data_pipeline/tasks/${bad}`), 400, 'VALIDATION_ERROR', { mention: 'task_id' });
     }
+    // The id is checked first, before the body.
+    expectError(await req(`${api}/tasks/bad.id/execute`, { method: 'POST', json: { execution_mode: 'bogus' } }), 400, 'VALIDATION_ERROR', { param: 'task_id' });
     // 64 characters is still a valid id: unknown, hence 404.
     expectError(await req(`${api}/tasks/${'a'.repeat(64)}`), 404, 'TASK_NOT_FOUND');
   });
@@ -738,7 +744,7 @@ describe('POST /tasks/{id}/upload-table-list (guide §4.3) and GET /tasks/{id}/t
   it('refuses an empty file or a list without names (400)', async () => {
     const id = await createTask();
     expectError(await upload(id, multipart('tables.txt', '')), 400, 'VALIDATION_ERROR', { param: 'file', mention: /文件为空/ });
-    expectError(await upload(id, multipart('tables.txt', '# only a comment\n\n')), 400, 'EMPTY_TABLE_LIST', { param: 'file' });
+    expectError(await upload(id, multipart('tables.txt', '# only a comment\n\n')), 400, 'EMPTY_TABLE_LIST', { param: 'file', mention: /表清单为空/ });
   });
 
   it('refuses invalid table names in the file (INVALID_TABLE_NAME)', async () => {
@@ -765,12 +771,12 @@ describe('POST /tasks/{id}/upload-table-list (guide §4.3) and GET /tasks/{id}/t
     extraServers.push(limited);
     const big = Array.from({ length: 200 }, (_, i) => `table_${i}`).join('\n');
     assert.ok(Buffer.byteLength(big) > 1024);
-    expectError(await upload(id, multipart('tables.txt', big), limited.api), 413, 'PAYLOAD_TOO_LARGE', { param: 'file', mention: /1(\.0)? KB/ });
+    expectError(await upload(id, multipart('tables.txt', big), limited.api), 413, 'PAYLOAD_TOO_LARGE', { param: 'file', mention: /上传文件过大.*1(\.0)? KB/ });
     // Within that server's limit it works.
     expectOk(await upload(id, multipart('tables.txt', 'bss_company\n'), limited.api), 200);
     // The default server's limit is 1 MiB.
     const huge = `${'a'.repeat(60)}\n`.repeat(Math.ceil((1024 * 1024 + 10) / 61));
-    expectError(await upload(id, multipart('tables.txt', huge)), 413, 'PAYLOAD_TOO_LARGE', { param: 'file' });
+    expectError(await upload(id, multipart('tables.txt', huge)), 413, 'PAYLOAD_TOO_LARGE', { param: 'file', mention: /上传文件过大.*1(\.0)? MB/ });
   });
 
   it('answers 404 for an unknown task and 400 for an invalid id', async () => {
@@ -833,8 +839,8 @@ describe('POST /tasks/{id}/table-list (guide §4.5)', () => {
     expectError(await post({ tables: '' }), 400, 'VALIDATION_ERROR', { mention: 'tables' });
     expectError(await post({ tables: 5 }), 400, 'VALIDATION_ERROR', { mention: 'tables' });
     expectError(await post({ table_names: ['bss_company'], extra: 1 }), 400, 'VALIDATION_ERROR', { param: 'extra' });
-    expectError(await post({ table_names: ['   ', ''] }), 400, 'EMPTY_TABLE_LIST', { param: 'table_names' });
-    expectError(await post({ tables: ' , ,' }), 400, 'EMPTY_TABLE_LIST', { param: 'table_names' });
+    expectError(await post({ table_names: ['   ', ''] }), 400, 'EMPTY_TABLE_LIST', { param: 'table_names', mention: /表清单为空/ });
+    expectError(await post({ tables: ' , ,' }), 400, 'EMPTY_TABLE_LIST', { param: 'table_names', mention: /表清单为空/ });
     expectError(await post({ table_names: ['bss_company', 'bad name;'] }), 400, 'INVALID_TABLE_NAME', { param: 'table_names', mention: 'bad name;' });
     expectError(await post({ table_names: ['a.b.c'] }), 400, 'INVALID_TABLE_NAME', { param: 'table_names', mention: 'a.b.c' });
     expectError(await post(['bss_company']), 400, 'VALIDATION_ERROR', { param: 'body' });
@@ -922,8 +928,9 @@ describe('GET /tasks/{id}/files and /files/{name} (guide §4.1, §4.2)', () => {
   });
 
   it('never serves anything outside the task directory', async () => {
-    const refused = (res: Res, what: string) => {
+    const refused = (res: Res, what: string, exactly?: number) => {
       assert.ok(res.status === 400 || res.status === 404, `${what}: ${res.status} ${res.text.slice(0, 200)}`);
+      if (exactly) assert.equal(res.status, exactly, `${what}: ${res.text.slice(0, 200)}`);
       assert.ok(!res.text.includes('root:'), `${what} served /etc/passwd`);
       assert.ok(!res.text.includes(outsideSecret), `${what} served a file outside the task directory`);
       assert.equal(res.body?.success, false, `${what}: JSON error envelope expected`);
@@ -949,11 +956,12 @@ describe('GET /tasks/{id}/files and /files/{name} (guide §4.1, §4.2)', () => {
     ];
     for (const attempt of attempts) {
       refused(await req(`${server.baseUrl}${prefix}${attempt}`), `fetch ${attempt}`);
-      refused(await raw(server.baseUrl, `${prefix}${attempt}`), `raw ${attempt}`);
+      // Sent as is, the attempt reaches the download route, which must see through it.
+      refused(await raw(server.baseUrl, `${prefix}${attempt}`), `raw ${attempt}`, 400);
     }
     // Raw `..` segments, sent without any client-side normalisation.
     for (const attempt of ['../../../../../../etc/passwd', '../../outside.txt', 'vector_bak/../../../../etc/passwd', './../../etc/passwd', '//etc/passwd']) {
-      refused(await raw(server.baseUrl, `${prefix}${attempt}`), `raw ${attempt}`);
+      refused(await raw(server.baseUrl, `${prefix}${attempt}`), `raw ${attempt}`, 400);
     }
     // The same file stays reachable the legitimate way.
     assert.equal((await req(`${server.baseUrl}${prefix}vector_bak/x.csv`)).status, 200);
@@ -1207,23 +1215,34 @@ describe('DELETE /tasks/{id} and POST /tasks/delete', () => {
     expectOk(await req(`${api}/tasks/${id}?delete_files=false`, { method: 'DELETE' }), 200);
     assert.ok(fs.existsSync(server.app.service.taskDir(id)));
     expectError(await req(`${api}/tasks/${id}`), 404, 'TASK_NOT_FOUND');
+    // Not left behind: a task created in the same second would get this id, and this directory, again.
+    fs.rmSync(server.app.service.taskDir(id), { recursive: true });
   });
 
   it('refuses to delete a running task without force (409), deletes it with ?force=true', async () => {
     const id = await createReadyTask();
+    const dir = server.app.service.taskDir(id);
     try {
-      await startSlowRun(id);
+      await startSlowRun(id, 1500);
       expectError(await req(`${api}/tasks/${id}`, { method: 'DELETE' }), 409, 'TASK_ALREADY_RUNNING', { mention: 'force' });
       assert.equal((await status(id)).status, 'in_progress');
+      assert.ok(fs.existsSync(dir));
       expectOk(await req(`${api}/tasks/${id}?force=true`, { method: 'DELETE' }), 200);
       expectError(await req(`${api}/tasks/${id}`), 404, 'TASK_NOT_FOUND');
+      assert.ok(!fs.existsSync(dir), 'the task directory is gone');
     } finally {
       stepOptions.durationMs = 0;
     }
-    // The worker notices that its run is gone and stops; the next run proceeds.
+    // The worker notices that its run is gone (next heartbeat) and stops at the next checkpoint: no later
+    // step runs, and the next task's run proceeds. (Waiting first: a task created in the same second
+    // could otherwise be given the deleted task's id again.)
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.deepEqual((await completions(id)).filter((s) => s !== 'ddl_generation'), [], 'the deleted run went on');
+    assert.ok(!fs.existsSync(dir), 'the deleted run recreated the task directory');
     const next = await createReadyTask();
+    assert.notEqual(next, id);
     assert.equal((await runToEnd(next)).status, 'completed');
-    assert.ok(!(await completions(id)).includes('training_load'), 'the deleted task did not run to the end');
+    assert.deepEqual(await completions(next), [...STEPS]);
   });
 
   it('refuses invalid query parameters and ids', async () => {
