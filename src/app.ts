@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { ensureDemoDatabase } from '../demo/highway-db.ts';
 import type { Settings } from './config.ts';
+import { createEmbedder } from './embed/index.ts';
+import { createLlmClient } from './llm/client.ts';
 import { SystemLog } from './logs/system-log.ts';
 import { connect, type Database } from './postgres/connect.ts';
 import { StepError, type StepServices } from './pipeline/context.ts';
@@ -11,12 +13,15 @@ import { migrateStore } from './tasks/migrations.ts';
 import { RunQueue } from './tasks/queue.ts';
 import { TaskRunner, type RunObserver } from './tasks/runner.ts';
 import { TaskService } from './tasks/service.ts';
+import { TaskChangeFeed } from './tasks/change-feed.ts';
 import { TaskStore } from './tasks/store.ts';
 
 export interface App {
   settings: Settings;
   storeDb: Database;
   store: TaskStore;
+  /** Which tasks changed, whichever process changed them. */
+  changes: TaskChangeFeed;
   queue: RunQueue;
   service: TaskService;
   registry: StepRegistry;
@@ -46,7 +51,8 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     throw error;
   }
   const queue = await RunQueue.start(storeDb.pool, (error) => systemLog.write('ERROR', 'RunQueue', error.message));
-  const store = new TaskStore(storeDb.pool);
+  const changes = await TaskChangeFeed.start(storeDb);
+  const store = new TaskStore(storeDb.pool, (taskId) => changes.changed(taskId));
   const registry = options.registry ?? defaultSteps();
   const service = new TaskService(store, settings, (client, job) => queue.enqueue(client, job));
   const workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -64,10 +70,11 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   };
   const services: StepServices = {
     openBusinessDatabase,
-    createLlm: () => undefined,
-    createEmbedder: async () => {
-      throw new StepError('EMBEDDER_NOT_AVAILABLE', `embedder ${settings.embedding.kind} is not available in this version yet`);
-    },
+    createLlm: (onUsage) => (settings.llm ? createLlmClient(settings.llm, onUsage) : undefined),
+    createEmbedder: () =>
+      createEmbedder(settings.embedding, { cwd: settings.cwd, maxRetries: settings.llm?.maxRetries, timeoutMs: settings.llm?.timeoutMs }).catch((error: Error) => {
+        throw new StepError('EMBEDDER_NOT_AVAILABLE', `embedder ${settings.embedding.kind} (${settings.embedding.model}) is not available: ${error.message}`);
+      }),
     openVectorDatabase: () => connect(settings.vectorUrl, { cwd: settings.cwd, max: 4, applicationName: 'data-pipeline-vector' }),
   };
   const runner = new TaskRunner({ store, registry, settings, workerId, observer: options.observer, services });
@@ -87,6 +94,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     settings,
     storeDb,
     store,
+    changes,
     queue,
     service,
     registry,
@@ -110,6 +118,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     async close() {
       if (supervisor) clearInterval(supervisor);
       await queue.stop().catch(() => undefined);
+      await changes.close();
       await storeDb.close();
       await systemLog.close();
     },

@@ -16,8 +16,10 @@ import { eventRoutes } from './events.ts';
 import { fileRoutes } from './files.ts';
 import { healthRoutes } from './health.ts';
 import { logRoutes } from './logs.ts';
+import { StatusCache } from './status-cache.ts';
 import { taskRoutes } from './tasks.ts';
 import { validationError, type ParamErrorCodes } from './validation.ts';
+import { vectorRoutes } from './vector.ts';
 
 export const API_VERSION = '0.1.0';
 
@@ -97,10 +99,11 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await server.register(swaggerUi, { routePrefix: '/api/docs' });
 
   await server.register(healthRoutes(app.storeDb, API_VERSION));
-  await server.register(taskRoutes(service));
+  await server.register(taskRoutes(service, new StatusCache(app.changes)));
   await server.register(fileRoutes(service, settings.maxUploadBytes));
   await server.register(logRoutes(service));
   await server.register(eventRoutes(service));
+  await server.register(vectorRoutes(app));
   return server;
 }
 

@@ -5,7 +5,9 @@ import { AppError } from '../errors.ts';
 import { STEP_NAMES } from '../pipeline/steps.ts';
 import { EXECUTION_MODES, TASK_STATUSES } from '../tasks/model.ts';
 import type { TaskService } from '../tasks/service.ts';
+import { t } from '../messages.ts';
 import { sendOk } from './envelope.ts';
+import type { StatusCache } from './status-cache.ts';
 import { presentTaskListItem, presentTaskStatus } from './presenters.ts';
 import { taskIdParams } from './schemas.ts';
 
@@ -93,7 +95,7 @@ export function parseLocalDate(value: string, bound: 'start' | 'end'): Date {
   return result.getFullYear() === y && result.getMonth() === m! - 1 && result.getDate() === d ? result : new Date(NaN);
 }
 
-export function taskRoutes(service: TaskService): FastifyPluginAsyncZod {
+export function taskRoutes(service: TaskService, statusCache: StatusCache): FastifyPluginAsyncZod {
   return async (app) => {
     const withDirs = async <T extends { task_id: string }>(tasks: T[]) =>
       Promise.all(tasks.map(async (task) => ({ task, dir: await service.directoryExists(task.task_id) })));
@@ -153,8 +155,20 @@ export function taskRoutes(service: TaskService): FastifyPluginAsyncZod {
     });
 
     app.get('/api/v0/data_pipeline/tasks/:task_id', { schema: { tags: ['tasks'], summary: '获取任务状态 (guide §3.3)', params: taskIdParams } }, async (request, reply) => {
-      const task = await service.getTask(request.params.task_id);
-      return sendOk(reply, 200, 'task.status', presentTaskStatus(task, await service.directoryExists(task.task_id)));
+      const taskId = request.params.task_id;
+      reply.type('application/json; charset=utf-8');
+      const cached = statusCache.get(taskId, request.lang);
+      if (cached) return reply.send(cached);
+      const version = statusCache.version(taskId);
+      const task = await service.getTask(taskId);
+      const body = JSON.stringify({
+        success: true,
+        code: 200,
+        message: t('task.status', request.lang),
+        data: presentTaskStatus(task, await service.directoryExists(task.task_id)),
+      });
+      statusCache.set(taskId, request.lang, body, version);
+      return reply.send(body);
     });
 
     app.post(

@@ -92,7 +92,22 @@ const MIGRATIONS: string[] = [
   CREATE TRIGGER tasks_count_status AFTER UPDATE OF status ON data_pipeline.tasks
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION data_pipeline.count_tasks();
   `,
+  `
+  -- Every change to a task or its steps is announced (after commit) so that API processes can drop what
+  -- they cached about it, whichever process made the change.
+  CREATE FUNCTION data_pipeline.announce_task_change() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_notify('data_pipeline_task_changed', CASE WHEN TG_OP = 'DELETE' THEN OLD.task_id ELSE NEW.task_id END);
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER tasks_announce AFTER INSERT OR UPDATE OR DELETE ON data_pipeline.tasks
+    FOR EACH ROW EXECUTE FUNCTION data_pipeline.announce_task_change();
+  CREATE TRIGGER task_steps_announce AFTER INSERT OR UPDATE OR DELETE ON data_pipeline.task_steps
+    FOR EACH ROW EXECUTE FUNCTION data_pipeline.announce_task_change();
+  `,
 ];
+
+export const TASK_CHANGE_CHANNEL = 'data_pipeline_task_changed';
 
 export async function migrateStore(pool: pg.Pool): Promise<void> {
   await withTransaction(pool, async (client) => {

@@ -74,7 +74,11 @@ const R = 'data_pipeline.task_step_runs';
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 export class TaskStore {
-  constructor(readonly pool: pg.Pool) {}
+  /** `onChange` hears about every committed write to a task (for in-process caches). */
+  constructor(
+    readonly pool: pg.Pool,
+    private readonly onChange: (taskId: string) => void = () => undefined,
+  ) {}
 
   /** Inserts a task whose id starts with `baseId`; on a clash appends _2, _3 ... (same-second creations).
    * `isTaken` vetoes ids used outside the store (e.g. a deleted task's kept directory). */
@@ -97,7 +101,10 @@ export class TaskStore {
         );
         return rows[0];
       });
-      if (inserted) return inserted;
+      if (inserted) {
+        this.onChange(taskId);
+        return inserted;
+      }
     }
     throw new Error(`Could not allocate a task id starting with ${baseId}`);
   }
@@ -145,6 +152,7 @@ export class TaskStore {
        WHERE task_id = $1 RETURNING table_list_at`,
       [taskId, tableCount, businessContext ?? null],
     );
+    this.onChange(taskId);
     return rows[0]!.table_list_at;
   }
 
@@ -160,7 +168,7 @@ export class TaskStore {
     prepare: (task: TaskWithSteps) => RunPlan,
     enqueue: (client: pg.PoolClient) => Promise<void>,
   ): Promise<TaskWithSteps> {
-    return withTransaction(this.pool, async (client) => {
+    const task = await withTransaction(this.pool, async (client) => {
       const locked = await client.query(`SELECT 1 FROM ${T} WHERE task_id = $1 FOR UPDATE`, [taskId]);
       const task = locked.rowCount ? await this.getTask(taskId, client) : undefined;
       if (!task) throw new TaskMissingError(taskId);
@@ -182,6 +190,8 @@ export class TaskStore {
       await enqueue(client);
       return (await this.getTask(taskId, client))!;
     });
+    this.onChange(taskId);
+    return task;
   }
 
   /** A worker takes a queued run. Returns undefined when the run is no longer current (cancelled, replaced). */
@@ -191,7 +201,9 @@ export class TaskStore {
        WHERE task_id = $1 AND run_id = $2 AND status = 'in_progress' AND worker_id IS NULL`,
       [taskId, runId, workerId],
     );
-    return rowCount ? this.getTask(taskId) : undefined;
+    if (!rowCount) return undefined;
+    this.onChange(taskId);
+    return this.getTask(taskId);
   }
 
   /** Returns whether the run is still ours and whether a cancel was requested. */
@@ -205,7 +217,7 @@ export class TaskStore {
   }
 
   async stepStarted(taskId: string, runId: string, step: StepName, executionId: string, workerId: string): Promise<boolean> {
-    return withTransaction(this.pool, async (client) => {
+    return this.announcing(taskId, withTransaction(this.pool, async (client) => {
       const owned = await client.query(`SELECT 1 FROM ${T} WHERE task_id = $1 AND run_id = $2 AND status = 'in_progress' FOR UPDATE`, [
         taskId,
         runId,
@@ -223,7 +235,7 @@ export class TaskStore {
       );
       await client.query(`UPDATE ${T} SET updated_at = now() WHERE task_id = $1`, [taskId]);
       return true;
-    });
+    }));
   }
 
   async stepProgress(taskId: string, runId: string, step: StepName, progress: StepRow['progress'], counters: Record<string, number>) {
@@ -232,6 +244,7 @@ export class TaskStore {
        WHERE s.task_id = $1 AND s.step_name = $3 AND t.task_id = s.task_id AND t.run_id = $2 AND s.status = 'running'`,
       [taskId, runId, step, progress, counters],
     );
+    this.onChange(taskId);
   }
 
   async stepFinished(
@@ -241,7 +254,7 @@ export class TaskStore {
     executionId: string,
     outcome: { status: 'completed' | 'failed' | 'cancelled'; errorCode?: string; errorMessage?: string; counters: Record<string, number>; progress: StepRow['progress'] },
   ): Promise<boolean> {
-    return withTransaction(this.pool, async (client) => {
+    return this.announcing(taskId, withTransaction(this.pool, async (client) => {
       const owned = await client.query(`SELECT 1 FROM ${T} WHERE task_id = $1 AND run_id = $2 FOR UPDATE`, [taskId, runId]);
       if (!owned.rowCount) return false;
       await client.query(
@@ -257,13 +270,13 @@ export class TaskStore {
         [executionId, outcome.status, outcome.errorCode ?? null, outcome.errorMessage ?? null, outcome.counters],
       );
       return true;
-    });
+    }));
   }
 
   /** Ends the current run: completed / partial_completed / failed / cancelled. Unrun pending steps of a
    * failed or cancelled run become cancelled so that no step is left looking queued. */
   async finishRun(taskId: string, runId: string, status: TaskStatus, error?: { code: string; message: string }): Promise<boolean> {
-    return withTransaction(this.pool, async (client) => {
+    return this.announcing(taskId, withTransaction(this.pool, async (client) => {
       const { rowCount } = await client.query(
         `UPDATE ${T} SET status = $3, completed_at = now(), updated_at = now(), worker_id = NULL, run_id = NULL,
                 cancel_requested = false, error_code = $4, error_message = $5
@@ -275,7 +288,7 @@ export class TaskStore {
         await client.query(`UPDATE ${S} SET status = 'cancelled' WHERE task_id = $1 AND status IN ('pending', 'running')`, [taskId]);
       }
       return true;
-    });
+    }));
   }
 
   /**
@@ -283,7 +296,7 @@ export class TaskStore {
    * worker stops at the next checkpoint.
    */
   async requestCancel(taskId: string): Promise<{ task: TaskRow; immediate: boolean } | { notRunning: TaskRow } | undefined> {
-    return withTransaction(this.pool, async (client) => {
+    return this.announcing(taskId, withTransaction(this.pool, async (client) => {
       const { rows } = await client.query<TaskRow>(`SELECT * FROM ${T} WHERE task_id = $1 FOR UPDATE`, [taskId]);
       const task = rows[0];
       if (!task) return undefined;
@@ -299,11 +312,11 @@ export class TaskStore {
       }
       await client.query(`UPDATE ${T} SET cancel_requested = true, updated_at = now() WHERE task_id = $1`, [taskId]);
       return { task, immediate: false };
-    });
+    }));
   }
 
   async deleteTasks(taskIds: string[], force: boolean): Promise<{ deleted: string[]; running: string[]; missing: string[] }> {
-    return withTransaction(this.pool, async (client) => {
+    const result = await withTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ task_id: string; status: TaskStatus }>(
         `SELECT task_id, status FROM ${T} WHERE task_id = ANY($1::text[]) FOR UPDATE`,
         [taskIds],
@@ -315,6 +328,8 @@ export class TaskStore {
       if (deletable.length) await client.query(`DELETE FROM ${T} WHERE task_id = ANY($1::text[])`, [deletable]);
       return { deleted: deletable, running: force ? [] : running, missing };
     });
+    for (const taskId of result.deleted) this.onChange(taskId);
+    return result;
   }
 
   /**
@@ -327,7 +342,8 @@ export class TaskStore {
     newRunId: () => string,
     enqueue: (client: pg.PoolClient, taskId: string, runId: string) => Promise<void>,
   ): Promise<Array<{ taskId: string; runId: string }>> {
-    return withTransaction(this.pool, async (client) => {
+    const changed: string[] = [];
+    const taken = await withTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ task_id: string; run_id: string }>(
         `SELECT task_id, run_id FROM ${T}
          WHERE status = 'in_progress' AND worker_id IS NOT NULL AND heartbeat_at < now() - make_interval(secs => $1)
@@ -336,6 +352,7 @@ export class TaskStore {
       );
       const taken: Array<{ taskId: string; runId: string }> = [];
       for (const row of rows) {
+        changed.push(row.task_id);
         await client.query(`UPDATE ${R} SET status = 'abandoned', completed_at = now(), error_message = 'worker stopped reporting'
                             WHERE task_id = $1 AND run_id = $2 AND status = 'running'`, [row.task_id, row.run_id]);
         if (policy === 'fail') {
@@ -364,6 +381,14 @@ export class TaskStore {
       }
       return taken;
     });
+    for (const taskId of changed) this.onChange(taskId);
+    return taken;
+  }
+
+  private async announcing<T>(taskId: string, write: Promise<T>): Promise<T> {
+    const result = await write;
+    this.onChange(taskId);
+    return result;
   }
 
   async stepRuns(taskId: string) {
