@@ -24,6 +24,8 @@ export interface LoadResult {
   duration_ms: number;
   rps: number;
   bytes_per_response: number;
+  /** CPU time of this client process per measured request (user + system). */
+  client_cpu_us_per_request: number;
   latency_ms: { p50: number; p90: number; p99: number; max: number };
 }
 
@@ -139,7 +141,9 @@ function percentile(sorted: Float64Array, p: number): number {
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 if (warmup > 0) await phase(warmup, maxSeconds);
+const cpuBefore = process.cpuUsage();
 const measured = await phase(requests, maxSeconds);
+const cpu = process.cpuUsage(cpuBefore);
 const lat = measured.latencies.subarray(0, measured.completed).sort();
 const result: LoadResult = {
   url: target.href,
@@ -155,6 +159,7 @@ const result: LoadResult = {
   duration_ms: round3(measured.durationMs),
   rps: Math.round((measured.completed / measured.durationMs) * 1000 * 10) / 10,
   bytes_per_response: measured.bytes,
+  client_cpu_us_per_request: Math.round((cpu.user + cpu.system) / Math.max(1, measured.completed)),
   latency_ms: { p50: round3(percentile(lat, 0.5)), p90: round3(percentile(lat, 0.9)), p99: round3(percentile(lat, 0.99)), max: round3(lat[lat.length - 1] ?? 0) },
 };
 agent.destroy();

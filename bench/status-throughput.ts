@@ -10,6 +10,7 @@ import type { LoadResult } from './load.ts';
 import {
   API,
   closeClientSockets,
+  codeVersion,
   createBenchDatabase,
   makeTempDir,
   median,
@@ -22,6 +23,7 @@ import {
   startOurServer,
   startWatchdog,
   storeLabel,
+  withCpu,
   writeResults,
 } from './lib/harness.ts';
 
@@ -34,16 +36,29 @@ const MAX_SECONDS_PER_RUN = 12;
 const TARGET_RATIO = 0.5;
 const WATCHDOG_SECONDS = 175;
 
+interface CpuPerRequest {
+  server: number;
+  postgres: number;
+  client: number;
+}
+
+type Run = LoadResult & { cpu_us_per_request: CpuPerRequest };
+
 interface StoreResult {
   store: 'pglite' | 'postgres';
   task_id: string;
   response_bytes: { ours: number; bare: number };
-  rounds: Array<{ round: number; bare: LoadResult; ours: LoadResult }>;
+  rounds: Array<{ round: number; bare: Run; ours: Run }>;
   median_rps: { bare: number; ours: number };
   median_p50_ms: { bare: number; ours: number };
   median_p99_ms: { bare: number; ours: number };
+  /** Median CPU per request: this server process, the store's PostgreSQL backends, the load generator. */
+  median_cpu_us_per_request: { bare: CpuPerRequest; ours: CpuPerRequest };
   ratio: number;
   round_ratios: number[];
+  /** bare / ours CPU per request (server + postgres + client): the same comparison, far less sensitive to
+   * other load on the machine than req/s. Informational; the target is on req/s. */
+  cpu_cost_ratio: number;
   pass: boolean;
 }
 
@@ -77,14 +92,28 @@ async function measureStore(storeUrl: (dir: string) => Promise<string>): Promise
   const bareSample = await requestJson(bareUrl, 'GET', statusPath);
   console.log(`[${store}] task ${taskId}; response ${sample.bytes} B (ours) vs ${bareSample.bytes} B (bare)`);
 
-  const load = (target: string) =>
-    runLoad({ url: target, requests: REQUESTS, concurrency: CONCURRENCY, warmup: WARMUP, maxSeconds: MAX_SECONDS_PER_RUN });
+  const pool = ours.app.storeDb.kind === 'postgres' ? ours.app.storeDb.pool : undefined;
+  const load = async (target: string): Promise<Run> => {
+    const { result, serverCpu, postgresCpu } = await withCpu(pool, () =>
+      runLoad({ url: target, requests: REQUESTS, concurrency: CONCURRENCY, warmup: WARMUP, maxSeconds: MAX_SECONDS_PER_RUN }),
+    );
+    // The server also answered the child's warm-up requests during the window.
+    const served = result.completed + WARMUP;
+    return {
+      ...result,
+      cpu_us_per_request: {
+        server: Math.round((serverCpu * 1e6) / served),
+        postgres: Math.round((postgresCpu * 1e6) / served),
+        client: result.client_cpu_us_per_request,
+      },
+    };
+  };
   const rounds: StoreResult['rounds'] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const b = await load(bareUrl);
     const o = await load(ours.baseUrl + statusPath);
     rounds.push({ round, bare: b, ours: o });
-    const note = (r: LoadResult) => (r.time_limited ? ` (time-limited: ${r.completed} requests)` : '') + (r.ok !== r.completed ? ` (${r.completed - r.ok} failed)` : '');
+    const note = (r: Run) => (r.time_limited ? ` (time-limited: ${r.completed} requests)` : '') + (r.ok !== r.completed ? ` (${r.completed - r.ok} failed)` : '');
     console.log(`[${store}] round ${round}: bare ${b.rps.toFixed(0)} req/s${note(b)}, ours ${o.rps.toFixed(0)} req/s${note(o)}, ratio ${(o.rps / b.rps).toFixed(2)}`);
   }
 
@@ -103,9 +132,21 @@ async function measureStore(storeUrl: (dir: string) => Promise<string>): Promise
     median_rps: medianRps,
     median_p50_ms: { bare: median(rounds.map((r) => r.bare.latency_ms.p50)), ours: median(rounds.map((r) => r.ours.latency_ms.p50)) },
     median_p99_ms: { bare: median(rounds.map((r) => r.bare.latency_ms.p99)), ours: median(rounds.map((r) => r.ours.latency_ms.p99)) },
+    median_cpu_us_per_request: { bare: medianCpu(rounds.map((r) => r.bare)), ours: medianCpu(rounds.map((r) => r.ours)) },
     ratio,
     round_ratios: rounds.map((r) => round(r.ours.rps / r.bare.rps, 3)),
+    cpu_cost_ratio: round(cpuCost(medianCpu(rounds.map((r) => r.bare))) / cpuCost(medianCpu(rounds.map((r) => r.ours))), 3),
     pass: allOk && ratio >= TARGET_RATIO,
+  };
+}
+
+const cpuCost = (c: CpuPerRequest) => c.server + c.postgres + c.client;
+
+function medianCpu(runs: Run[]): CpuPerRequest {
+  return {
+    server: median(runs.map((r) => r.cpu_us_per_request.server)),
+    postgres: median(runs.map((r) => r.cpu_us_per_request.postgres)),
+    client: median(runs.map((r) => r.cpu_us_per_request.client)),
   };
 }
 
@@ -137,6 +178,18 @@ async function main(): Promise<void> {
       r.pass ? 'PASS' : 'MISS',
     ]),
   );
+  console.log('\nCPU per request (µs, median; server = this process incl. in-process PGlite; postgres = the store database\'s backends):');
+  printTable(
+    ['store', 'bare server', 'ours server', 'ours postgres', 'client bare / ours', 'bare/ours CPU cost'],
+    results.map((r) => [
+      r.store,
+      r.median_cpu_us_per_request.bare.server,
+      r.median_cpu_us_per_request.ours.server,
+      r.store === 'postgres' ? r.median_cpu_us_per_request.ours.postgres : '(in server)',
+      `${r.median_cpu_us_per_request.bare.client} / ${r.median_cpu_us_per_request.ours.client}`,
+      r.cpu_cost_ratio.toFixed(2),
+    ]),
+  );
   const pass = results.every((r) => r.pass);
   const worst = Math.min(...results.map((r) => r.ratio));
   console.log(`\nworst ours/bare: ${worst.toFixed(2)} (target ≥ ${TARGET_RATIO}) → ${pass ? 'PASS' : 'MISS'}`);
@@ -144,6 +197,7 @@ async function main(): Promise<void> {
     benchmark: 'status-throughput',
     date: new Date().toISOString(),
     node: process.version,
+    code: codeVersion(),
     cpus: (await import('node:os')).cpus().length,
     requests: REQUESTS,
     concurrency: CONCURRENCY,

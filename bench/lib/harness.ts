@@ -1,6 +1,6 @@
 // Shared plumbing of the HTTP benchmarks: our real server in-process, throwaway PostgreSQL databases,
 // the load generator child process, a keep-alive JSON client, statistics, results files and a watchdog.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -134,7 +134,7 @@ export async function startOurServer(storeUrl: string, dir: string): Promise<Our
   return { app, server, port, baseUrl: `http://127.0.0.1:${port}`, close };
 }
 
-export function storeLabel(url: string): string {
+export function storeLabel(url: string): 'pglite' | 'postgres' {
   return url.startsWith('pglite://') ? 'pglite' : 'postgres';
 }
 
@@ -271,4 +271,54 @@ export function printTable(headers: string[], rows: Array<Array<string | number>
   console.log(line(headers));
   console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
   for (const r of cells) console.log(line(r));
+}
+
+// ---------------------------------------------------------------------------------- CPU accounting
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** User + system CPU seconds of the given processes so far (Linux /proc; 0 for pids it cannot read). */
+export function cpuSecondsOf(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    } catch {
+      // gone or not Linux
+    }
+  }
+  return total;
+}
+
+/** PostgreSQL backend pids serving this pool's database (the store's own connections). */
+export async function backendPids(pool: pg.Pool): Promise<number[]> {
+  const { rows } = await pool.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
+  );
+  return rows.map((r) => r.pid);
+}
+
+/** Runs fn and reports the CPU seconds this process and the store's PostgreSQL backends spent meanwhile. */
+export async function withCpu<T>(pool: pg.Pool | undefined, fn: () => Promise<T>): Promise<{ result: T; serverCpu: number; postgresCpu: number }> {
+  const before = new Map((pool ? await backendPids(pool) : []).map((pid) => [pid, cpuSecondsOf([pid])]));
+  const cpuBefore = process.cpuUsage();
+  const result = await fn();
+  const used = process.cpuUsage(cpuBefore);
+  let postgresCpu = 0;
+  // A backend that appeared meanwhile spent all its CPU inside the window; one that ended is not counted.
+  for (const pid of pool ? await backendPids(pool) : []) postgresCpu += cpuSecondsOf([pid]) - (before.get(pid) ?? 0);
+  return { result, serverCpu: (used.user + used.system) / 1e6, postgresCpu };
+}
+
+/** Which code was measured: HEAD and whether src/ had uncommitted changes. */
+export function codeVersion(): { commit: string; src_dirty: boolean } {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_DIR, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: REPO_DIR, encoding: 'utf8' }).trim() !== '';
+    return { commit, src_dirty: dirty };
+  } catch {
+    return { commit: 'unknown', src_dirty: false };
+  }
 }

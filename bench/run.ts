@@ -1,0 +1,73 @@
+// Runs every benchmark in bench/, one after another, each in its own process, then prints a summary
+// from their results files (bench/results/<name>.json).
+// Run: npm run bench            (all)
+//      npx tsx bench/run.ts task-list logs-tail    (some)
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const BENCHMARKS = ['status-throughput', 'task-list', 'logs-tail'] as const;
+/** Each benchmark bounds itself (< 3 minutes); this is the backstop. */
+const KILL_AFTER_SECONDS = 240;
+
+interface Outcome {
+  name: string;
+  exitCode: number | null;
+  seconds: number;
+  verdict: 'PASS' | 'MISS' | 'ERROR';
+  detail: string;
+}
+
+function runOne(name: string): Promise<{ exitCode: number | null; seconds: number }> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, `${name}.ts`)], {
+      cwd: path.dirname(BENCH_DIR),
+      stdio: 'inherit',
+    });
+    const timer = setTimeout(() => {
+      console.error(`\nbench/run: ${name} exceeded ${KILL_AFTER_SECONDS} s, stopping it`);
+      child.kill('SIGTERM');
+    }, KILL_AFTER_SECONDS * 1000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ exitCode: code, seconds: (Date.now() - started) / 1000 });
+    });
+  });
+}
+
+function readVerdict(name: string, since: number): { verdict: 'PASS' | 'MISS' | 'ERROR'; detail: string } {
+  const file = path.join(BENCH_DIR, 'results', `${name}.json`);
+  if (!fs.existsSync(file) || fs.statSync(file).mtimeMs < since) return { verdict: 'ERROR', detail: 'no fresh results file' };
+  const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const detail =
+    name === 'status-throughput'
+      ? `worst ours/bare ${r.worst_ratio} (target ≥ ${r.target_ratio})`
+      : `worst ratio ${r.worst_ratio} (target ≤ ${r.target_ratio})`;
+  return { verdict: r.pass ? 'PASS' : 'MISS', detail };
+}
+
+const requested = process.argv.slice(2);
+const unknown = requested.filter((n) => !(BENCHMARKS as readonly string[]).includes(n));
+if (unknown.length) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${BENCHMARKS.join(', ')}`);
+  process.exit(2);
+}
+const selected = requested.length ? requested : [...BENCHMARKS];
+
+const outcomes: Outcome[] = [];
+for (const name of selected) {
+  console.log(`\n==================== ${name} ====================`);
+  const since = Date.now();
+  const { exitCode, seconds } = await runOne(name);
+  const { verdict, detail } = readVerdict(name, since);
+  outcomes.push({ name, exitCode, seconds, verdict: exitCode !== null && exitCode > 1 ? 'ERROR' : verdict, detail });
+}
+
+console.log('\n==================== summary ====================');
+for (const o of outcomes) {
+  console.log(`${o.name.padEnd(18)} ${o.verdict.padEnd(5)} ${o.detail}  (${o.seconds.toFixed(0)} s, exit ${o.exitCode})`);
+}
+process.exitCode = outcomes.some((o) => o.verdict === 'ERROR') ? 2 : outcomes.some((o) => o.verdict === 'MISS') ? 1 : 0;
