@@ -52,7 +52,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   }
   const queue = await RunQueue.start(storeDb.pool, (error) => systemLog.write('ERROR', 'RunQueue', error.message));
   const changes = await TaskChangeFeed.start(storeDb);
-  const store = new TaskStore(storeDb.pool, (taskId) => changes.changed(taskId));
+  const store = new TaskStore(storeDb.pool, changes);
   const registry = options.registry ?? defaultSteps();
   const service = new TaskService(store, settings, (client, job) => queue.enqueue(client, job));
   const workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;

@@ -5,15 +5,16 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { Database } from '../postgres/connect.ts';
-import { TASK_CHANGE_CHANNEL } from './migrations.ts';
+import { TASK_CHANGE_CHANNEL, TASK_COUNTS_CHANNEL } from './migrations.ts';
 
 const RECONNECT_MS = 1000;
 
-export class TaskChangeFeed extends EventEmitter<{ change: [taskId: string]; reset: [] }> {
+export class TaskChangeFeed extends EventEmitter<{ change: [taskId: string]; counts: []; reset: [] }> {
   #reliable: boolean;
   #client: pg.Client | undefined;
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
+  #missedWhileAway = false;
 
   private constructor(private readonly db: Database) {
     super();
@@ -36,18 +37,28 @@ export class TaskChangeFeed extends EventEmitter<{ change: [taskId: string]; res
     this.emit('change', taskId);
   }
 
+  /** In-process writes that can change list totals (insert, delete, status). */
+  countsChanged(): void {
+    this.emit('counts');
+  }
+
   private async listen(): Promise<void> {
     const client = new pg.Client((this.db.pool as unknown as { options: pg.ClientConfig }).options);
     client.on('notification', (message) => {
       if (message.channel === TASK_CHANGE_CHANNEL && message.payload) this.emit('change', message.payload);
+      else if (message.channel === TASK_COUNTS_CHANNEL) this.emit('counts');
     });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     try {
       await client.connect();
-      await client.query(`LISTEN ${TASK_CHANGE_CHANNEL}`);
+      await client.query(`LISTEN ${TASK_CHANGE_CHANNEL}; LISTEN ${TASK_COUNTS_CHANNEL}`);
       this.#client = client;
       this.#reliable = true;
+      if (this.#missedWhileAway) {
+        this.#missedWhileAway = false;
+        this.emit('reset');
+      }
     } catch {
       this.lost(client);
     }
@@ -61,6 +72,8 @@ export class TaskChangeFeed extends EventEmitter<{ change: [taskId: string]; res
       this.#reliable = false;
       this.emit('reset');
     }
+    // Writes may be missed while disconnected: everything cached is suspect once we are back.
+    this.#missedWhileAway = true;
     if (this.#closed || this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;

@@ -105,7 +105,20 @@ const MIGRATIONS: string[] = [
   CREATE TRIGGER task_steps_announce AFTER INSERT OR UPDATE OR DELETE ON data_pipeline.task_steps
     FOR EACH ROW EXECUTE FUNCTION data_pipeline.announce_task_change();
   `,
+  `
+  -- Totals of task lists change only when a task is added, removed or changes status (or one of the
+  -- columns lists filter on): announce those separately so cached totals stay exact.
+  CREATE FUNCTION data_pipeline.announce_task_counts() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_notify('data_pipeline_task_counts_changed', '');
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER tasks_announce_counts AFTER INSERT OR DELETE OR UPDATE OF status, task_name, db_name, created_by, created_at
+    ON data_pipeline.tasks FOR EACH STATEMENT EXECUTE FUNCTION data_pipeline.announce_task_counts();
+  `,
 ];
+
+export const TASK_COUNTS_CHANNEL = 'data_pipeline_task_counts_changed';
 
 export const TASK_CHANGE_CHANNEL = 'data_pipeline_task_changed';
 

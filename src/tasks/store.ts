@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import { withTransaction } from '../postgres/connect.ts';
 import { STEP_NAMES, type StepName } from '../pipeline/steps.ts';
+import type { TaskChangeFeed } from './change-feed.ts';
 import type { ExecutionMode, RunPlan, StepStatus, TaskFlags, TaskStatus } from './model.ts';
 
 export interface TaskRow {
@@ -74,11 +75,32 @@ const R = 'data_pipeline.task_step_runs';
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 export class TaskStore {
-  /** `onChange` hears about every committed write to a task (for in-process caches). */
+  /** List totals by filter, exact: dropped whenever the feed reports a change that can move a total. */
+  readonly #totals = new Map<string, number>();
+  #totalsGeneration = 0;
+
+  /** With a change feed, every committed write is reported to it (for in-process caches), and list
+   * totals are cached until it reports a change that can move them. */
   constructor(
     readonly pool: pg.Pool,
-    private readonly onChange: (taskId: string) => void = () => undefined,
-  ) {}
+    private readonly feed?: TaskChangeFeed,
+  ) {
+    feed?.on('counts', () => this.clearTotals());
+    feed?.on('reset', () => this.clearTotals());
+  }
+
+  private clearTotals(): void {
+    this.#totals.clear();
+    this.#totalsGeneration += 1;
+  }
+
+  private onChange(taskId: string, countsMayChange = false): void {
+    if (countsMayChange) {
+      this.clearTotals();
+      this.feed?.countsChanged();
+    }
+    this.feed?.changed(taskId);
+  }
 
   /** Inserts a task whose id starts with `baseId`; on a clash appends _2, _3 ... (same-second creations).
    * `isTaken` vetoes ids used outside the store (e.g. a deleted task's kept directory). */
@@ -102,7 +124,7 @@ export class TaskStore {
         return rows[0];
       });
       if (inserted) {
-        this.onChange(taskId);
+        this.onChange(taskId, true);
         return inserted;
       }
     }
@@ -133,6 +155,18 @@ export class TaskStore {
 
   /** Filters by status alone (or none) are answered from the trigger-kept counts, not by scanning. */
   private async countTasks(filter: TaskFilter, where: string, values: unknown[]): Promise<number> {
+    const cacheable = this.feed?.reliable ?? false;
+    const key = JSON.stringify(filter);
+    const cached = cacheable ? this.#totals.get(key) : undefined;
+    if (cached !== undefined) return cached;
+    const generation = this.#totalsGeneration;
+    const total = await this.countTasksUncached(filter, where, values);
+    // Stored only if no change cleared the cache while counting.
+    if (cacheable && generation === this.#totalsGeneration && this.#totals.size < 1000) this.#totals.set(key, total);
+    return total;
+  }
+
+  private async countTasksUncached(filter: TaskFilter, where: string, values: unknown[]): Promise<number> {
     const onlyStatus = Object.entries(filter).every(([key, value]) => key === 'status' || value === undefined);
     if (onlyStatus) {
       const { rows } = await this.pool.query<{ n: string | null }>(
@@ -190,7 +224,7 @@ export class TaskStore {
       await enqueue(client);
       return (await this.getTask(taskId, client))!;
     });
-    this.onChange(taskId);
+    this.onChange(taskId, true);
     return task;
   }
 
@@ -276,7 +310,11 @@ export class TaskStore {
   /** Ends the current run: completed / partial_completed / failed / cancelled. Unrun pending steps of a
    * failed or cancelled run become cancelled so that no step is left looking queued. */
   async finishRun(taskId: string, runId: string, status: TaskStatus, error?: { code: string; message: string }): Promise<boolean> {
-    return this.announcing(taskId, withTransaction(this.pool, async (client) => {
+    return this.announcing(taskId, this.finishRunTx(taskId, runId, status, error), true);
+  }
+
+  private finishRunTx(taskId: string, runId: string, status: TaskStatus, error?: { code: string; message: string }): Promise<boolean> {
+    return (withTransaction(this.pool, async (client) => {
       const { rowCount } = await client.query(
         `UPDATE ${T} SET status = $3, completed_at = now(), updated_at = now(), worker_id = NULL, run_id = NULL,
                 cancel_requested = false, error_code = $4, error_message = $5
@@ -296,7 +334,11 @@ export class TaskStore {
    * worker stops at the next checkpoint.
    */
   async requestCancel(taskId: string): Promise<{ task: TaskRow; immediate: boolean } | { notRunning: TaskRow } | undefined> {
-    return this.announcing(taskId, withTransaction(this.pool, async (client) => {
+    return this.announcing(taskId, this.requestCancelTx(taskId), true);
+  }
+
+  private requestCancelTx(taskId: string): Promise<{ task: TaskRow; immediate: boolean } | { notRunning: TaskRow } | undefined> {
+    return (withTransaction(this.pool, async (client) => {
       const { rows } = await client.query<TaskRow>(`SELECT * FROM ${T} WHERE task_id = $1 FOR UPDATE`, [taskId]);
       const task = rows[0];
       if (!task) return undefined;
@@ -328,7 +370,7 @@ export class TaskStore {
       if (deletable.length) await client.query(`DELETE FROM ${T} WHERE task_id = ANY($1::text[])`, [deletable]);
       return { deleted: deletable, running: force ? [] : running, missing };
     });
-    for (const taskId of result.deleted) this.onChange(taskId);
+    for (const taskId of result.deleted) this.onChange(taskId, true);
     return result;
   }
 
@@ -381,13 +423,13 @@ export class TaskStore {
       }
       return taken;
     });
-    for (const taskId of changed) this.onChange(taskId);
+    for (const taskId of changed) this.onChange(taskId, true);
     return taken;
   }
 
-  private async announcing<T>(taskId: string, write: Promise<T>): Promise<T> {
+  private async announcing<T>(taskId: string, write: Promise<T>, countsMayChange = false): Promise<T> {
     const result = await write;
-    this.onChange(taskId);
+    this.onChange(taskId, countsMayChange);
     return result;
   }
 

@@ -11,6 +11,7 @@ import { call, makeTempDir, startTestServer, testEnv, waitFor, waitForStatus, ty
 import { ensureCompletionTable, fixtureRegistry } from '../fixtures/steps.ts';
 import { connect } from '../../src/postgres/connect.ts';
 import { createApp } from '../../src/app.ts';
+import { StepRegistry } from '../../src/pipeline/registry.ts';
 import { loadSettings } from '../../src/config.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -142,7 +143,8 @@ describe('run queue on real PostgreSQL', () => {
   });
 
   it('fails a run whose step is not available, with STEP_NOT_AVAILABLE, and cancels the steps after it', async () => {
-    const app = await createApp(loadSettings(testEnv(server.dir, db.url), server.dir));
+    // A registry without the steps: what a version that lacks a step does.
+    const app = await createApp(loadSettings(testEnv(server.dir, db.url), server.dir), { registry: new StepRegistry() });
     try {
       await app.startWorkers();
       const taskId = await createTaskWithList(server);
