@@ -67,6 +67,29 @@ const MESSAGES = {
   'err.store_unreachable': { zh: '任务存储数据库不可用: {store}', en: 'The task store database is unreachable: {store}' },
   'err.internal': { zh: '服务器内部错误，请查看系统日志 (app.log)', en: 'Internal server error; see the system log (app.log)' },
   'err.step_not_available': { zh: '步骤 {step} 在当前版本中尚不可用', en: 'Step {step} is not available in this version yet' },
+
+  // Vector store (training_load, /api/v0/data_pipeline/vector/*).
+  'vector.search': { zh: '向量检索完成', en: 'Vector search finished' },
+  'vector.stats': { zh: '获取向量库统计成功', en: 'Vector store statistics retrieved' },
+  'vector.backup_done': { zh: 'Vector表备份完成', en: 'Vector table backup finished' },
+  'vector.restore_list': { zh: '获取Vector表备份列表成功', en: 'Vector table backups listed' },
+  'vector.restored': { zh: 'Vector表恢复完成', en: 'Vector tables restored' },
+  'err.vector_backup_failed': { zh: 'Vector表备份失败（未清空任何数据）: {reason}', en: 'Vector table backup failed (nothing was truncated): {reason}' },
+  'err.vector_truncate_failed': { zh: 'Vector表清空失败: {reason}', en: 'Vector table truncate failed: {reason}' },
+  'err.vector_restore_failed': { zh: 'Vector表恢复失败（数据未改变）: {reason}', en: 'Vector table restore failed (nothing was changed): {reason}' },
+  'err.vector_backup_not_found': { zh: 'Vector表备份不存在: {reason}', en: 'Vector table backup not found: {reason}' },
+  'err.vector_backup_invalid': { zh: 'Vector表备份校验失败，已拒绝恢复（数据未改变）: {reason}', en: 'The vector table backup failed verification; restore refused (nothing was changed): {reason}' },
+  'err.vector_store': { zh: '向量库错误: {reason}', en: 'Vector store error: {reason}' },
+  'err.embedder_unavailable': { zh: '嵌入模型不可用: {reason}', en: 'The embedder is not available: {reason}' },
+
+  // Database tools API (guide §6) and ddl_generation.
+  'database.tables': { zh: '获取表列表成功', en: 'Table list retrieved' },
+  'database.table_ddl': { zh: '获取表DDL成功', en: 'Table DDL retrieved' },
+  'err.database_connection': { zh: '数据库连接失败: {url}（{reason}）', en: 'Cannot connect to the database {url}: {reason}' },
+  'err.table_not_found': { zh: '表不存在或无权读取: {table}', en: 'Table not found or not readable: {table}' },
+  'err.tables_not_found': { zh: '以下表不存在或无法读取: {tables}', en: 'These tables do not exist or cannot be read: {tables}' },
+  'err.invalid_table_name': { zh: '无效的表名: {table}（{reason}）', en: 'Invalid table name {table}: {reason}' },
+  'err.ddl_generation_failed': { zh: '生成表文档失败: {reason}', en: 'Generating the table documentation failed: {reason}' },
 } satisfies Record<string, Entry>;
 
 export type MessageKey = keyof typeof MESSAGES;

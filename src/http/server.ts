@@ -12,6 +12,7 @@ import { langFromHeader } from '../messages.ts';
 import { maskSecretsInText } from '../postgres/connection-string.ts';
 import { humanSize } from '../tasks/workspace.ts';
 import { sendError } from './envelope.ts';
+import { databaseRoutes } from './database.ts';
 import { eventRoutes } from './events.ts';
 import { fileRoutes } from './files.ts';
 import { healthRoutes } from './health.ts';
@@ -104,6 +105,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await server.register(logRoutes(service));
   await server.register(eventRoutes(service));
   await server.register(vectorRoutes(app));
+  await server.register(databaseRoutes({ settings, services: app.services }));
   return server;
 }
 

@@ -28,6 +28,15 @@ export const createTaskBody = z
     enable_training_data_load: flag,
     backup_vector_tables: flag,
     truncate_vector_tables: flag,
+    // Step settings beyond the guide (see the README's "Task parameters").
+    language: z.enum(['zh', 'en']).optional(),
+    continue_on_error: flag,
+    theme_count: z.number().int().min(1).max(50).optional(),
+    questions_per_theme: z.number().int().min(1).max(100).optional(),
+    qa_seed: z.number().int().min(0).max(2_147_483_647).optional(),
+    qa_execution_check: flag,
+    execute_check: flag,
+    max_repair_attempts: z.number().int().min(0).max(10).optional(),
   })
   .strict();
 

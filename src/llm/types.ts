@@ -12,6 +12,14 @@ export interface LlmCallOptions {
   purpose: string;
   temperature?: number;
   signal?: AbortSignal;
+  /** Upper bound of the answer's tokens (max_tokens). */
+  maxTokens?: number;
+  /** Where retries and recovered answers are reported (a step passes ctx.log). */
+  log?: { debug(message: string): void; warn(message: string): void };
+  /** chatJson only: accept an answer whose top-level array (or the one array property of the top-level
+   * object) was cut off, keeping its complete elements, when the result still passes the schema.
+   * Default true. */
+  allowPartial?: boolean;
 }
 
 export interface LlmUsage {
@@ -31,8 +39,14 @@ export interface LlmClient {
 
 export class LlmError extends Error {
   readonly code = 'LLM_ERROR';
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** HTTP status of the last failed attempt, when there was one. */
+  readonly status: number | undefined;
+  /** Attempts made (1 + retries). */
+  readonly attempts: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; status?: number; attempts?: number }) {
     super(message, options);
     this.name = 'LlmError';
+    this.status = options?.status;
+    this.attempts = options?.attempts;
   }
 }

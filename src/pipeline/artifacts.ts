@@ -6,6 +6,11 @@ import path from 'node:path';
 // ------------------------------------------------------------------------------------ ddl_generation
 
 export const SCHEMA_FILE = 'schema.json';
+/** One line per table, in dependency order (execute the .ddl files in this order into an empty database):
+ * `<full_name> -> <table>.ddl, <table>_detail.md`; lines starting with `#` are comments. File names:
+ * `<table>` for schema public, `<schema>__<table>` otherwise, when every part is lower-case letters (any
+ * script), digits and single `_`; anything else is made safe (other characters → `_`) and suffixed with
+ * `-<8 hex of sha1(full_name)>`, so names are unique, stable across runs, and case-insensitive-FS safe. */
 export const FILENAME_MAPPING_FILE = 'filename_mapping.txt';
 
 export type CommentSource = 'db' | 'llm' | 'offline';
@@ -31,7 +36,12 @@ export interface ColumnInfo {
   nullable: boolean;
   default: string | null;
   identity: 'always' | 'by_default' | null;
+  /** Generation expression of a generated column (`(qty * price)`), else null. */
   generated: string | null;
+  /** 'stored' or 'virtual' (PostgreSQL 18) for generated columns. */
+  generated_kind?: 'stored' | 'virtual';
+  /** Compact SQL type as written in the .ddl and .md, e.g. `varchar(32)`, `timestamptz`. */
+  display_type?: string;
   is_primary_key: boolean;
   comment: string | null;
   comment_source: CommentSource | null;
@@ -52,6 +62,8 @@ export interface ForeignKeyInfo {
   inferred: boolean;
   /** For inferred keys: how it was found, e.g. "name company_id → bss_company.id; 48/48 sampled values match". */
   evidence?: string;
+  /** For inferred keys: the value-overlap check (distinct sampled source values found in the target). */
+  overlap?: { matched: number; sampled: number };
 }
 
 export interface IndexInfo {
@@ -69,13 +81,25 @@ export interface TableInfo {
   kind: RelationKind;
   comment: string | null;
   comment_source: CommentSource | null;
+  /** pg_class.reltuples (summed over partitions); for never-analyzed tables and views, from the bounded sample. */
   estimated_rows: number;
+  /** True when estimated_rows is an exact count (the bounded sample read the whole relation). */
+  rows_exact?: boolean;
   size_bytes: number | null;
   columns: ColumnInfo[];
   primary_key: string[];
   unique_constraints: string[][];
   foreign_keys: ForeignKeyInfo[];
   indexes: IndexInfo[];
+  /** CHECK and EXCLUDE constraints as the server prints them. */
+  check_constraints?: Array<{ name: string; definition: string }>;
+  /** Views and materialized views: the SELECT (schema-qualified). */
+  view_definition?: string;
+  /** Partitioned tables: `RANGE (happened_on)` and the partitions (folded into this entry). */
+  partition_key?: string;
+  partitions?: Array<{ full_name: string; bound: string }>;
+  /** Tables of this run whose .ddl must run first (declared FK targets, tables a view reads). */
+  depends_on?: string[];
   /** File names (relative to the task directory) of this table's outputs. */
   files: { ddl: string; detail: string };
 }
@@ -86,7 +110,12 @@ export interface SchemaFile {
   database: { name: string; server_version: string };
   business_context: string | null;
   language: 'zh' | 'en';
+  /** In dependency order, as filename_mapping.txt lists them. */
   tables: TableInfo[];
+  /** Requested tables that were left out (continue_on_error), with why. */
+  failed_tables?: Array<{ name: string; code: string; message: string }>;
+  /** The LLM model that wrote `llm` comments; null when offline. */
+  llm_model?: string | null;
 }
 
 // ------------------------------------------------------------------------------------- qa_generation

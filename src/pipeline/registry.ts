@@ -1,6 +1,10 @@
 // Steps are registered by name. A step whose issue has not landed yet is absent: executing it fails the
 // run with STEP_NOT_AVAILABLE rather than pretending to succeed.
 import { StepError, type PipelineStep } from './context.ts';
+import { ddlGenerationStep } from './ddl/index.ts';
+import { trainingLoadStep } from './load/index.ts';
+import { qaGenerationStep } from './qa/index.ts';
+import { sqlValidationStep } from './validate/index.ts';
 import type { StepName } from './steps.ts';
 
 export class StepRegistry {
@@ -26,5 +30,9 @@ export class StepRegistry {
 
 /** The production steps. Each step's issue adds its registration here. */
 export function defaultSteps(): StepRegistry {
-  return new StepRegistry();
+  return new StepRegistry()
+    .register(ddlGenerationStep)
+    .register(qaGenerationStep)
+    .register(sqlValidationStep)
+    .register(trainingLoadStep);
 }

@@ -1,0 +1,191 @@
+// Benchmark: sql_validation throughput.
+// Target: 1,000 pairs validate in ≤ 3 s on the local PostgreSQL with the default pool (10 connections),
+// end to end through the step (read pair file → parse gate → EXPLAIN in READ ONLY tx → row check →
+// report, summary, validated file, result file). Also reported: the EXPLAIN-only time (execute_check=false)
+// and the ratio of the two; with --pglite, the same on embedded PGlite (informational, no target).
+// Two workloads on the demo database with its default 365 days of data (bss_business_day_data ~30k rows,
+// bss_car_day_count ~65k rows):
+//   generated — what the pipeline really validates: the offline pipeline's output (ddl_generation →
+//               qa_generation without LLM), several seeds concatenated up to 1,000 pairs;
+//   heavy     — the 20 hand-written demo queries (most aggregate a whole daily table: joins, window
+//               functions, CTEs) in 1,000 text variants: a worst case for the row check.
+// Run: npx tsx bench/validate-throughput.ts [--pairs 1000] [--runs 3] [--pglite]   (writes bench/results/validate-throughput.json)
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { seedDemoDatabase } from '../demo/highway-db.ts';
+import { connect, type Database } from '../src/postgres/connect.ts';
+import { runSqlValidation } from '../src/pipeline/validate/step.ts';
+import { VALIDATION_RESULT_FILE, type ValidationResultFile } from '../src/pipeline/artifacts.ts';
+import type { ValidationReport } from '../src/pipeline/validate/report.ts';
+import { createBenchDatabase, makeTempDir, median, printTable, round, runCleanups, startWatchdog, writeResults } from './lib/harness.ts';
+import { benchPairs, makeStepContext, writePairFile } from './validate-fixtures.ts';
+import { DEMO_TABLES } from '../demo/highway-db.ts';
+import { ddlGenerationStep } from '../src/pipeline/ddl/index.ts';
+import { qaGenerationStep } from '../src/pipeline/qa/index.ts';
+import { latestPairFile, type QuestionSqlPair } from '../src/pipeline/artifacts.ts';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const PAIRS = arg('pairs', 1000);
+const RUNS = arg('runs', 3);
+const WITH_PGLITE = args.includes('--pglite');
+const TARGET_MS = 3000;
+
+interface Measured {
+  case: string;
+  pairs: number;
+  database: 'postgres' | 'pglite';
+  execute_check: boolean;
+  runs_ms: number[];
+  median_ms: number;
+  pairs_per_s: number;
+  valid: number;
+  row_checked: number;
+  explain_only: number;
+  median_explain_ms_per_pair: number;
+  median_execute_ms_per_pair: number;
+}
+
+/** The offline pipeline's pairs for the demo database: schema.json once, then qa seeds 1, 2, ... until `n`
+ * distinct SQL texts (or 40 seeds). Returns every pair in order (repeats included) and the distinct ones. */
+async function generatedPairs(db: Database, n: number): Promise<{ all: QuestionSqlPair[]; distinct: QuestionSqlPair[] }> {
+  const base = { db_name: 'highway_db', theme_count: 10, questions_per_theme: 20 };
+  const ddl = makeTempDir('dp-bench-validate-ddl-');
+  fs.writeFileSync(path.join(ddl.dir, 'table_list.txt'), `${DEMO_TABLES.join('\n')}\n`);
+  await ddlGenerationStep.run({ ...makeStepContext({ dir: ddl.dir, db, parameters: base }), step: 'ddl_generation' });
+  const all: QuestionSqlPair[] = [];
+  const bySql = new Map<string, QuestionSqlPair>();
+  for (let seed = 1; bySql.size < n && seed <= 40; seed += 1) {
+    const { dir, remove } = makeTempDir('dp-bench-validate-qa-');
+    fs.copyFileSync(path.join(ddl.dir, 'schema.json'), path.join(dir, 'schema.json'));
+    await qaGenerationStep.run({ ...makeStepContext({ dir, db, parameters: { ...base, qa_seed: seed } }), step: 'qa_generation' });
+    const file = (await latestPairFile(dir))!;
+    for (const p of JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as QuestionSqlPair[]) {
+      all.push(p);
+      if (!bySql.has(p.sql.trim())) bySql.set(p.sql.trim(), p);
+    }
+    await remove();
+  }
+  await ddl.remove();
+  return { all: all.slice(0, n), distinct: [...bySql.values()].slice(0, n) };
+}
+
+async function measure(db: Database, label: string, executeCheck: boolean, pairs: QuestionSqlPair[]): Promise<Measured> {
+  const runs: number[] = [];
+  let last: ValidationReport | undefined;
+  for (let r = 0; r < RUNS + 1; r += 1) {
+    const { dir, remove } = makeTempDir('dp-bench-validate-');
+    writePairFile(dir, pairs);
+    const ctx = makeStepContext({ dir, db, parameters: { modify_original_file: false, execute_check: executeCheck } });
+    const t0 = performance.now();
+    await runSqlValidation(ctx);
+    const ms = performance.now() - t0;
+    const vr = JSON.parse(fs.readFileSync(path.join(dir, VALIDATION_RESULT_FILE), 'utf8')) as ValidationResultFile;
+    last = JSON.parse(fs.readFileSync(path.join(dir, vr.report_file), 'utf8')) as ValidationReport;
+    if (last.totals.invalid > 0) throw new Error(`${label}: ${last.totals.invalid} pairs invalid, expected none`);
+    if (r > 0) runs.push(ms); // the first run warms up (WASM parser, plan caches, connections)
+    await remove();
+  }
+  const t = last!.totals;
+  const m = median(runs);
+  return {
+    case: label,
+    pairs: pairs.length,
+    database: db.kind,
+    execute_check: executeCheck,
+    runs_ms: runs.map((x) => round(x, 1)),
+    median_ms: round(m, 1),
+    pairs_per_s: round((pairs.length / m) * 1000, 0),
+    valid: t.valid + t.empty,
+    row_checked: t.row_checked,
+    explain_only: t.explain_only,
+    // Per pair that was checked itself (a repeated SQL text shares the first one's check).
+    median_explain_ms_per_pair: round(median(last!.pairs.filter((p) => p.same_sql_as === null).map((p) => p.timings.explain_ms)), 3),
+    median_execute_ms_per_pair: round(median(last!.pairs.filter((p) => p.same_sql_as === null).map((p) => p.timings.execute_ms)), 3),
+  };
+}
+
+const loadBefore = os.loadavg();
+
+async function main() {
+  startWatchdog(1500);
+  const results: Measured[] = [];
+
+  const heavy = benchPairs(PAIRS);
+  let generated: QuestionSqlPair[] = [];
+  let distinct: QuestionSqlPair[] = [];
+  const bench = await createBenchDatabase();
+  const seedPool = new pg.Pool({ connectionString: bench.url, max: 2 });
+  await seedDemoDatabase(seedPool);
+  await seedPool.end();
+  const db = await connect(bench.url);
+  try {
+    ({ all: generated, distinct } = await generatedPairs(db, PAIRS));
+    results.push(await measure(db, `postgres generated ${generated.length}, execute_check`, true, generated));
+    results.push(await measure(db, `postgres generated ${generated.length}, EXPLAIN only`, false, generated));
+    results.push(await measure(db, `postgres heavy ${PAIRS}, execute_check`, true, heavy));
+    results.push(await measure(db, `postgres heavy ${PAIRS}, EXPLAIN only`, false, heavy));
+    results.push(await measure(db, `postgres generated-distinct ${distinct.length}, execute_check`, true, distinct));
+    results.push(await measure(db, `postgres generated-distinct ${distinct.length}, EXPLAIN only`, false, distinct));
+  } finally {
+    await db.close();
+  }
+
+  if (WITH_PGLITE) {
+    const { dir } = makeTempDir('dp-bench-validate-pglite-');
+    const lite = await connect(`pglite://${dir}`);
+    try {
+      await seedDemoDatabase(lite.pool);
+      results.push(await measure(lite, `pglite generated ${PAIRS}, execute_check`, true, generated));
+      results.push(await measure(lite, `pglite generated ${PAIRS}, EXPLAIN only`, false, generated));
+    } finally {
+      await lite.close();
+    }
+  }
+
+  const [pgExec, pgExplain, heavyExec, heavyExplain] = results as [Measured, Measured, Measured, Measured];
+  const ratio = round(pgExplain.median_ms / pgExec.median_ms, 2);
+  const heavyRatio = round(heavyExplain.median_ms / heavyExec.median_ms, 2);
+  const [distinctExec, distinctExplain] = results.slice(4, 6) as [Measured, Measured];
+  const distinctRatio = round(distinctExplain.median_ms / distinctExec.median_ms, 2);
+  const liteRatio = WITH_PGLITE ? round(results[7]!.median_ms / results[6]!.median_ms, 2) : null;
+  printTable(
+    ['case', 'median ms', 'pairs/s', 'row-checked', 'EXPLAIN-only', 'explain ms/pair', 'execute ms/pair'],
+    results.map((r) => [r.case, r.median_ms, r.pairs_per_s, r.row_checked, r.explain_only, r.median_explain_ms_per_pair, r.median_execute_ms_per_pair]),
+  );
+  console.log(`\nTarget: ${generated.length} generated pairs (${new Set(generated.map((p) => p.sql.trim())).size} distinct SQL) ≤ ${TARGET_MS} ms on PostgreSQL (execute_check on): ${pgExec.median_ms} ms → ${pgExec.median_ms <= TARGET_MS ? 'PASS' : 'FAIL'}`);
+  console.log(`  (heavy worst case: ${heavyExec.median_ms} ms with execute_check, ${heavyExplain.median_ms} ms EXPLAIN only)`);
+  console.log(`  (generated, distinct SQL only: ${distinct.length} pairs in ${distinctExec.median_ms} ms with execute_check, ${distinctExplain.median_ms} ms EXPLAIN only)`);
+  console.log(`EXPLAIN-only / execute_check time: generated ${ratio}, heavy ${heavyRatio}, generated-distinct ${distinctRatio}${liteRatio !== null ? `, PGlite generated ${liteRatio}` : ''}`);
+  console.log(`CPU cores: ${os.cpus().length}, load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+  const file = writeResults('validate-throughput', {
+    benchmark: 'validate-throughput',
+    date: new Date().toISOString(),
+    node: process.version,
+    pairs: PAIRS,
+    runs: RUNS,
+    target_ms: TARGET_MS,
+    pass: pgExec.median_ms <= TARGET_MS,
+    cpu_cores: os.cpus().length,
+    load_average_before: loadBefore,
+    explain_only_to_execute_check_ratio: ratio,
+    heavy_explain_only_to_execute_check_ratio: heavyRatio,
+    generated_distinct_explain_only_to_execute_check_ratio: distinctRatio,
+    generated_distinct_sql: new Set(generated.map((p) => p.sql.trim())).size,
+    pglite_explain_only_to_execute_check_ratio: liteRatio,
+    cases: results,
+  });
+  console.log(`results: ${file}`);
+}
+
+main()
+  .catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(runCleanups);

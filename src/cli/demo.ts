@@ -1,0 +1,210 @@
+// `data-pipeline demo`: the whole pipeline on the embedded demo database (highway_db, the 7 bss_* tables),
+// executed in the foreground, then a short report: tables, pairs, validity, rows loaded, where the files
+// are, and a sample search as a Vanna app would run it. A step that is not available in this build is
+// named as such instead of failing obscurely.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DEMO_TABLES } from '../../demo/highway-db.ts';
+import { createApp } from '../app.ts';
+import type { Lang, Settings } from '../config.ts';
+import { AppError } from '../errors.ts';
+import {
+  latestPairFile,
+  readJsonFile,
+  SCHEMA_FILE,
+  VALIDATION_RESULT_FILE,
+  type QuestionSqlPair,
+  type SchemaFile,
+  type ValidationResultFile,
+} from '../pipeline/artifacts.ts';
+import { STEP_NAMES, type StepName } from '../pipeline/steps.ts';
+import { TaskRunner } from '../tasks/runner.ts';
+import { TaskService } from '../tasks/service.ts';
+import type { TaskWithSteps } from '../tasks/store.ts';
+import { searchCollections, vectorStats } from '../vector/store.ts';
+import { createProgressReporter } from './progress.ts';
+
+export const DEMO_DB_URL = 'pglite://./data/highway_db';
+export const DEMO_BUSINESS_CONTEXT = '高速公路服务区管理系统';
+
+export interface DemoOptions {
+  lang?: Lang;
+  /** Only the report (no progress lines). */
+  quiet?: boolean;
+  /** Where report lines go (default: stdout). */
+  out?: (line: string) => void;
+  /** Tables (default: the 7 demo tables). */
+  tables?: string[];
+  /** Sample search question (default: the first validated question). */
+  question?: string;
+}
+
+export interface DemoReport {
+  task_id: string;
+  task_dir: string;
+  status: string;
+  steps: Array<{ step: StepName; status: string; error_code: string | null; error: string | null }>;
+  unavailable_steps: StepName[];
+  tables: number | null;
+  pairs: number | null;
+  validation: { total: number; valid: number; repaired: number; invalid: number } | null;
+  load: { added: number; unchanged: number; failed: number; by_collection: Record<string, number> } | null;
+  vector_store: string | null;
+  sample: { question: string; top: { question: string | null; sql: string | null; score: number } | null } | null;
+}
+
+export async function runDemo(settings: Settings, options: DemoOptions = {}): Promise<{ exitCode: number; report: DemoReport }> {
+  const lang = options.lang ?? settings.lang;
+  const zh = lang === 'zh';
+  const out = options.out ?? ((line: string) => console.log(line));
+  // The demo always reads the embedded demo database, whatever DATA_PIPELINE_DB_URL says.
+  const demoSettings: Settings = settings.businessDbUrl.startsWith('pglite://') ? settings : { ...settings, businessDbUrl: DEMO_DB_URL };
+  const reporter = createProgressReporter({ lang, quiet: Boolean(options.quiet), tty: Boolean(process.stderr.isTTY) });
+  const app = await createApp(demoSettings, { observer: reporter.observer });
+  try {
+    const unavailable = STEP_NAMES.filter((s) => !app.registry.has(s));
+    const service = new TaskService(app.store, demoSettings, async () => undefined);
+    let task: TaskWithSteps;
+    try {
+      task = await service.createTask({
+        business_context: DEMO_BUSINESS_CONTEXT,
+        db_name: 'highway_db',
+        task_name: zh ? '演示: 高速公路服务区' : 'demo: highway service areas',
+        created_by: 'demo',
+      });
+      await service.createTableList(task.task_id, options.tables ?? DEMO_TABLES);
+      const { runId } = await service.execute(task.task_id, { execution_mode: 'complete' });
+      const dir = service.taskDir(task.task_id);
+      reporter.start(task.task_id, dir);
+      if (unavailable.length && !options.quiet) {
+        out(zh ? `注意: 当前版本尚未提供步骤 ${unavailable.join(', ')}，流程会在该步骤停止` : `Note: step(s) ${unavailable.join(', ')} are not available in this build; the run stops there`);
+      }
+      const runner = new TaskRunner({ store: app.store, registry: app.registry, settings: demoSettings, workerId: app.workerId, observer: reporter.observer, services: app.services });
+      await runner.execute({ task_id: task.task_id, run_id: runId });
+    } catch (error) {
+      reporter.stop();
+      if (error instanceof AppError) throw new Error(`${error.code}: ${error.details(lang)}`);
+      throw error;
+    }
+    reporter.stop();
+    const final = (await app.store.getTask(task.task_id))!;
+    const report = await buildReport(final, service.taskDir(task.task_id), unavailable, app, options.question);
+    for (const line of renderReport(report, lang, settings.outputDir)) out(line);
+    return { exitCode: final.status === 'completed' ? 0 : 1, report };
+  } finally {
+    await app.close();
+  }
+}
+
+async function buildReport(
+  task: TaskWithSteps,
+  dir: string,
+  unavailable: StepName[],
+  app: Awaited<ReturnType<typeof createApp>>,
+  question: string | undefined,
+): Promise<DemoReport> {
+  const ignore = <T>(p: Promise<T>) => p.catch(() => undefined);
+  const schema = await ignore(readJsonFile<SchemaFile>(dir, SCHEMA_FILE));
+  const validation = await ignore(readJsonFile<ValidationResultFile>(dir, VALIDATION_RESULT_FILE));
+  const pairFile = await ignore(latestPairFile(dir));
+  const pairs = pairFile ? await ignore(readJsonFile<QuestionSqlPair[]>(dir, pairFile)) : undefined;
+  const validated = validation?.validated_file ? await ignore(readJsonFile<QuestionSqlPair[]>(dir, validation.validated_file)) : undefined;
+  const loadStep = task.steps.find((s) => s.step_name === 'training_load');
+  const c = loadStep?.status === 'completed' || loadStep?.status === 'failed' ? loadStep.counters : undefined;
+
+  let vectorLabel: string | null = null;
+  let sample: DemoReport['sample'] = null;
+  if (c && Object.keys(c).length) {
+    const db = await ignore(app.services.openVectorDatabase());
+    if (db) {
+      try {
+        vectorLabel = db.label;
+        const stats = await ignore(vectorStats(db.pool));
+        const q = question ?? (Array.isArray(validated) ? validated : Array.isArray(pairs) ? pairs : [])[0]?.question;
+        if (q && stats?.exists) {
+          const embedder = await ignore(app.services.createEmbedder());
+          const hits = embedder ? await ignore(embedder.embed([q]).then(([v]) => searchCollections(db.pool, v!, ['sql'], 3))) : undefined;
+          const top = hits?.sql?.[0];
+          let parsed: { question?: string; sql?: string } = {};
+          try {
+            parsed = top ? JSON.parse(top.document) : {};
+          } catch {
+            // not our format
+          }
+          sample = { question: q, top: top ? { question: parsed.question ?? null, sql: parsed.sql ?? null, score: top.score } : null };
+        }
+      } finally {
+        await db.close();
+      }
+    }
+  }
+  return {
+    task_id: task.task_id,
+    task_dir: dir,
+    status: task.status,
+    steps: task.steps.map((s) => ({ step: s.step_name, status: s.status, error_code: s.error_code, error: s.error_message })),
+    unavailable_steps: unavailable,
+    tables: schema && Array.isArray(schema.tables) ? schema.tables.length : null,
+    pairs: Array.isArray(pairs) ? pairs.length : null,
+    validation: validation ? { total: validation.total, valid: validation.valid, repaired: validation.repaired, invalid: validation.invalid } : null,
+    load: c
+      ? {
+          added: c.rows_added ?? 0,
+          unchanged: c.rows_unchanged ?? 0,
+          failed: c.rows_failed ?? 0,
+          by_collection: { ddl: (c.ddl_added ?? 0) + (c.ddl_unchanged ?? 0), documentation: (c.documentation_added ?? 0) + (c.documentation_unchanged ?? 0), sql: (c.sql_added ?? 0) + (c.sql_unchanged ?? 0) },
+        }
+      : null,
+    vector_store: vectorLabel,
+    sample,
+  };
+}
+
+export function renderReport(r: DemoReport, lang: Lang, outputDir: string): string[] {
+  const zh = lang === 'zh';
+  const rel = (p: string) => {
+    const relative = path.relative(process.cwd(), p);
+    return relative && !relative.startsWith('..') ? `./${relative}` : p;
+  };
+  const lines: string[] = [''];
+  lines.push(zh ? `==== data-pipeline 演示报告 (${r.task_id}) ====` : `==== data-pipeline demo report (${r.task_id}) ====`);
+  lines.push(`${zh ? '状态' : 'Status'}: ${r.status}   ${r.steps.map((s) => `${s.step}=${s.status}`).join('  ')}`);
+  for (const s of r.steps) {
+    if (s.status !== 'failed') continue;
+    if (s.error_code === 'STEP_NOT_AVAILABLE') lines.push(zh ? `  ✗ ${s.step}: 当前版本尚未提供该步骤 (STEP_NOT_AVAILABLE)` : `  ✗ ${s.step}: not available in this build yet (STEP_NOT_AVAILABLE)`);
+    else lines.push(`  ✗ ${s.step}: [${s.error_code}] ${s.error}`);
+  }
+  const na = zh ? '—' : '—';
+  lines.push(`${zh ? '表' : 'Tables'}: ${r.tables ?? na}`);
+  lines.push(`${zh ? '问答对' : 'Question-SQL pairs'}: ${r.pairs ?? na}`);
+  lines.push(
+    `${zh ? 'SQL验证' : 'Validity'}: ${
+      r.validation ? `${r.validation.valid}/${r.validation.total} ${zh ? '有效' : 'valid'}${r.validation.repaired ? `, ${r.validation.repaired} ${zh ? '已修复' : 'repaired'}` : ''}, ${r.validation.invalid} ${zh ? '无效' : 'invalid'}` : na
+    }`,
+  );
+  lines.push(
+    `${zh ? '向量加载' : 'Rows loaded'}: ${
+      r.load
+        ? `ddl ${r.load.by_collection.ddl}, documentation ${r.load.by_collection.documentation}, sql ${r.load.by_collection.sql} ` +
+          `(${zh ? '新增' : 'added'} ${r.load.added}, ${zh ? '未变' : 'unchanged'} ${r.load.unchanged}, ${zh ? '失败' : 'failed'} ${r.load.failed})`
+        : na
+    }${r.vector_store ? `  → ${r.vector_store}` : ''}`,
+  );
+  lines.push(`${zh ? '文件' : 'Files'}: ${rel(r.task_dir)}${fs.existsSync(r.task_dir) ? '' : zh ? ' (不存在)' : ' (missing)'}`);
+  if (r.sample) {
+    lines.push(`${zh ? '检索示例' : 'Sample search'}: "${r.sample.question}"`);
+    if (r.sample.top) {
+      lines.push(`  #1 (score ${r.sample.top.score.toFixed(3)}) ${r.sample.top.question ?? ''}`);
+      if (r.sample.top.sql) lines.push(`     ${r.sample.top.sql.replace(/\s+/g, ' ').slice(0, 200)}`);
+    } else {
+      lines.push(zh ? '  (无结果)' : '  (no results)');
+    }
+  }
+  lines.push(
+    zh
+      ? `试试: curl -X POST http://localhost:8084/api/v0/data_pipeline/vector/search -H "Content-Type: application/json" -d '{"question": "...", "k": 3}'`
+      : `Try: curl -X POST http://localhost:8084/api/v0/data_pipeline/vector/search -H "Content-Type: application/json" -d '{"question": "...", "k": 3}'`,
+  );
+  void outputDir;
+  return lines;
+}

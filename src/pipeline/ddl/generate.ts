@@ -1,0 +1,249 @@
+// The schema description of a set of tables, as one pipeline per table: catalog (one fixed series of
+// queries for all tables) → bounded profile → inferred relationships → annotation (LLM or offline) →
+// the contract entry. Profiles run a few at a time against the database while LLM calls run at the
+// LLM's concurrency, so the database and the model work at the same time. Used by the ddl_generation
+// step and by the database tools API.
+import pLimit from 'p-limit';
+import type { Database } from '../../postgres/connect.ts';
+import { overlapCount, profileRelation, readCatalog, type CatalogRelation, type CatalogResult, type RelationProfile } from '../../postgres/catalog.ts';
+import { maskSecretsInText } from '../../postgres/connection-string.ts';
+import { LlmError, type LlmClient } from '../../llm/types.ts';
+import type { ForeignKeyInfo, TableInfo } from '../artifacts.ts';
+import { StepCancelledError, StepError, type StepLogger } from '../context.ts';
+import type { Glossary } from './annotate/glossary.ts';
+import { annotateWithLlm } from './annotate/llm.ts';
+import { offlineColumnComment, offlineTableComment, type Lang } from './annotate/offline.ts';
+import { tableInfo } from './model.ts';
+import { applyProfile, DEFAULT_ENUM_THRESHOLD } from './profile.ts';
+import { dependencyOrder, inferRelationships, probeNeedsCap, RelationIndex } from './relations.ts';
+import { tableFiles } from './render/files.ts';
+
+export interface GenerateOptions {
+  db: Database;
+  /** Table names as written (table_list.txt lines, or one name from the API). */
+  names: string[];
+  language: Lang;
+  businessContext: string | null;
+  glossary: Glossary;
+  llm: LlmClient | undefined;
+  enumThreshold?: number;
+  /** Rows a profile reads at most per table. */
+  rowBudget?: number;
+  inferRelations?: boolean;
+  /** Missing tables and failing tables become warnings instead of failing the whole run. */
+  continueOnError?: boolean;
+  log: StepLogger;
+  signal?: AbortSignal;
+  /** Called after each table is done. */
+  onProgress?: (done: number, total: number) => void;
+  /** Database reads in flight at once (default: 4 on PostgreSQL, 1 on PGlite). */
+  dbConcurrency?: number;
+  /** LLM calls in flight at once (default 8). */
+  llmConcurrency?: number;
+}
+
+export interface GeneratedTable {
+  info: TableInfo;
+  relation: CatalogRelation;
+  profile: RelationProfile | undefined;
+}
+
+export interface TableFailure {
+  name: string;
+  code: string;
+  message: string;
+}
+
+export interface GenerateResult {
+  catalog: CatalogResult;
+  /** In dependency order (what filename_mapping.txt lists). */
+  tables: GeneratedTable[];
+  failures: TableFailure[];
+  counters: {
+    tables: number;
+    columns: number;
+    comments_db: number;
+    comments_llm: number;
+    comments_offline: number;
+    inferred_relationships: number;
+    llm_failures: number;
+  };
+  timings: { catalog_ms: number; total_ms: number };
+}
+
+function errorMessage(error: unknown): string {
+  return maskSecretsInText(error instanceof Error ? error.message : String(error));
+}
+
+function pgCode(error: unknown): string | undefined {
+  return typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : undefined;
+}
+
+/** Fills missing comments with the offline annotator (source `offline`). */
+export function fillOffline(info: TableInfo, language: Lang, glossary: Glossary): void {
+  if (!info.comment) {
+    info.comment = offlineTableComment(info, language, glossary);
+    info.comment_source = 'offline';
+  }
+  for (const column of info.columns) {
+    if (column.comment) continue;
+    column.comment = offlineColumnComment(column, language, glossary);
+    column.comment_source = 'offline';
+  }
+}
+
+export async function generateSchema(options: GenerateOptions): Promise<GenerateResult> {
+  const started = performance.now();
+  const { db, log, language, glossary, llm } = options;
+  const enumThreshold = options.enumThreshold ?? DEFAULT_ENUM_THRESHOLD;
+  const continueOnError = options.continueOnError ?? false;
+  const failures: TableFailure[] = [];
+
+  const catalog = await readCatalog(db, options.names);
+  log.info(
+    `读取数据库目录: ${catalog.relations.length} 个对象，${catalog.stats.roundTrips} 次查询往返，${catalog.stats.ms} ms (PostgreSQL ${catalog.serverVersion})`,
+  );
+  for (const f of catalog.folded) log.info(`${f.input} 合并到 ${f.into}（分区并入其父表，或重复）`);
+  const notFound = [...catalog.missing, ...catalog.unreadable];
+  if (notFound.length) {
+    const message = `以下表不存在或无权读取 (tables not found or not readable): ${notFound.join(', ')}`;
+    if (!continueOnError) throw new StepError('TABLES_NOT_FOUND', message);
+    log.warn(`${message}; continue_on_error: 跳过`);
+    for (const name of catalog.missing) failures.push({ name, code: 'TABLE_NOT_FOUND', message: 'table not found' });
+    for (const name of catalog.unreadable) failures.push({ name, code: 'TABLE_NOT_READABLE', message: 'no SELECT privilege' });
+  }
+  const relations = catalog.relations.filter((r) => r.readable);
+  if (!relations.length) throw new StepError('TABLES_NOT_FOUND', `没有可处理的表 (no table to process): ${options.names.join(', ')}`);
+
+  const index = new RelationIndex(relations);
+  const byOid = new Map(relations.map((r) => [r.oid, r]));
+  const dbLimit = pLimit(options.dbConcurrency ?? (db.kind === 'pglite' ? 1 : 4));
+  // Overlap probes have their own lane: they sit between a table's profile and its LLM call, so they
+  // must not queue behind every other table's profile.
+  const probeLimit = pLimit(db.kind === 'pglite' ? 1 : 2);
+  const llmLimit = pLimit(options.llmConcurrency ?? 8);
+  const total = relations.length;
+  let done = 0;
+  let llmFailures = 0;
+  let firstError: unknown;
+  const stop = () => firstError !== undefined || options.signal?.aborted;
+
+  const probe = (candidate: { target: CatalogRelation; targetColumn: { name: string; qName: string; dataType: string } }, values: string[]) =>
+    probeLimit(() =>
+      overlapCount(
+        db,
+        { qualified: candidate.target.qualified, qColumn: candidate.targetColumn.qName, dataType: candidate.targetColumn.dataType },
+        values,
+        probeNeedsCap(candidate.target, candidate.targetColumn.name),
+      ),
+    );
+
+  const processOne = async (relation: CatalogRelation): Promise<GeneratedTable | undefined> => {
+    const name = `${relation.schema}.${relation.name}`;
+    const info = tableInfo(relation);
+    info.files = tableFiles(relation.schema, relation.name);
+    let profile: RelationProfile | undefined;
+    try {
+      if (stop()) return undefined;
+      profile = await dbLimit(() => (stop() ? Promise.resolve(undefined) : profileRelation(db, relation, catalog.blockSize, { rowBudget: options.rowBudget, topK: enumThreshold + 1 })));
+      if (stop()) return undefined;
+      applyProfile(info, relation, profile, { enumThreshold });
+      log.debug(
+        `${name}: ${profile?.rows ?? 0} 行样本 (${profile?.plan.method}${profile?.plan.percent ? ` ${profile.plan.percent}%` : ''}), ${profile?.ms ?? 0} ms`,
+      );
+      if (options.inferRelations !== false) {
+        const inferred = await inferRelationships(relation, profile, index, (candidate, values) => probe(candidate, values));
+        for (const fk of inferred) log.info(`推断关联: ${name}.${fk.columns.join(',')} → ${fk.target_schema}.${fk.target_table}.${fk.target_columns.join(',')} (${fk.evidence})`);
+        info.foreign_keys.push(...inferred);
+      }
+    } catch (error) {
+      if (stop()) return undefined;
+      const message = `${name}: ${errorMessage(error)}`;
+      if (!continueOnError) throw new StepError(pgCode(error) === '57014' ? 'TABLE_TIMEOUT' : 'TABLE_FAILED', `表处理失败 (table failed): ${message}`);
+      log.warn(`表处理失败，已跳过 (continue_on_error): ${message}`);
+      failures.push({ name, code: 'TABLE_FAILED', message: errorMessage(error) });
+      return undefined;
+    }
+
+    if (llm) {
+      try {
+        const annotation = await llmLimit(() =>
+          stop() ? Promise.resolve(undefined) : annotateWithLlm(llm, info, { language, businessContext: options.businessContext, glossary, signal: options.signal, log }),
+        );
+        if (!annotation) return undefined;
+        if (annotation.tableComment && !info.comment) {
+          info.comment = annotation.tableComment;
+          info.comment_source = 'llm';
+        }
+        for (const column of info.columns) {
+          const comment = annotation.columns.get(column.name);
+          if (comment && !column.comment) {
+            column.comment = comment;
+            column.comment_source = 'llm';
+          }
+        }
+        if (annotation.unknown.length) log.debug(`${name}: LLM 返回了不存在的字段，已忽略: ${annotation.unknown.join(', ')}`);
+        const left = info.columns.filter((c) => !c.comment).map((c) => c.name);
+        if (left.length) log.debug(`${name}: LLM 未给出注释的字段由离线规则补充: ${left.join(', ')}`);
+      } catch (error) {
+        if (stop() || (error as Error)?.name === 'AbortError') return undefined;
+        llmFailures += 1;
+        const message = `${name}: ${errorMessage(error)}`;
+        if (!continueOnError) throw new StepError('LLM_ERROR', `LLM 注释生成失败 (LLM annotation failed): ${message}`);
+        log.warn(`LLM 注释生成失败，改用离线规则 (continue_on_error) [LLM_ERROR]: ${message}`);
+        failures.push({ name, code: error instanceof LlmError ? error.code : 'LLM_ERROR', message: `${errorMessage(error)} (offline comments used)` });
+      }
+    }
+    fillOffline(info, language, glossary);
+    done += 1;
+    options.onProgress?.(done, total);
+    return { info, relation, profile };
+  };
+
+  const settled = await Promise.allSettled(
+    relations.map((relation) =>
+      processOne(relation).catch((error) => {
+        firstError ??= error;
+        throw error;
+      }),
+    ),
+  );
+  if (options.signal?.aborted) throw new StepCancelledError(String(options.signal.reason ?? 'cancelled'));
+  if (firstError !== undefined) throw firstError;
+  const generated = new Map<number, GeneratedTable>();
+  for (const s of settled) if (s.status === 'fulfilled' && s.value) generated.set(s.value.relation.oid, s.value);
+
+  // Order: dependencies first; record them in the contract.
+  const kept = relations.filter((r) => generated.has(r.oid));
+  const { order, dependsOn } = dependencyOrder(kept);
+  const tables = order.map((r) => generated.get(r.oid)!);
+  const position = new Map(order.map((r, i) => [r.oid, i]));
+  for (const t of tables) {
+    // Only what runs earlier: a foreign key into a cycle is added later, by the target's own file.
+    const deps = (dependsOn.get(t.relation.oid) ?? [])
+      .filter((oid) => (position.get(oid) ?? Infinity) < position.get(t.relation.oid)!)
+      .map((oid) => byOid.get(oid)!)
+      .map((r) => `${r.schema}.${r.name}`);
+    if (deps.length) t.info.depends_on = deps;
+  }
+
+  const counters = {
+    tables: tables.length,
+    columns: 0,
+    comments_db: 0,
+    comments_llm: 0,
+    comments_offline: 0,
+    inferred_relationships: 0,
+    llm_failures: llmFailures,
+  };
+  for (const { info } of tables) {
+    counters.columns += info.columns.length;
+    for (const item of [info, ...info.columns]) {
+      if (item.comment_source === 'db') counters.comments_db += 1;
+      else if (item.comment_source === 'llm') counters.comments_llm += 1;
+      else if (item.comment_source === 'offline') counters.comments_offline += 1;
+    }
+    counters.inferred_relationships += info.foreign_keys.filter((fk: ForeignKeyInfo) => fk.inferred).length;
+  }
+  return { catalog, tables, failures, counters, timings: { catalog_ms: catalog.stats.ms, total_ms: Math.round(performance.now() - started) } };
+}

@@ -1,0 +1,126 @@
+// Step 1, ddl_generation: reads table_list.txt, describes every table (catalog, bounded profile,
+// inferred relationships, comments from the database / LLM / offline annotator) and writes
+// <table>.ddl, <table>_detail.md, schema.json and filename_mapping.txt into the task directory.
+//
+// Task parameters read: business_context, db_name, language ('zh' default | 'en'), continue_on_error
+// (missing or failing tables become warnings), enum_threshold (default 20), business_glossary (object,
+// array or text; also read from business_glossary.txt / glossary.txt in the task directory).
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { readTableListText } from '../../postgres/catalog.ts';
+import type { Database } from '../../postgres/connect.ts';
+import { maskSecretsInText } from '../../postgres/connection-string.ts';
+import { StepCancelledError, StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
+import { mergeGlossaries, parseGlossary, type Glossary } from './annotate/glossary.ts';
+import type { Lang } from './annotate/offline.ts';
+import { generateSchema } from './generate.ts';
+import { DEFAULT_ENUM_THRESHOLD } from './profile.ts';
+import { writeOutputs } from './write.ts';
+
+export const TABLE_LIST_FILE = 'table_list.txt';
+export const GLOSSARY_FILES = ['business_glossary.txt', 'glossary.txt', 'business_glossary.json'];
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export function stepLanguage(parameters: Record<string, unknown>): Lang {
+  return parameters.language === 'en' ? 'en' : 'zh';
+}
+
+async function readGlossary(ctx: StepContext): Promise<Glossary> {
+  const parts: Glossary[] = [];
+  for (const file of GLOSSARY_FILES) {
+    const text = await fs.readFile(path.join(ctx.workspaceDir, file), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    let value: unknown = text;
+    if (file.endsWith('.json')) {
+      try {
+        value = JSON.parse(text);
+      } catch {
+        ctx.log.warn(`${file} 不是有效的 JSON，已忽略`);
+        continue;
+      }
+    }
+    parts.push(parseGlossary(value));
+  }
+  parts.push(parseGlossary(ctx.parameters.business_glossary ?? ctx.parameters.glossary));
+  return mergeGlossaries(...parts);
+}
+
+/** Opens the business database and checks it answers (within 10 s), or fails with DATABASE_CONNECTION_ERROR. */
+async function openDatabase(ctx: StepContext): Promise<Database> {
+  let db: Database;
+  try {
+    db = await ctx.businessDatabase();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      db.pool.query('SELECT 1'),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  } catch (error) {
+    throw new StepError('DATABASE_CONNECTION_ERROR', `业务数据库连接失败 (cannot connect to the business database): ${maskSecretsInText((error as Error).message)}`);
+  }
+  return db;
+}
+
+export async function runDdlGeneration(ctx: StepContext): Promise<StepResult> {
+  const listFile = path.join(ctx.workspaceDir, TABLE_LIST_FILE);
+  const text = await fs.readFile(listFile, 'utf8').catch(() => undefined);
+  if (text === undefined) throw new StepError('TABLE_LIST_REQUIRED', `缺少表清单 ${TABLE_LIST_FILE} (no table list in the task directory)`);
+  const names = readTableListText(text);
+  if (!names.length) throw new StepError('EMPTY_TABLE_LIST', `表清单为空 (${TABLE_LIST_FILE} lists no table)`);
+
+  const language = stepLanguage(ctx.parameters);
+  const threshold = Number(ctx.parameters.enum_threshold);
+  const enumThreshold = Number.isInteger(threshold) && threshold >= 0 && threshold <= 1000 ? threshold : DEFAULT_ENUM_THRESHOLD;
+  const continueOnError = ctx.parameters.continue_on_error === true;
+  const businessContext = ctx.parameters.business_context?.trim() || null;
+  const glossary = await readGlossary(ctx);
+  ctx.log.info(
+    `开始生成DDL/MD文档: ${names.length} 个表，${ctx.llm ? `LLM ${ctx.llm.model}` : '离线注释（未配置LLM）'}，语言 ${language}，枚举阈值 ${enumThreshold}${continueOnError ? '，continue_on_error' : ''}`,
+  );
+  ctx.progress(0, names.length, 'tables');
+  await ctx.checkpoint();
+
+  const db = await openDatabase(ctx);
+  const result = await generateSchema({
+    db,
+    names,
+    language,
+    businessContext,
+    glossary,
+    llm: ctx.llm,
+    enumThreshold,
+    continueOnError,
+    log: ctx.log,
+    signal: ctx.signal,
+    llmConcurrency: ctx.settings.llm?.concurrency ?? 8,
+    onProgress: (done, total) => ctx.progress(done, total, 'tables'),
+  });
+  if (ctx.signal.aborted) throw new StepCancelledError(String(ctx.signal.reason ?? 'cancelled'));
+  await ctx.checkpoint();
+
+  const { removed } = await writeOutputs(result.tables, {
+    dir: ctx.workspaceDir,
+    language,
+    database: { name: ctx.parameters.db_name || result.catalog.database, server_version: result.catalog.serverVersion },
+    businessContext,
+    llmModel: ctx.llm && result.counters.comments_llm > 0 ? ctx.llm.model : null,
+    failures: result.failures,
+  });
+  for (const t of result.tables) ctx.log.info(`已生成: ${t.info.full_name} -> ${t.info.files.ddl}, ${t.info.files.detail}`);
+  if (removed.length) ctx.log.info(`已删除上次运行遗留的文件: ${removed.join(', ')}`);
+  ctx.progress(result.tables.length, result.tables.length + result.failures.filter((f) => f.code !== 'LLM_ERROR').length, 'tables');
+
+  const c = result.counters;
+  const summary =
+    `${c.tables} 个表，${c.columns} 个字段；注释: 数据库 ${c.comments_db}，LLM ${c.comments_llm}，离线规则 ${c.comments_offline}；` +
+    `推断关联 ${c.inferred_relationships} 个；目录查询 ${result.catalog.stats.roundTrips} 次往返` +
+    (result.failures.length ? `；警告 ${result.failures.length} 个` : '');
+  return { summary, counters: { ...c, catalog_round_trips: result.catalog.stats.roundTrips, warnings: result.failures.length } };
+}
+
+export const ddlGenerationStep: PipelineStep = {
+  name: 'ddl_generation',
+  run: runDdlGeneration,
+};

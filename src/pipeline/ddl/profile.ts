@@ -1,0 +1,109 @@
+// What the bounded profile (postgres/catalog.ts profileRelation) and pg_stats say about each column:
+// sample values, enum values (≤ N distinct values, by frequency: pg_stats first, the bounded sample as
+// the fallback) and the row estimate.
+import type { CatalogColumn, CatalogRelation, ColumnProfile, RelationProfile } from '../../postgres/catalog.ts';
+import type { TableInfo } from '../artifacts.ts';
+import { uniqueColumns } from './model.ts';
+
+export const DEFAULT_ENUM_THRESHOLD = 20;
+const SAMPLE_VALUES = 5;
+const SAMPLE_CHARS = 120;
+
+const INTEGER_TYPES = new Set(['int2', 'int4', 'int8']);
+
+/** Types whose few distinct values are worth listing: strings, booleans, enums, integers. */
+function enumEligibleType(column: CatalogColumn): boolean {
+  if (column.typtype === 'e') return true;
+  const category = column.typcategory;
+  if (category === 'A') return false;
+  if (category === 'S' || category === 'B' || category === 'E') return true;
+  if (category === 'N') return INTEGER_TYPES.has(column.baseUdtName) || (column.baseUdtName === 'numeric' && ((column.baseTypmod - 4) & 0x7ff) === 0 && column.baseTypmod > 4);
+  return false;
+}
+
+function isGeneratedKey(column: CatalogColumn): boolean {
+  return column.identity !== null || /^nextval\(/.test(column.default ?? '');
+}
+
+export interface EnumDecision {
+  values: string[] | null;
+  /** 'stats' (pg_stats), 'sample' (bounded sample), 'type' (enum type labels), or null. */
+  source: 'stats' | 'sample' | 'type' | null;
+}
+
+/**
+ * Enum values of a column: a pg enum type always lists its labels (observed ones first, by frequency);
+ * other eligible columns qualify when they have at most `threshold` distinct values, and clearly fewer
+ * than their non-null rows (a column whose every value is distinct identifies rows; it is not an enum).
+ */
+export function decideEnum(
+  column: CatalogColumn,
+  profile: ColumnProfile | undefined,
+  rows: number,
+  options: { threshold: number; labels?: string[] | null; unique: boolean },
+): EnumDecision {
+  const threshold = options.threshold;
+  if (options.labels && options.labels.length) {
+    const observed = (column.mostCommonVals ?? profile?.top.map((t) => t.value) ?? []).filter((v) => options.labels!.includes(v));
+    const values = [...new Set([...observed, ...options.labels])];
+    return { values, source: 'type' };
+  }
+  if (threshold <= 0 || options.unique || isGeneratedKey(column) || !enumEligibleType(column)) return { values: null, source: null };
+
+  const sampleFits = profile !== undefined && profile.nonNull > 0 && profile.distinct <= threshold && (profile.distinct * 2 <= profile.nonNull || column.typcategory === 'B');
+  if (column.nDistinct !== null && rows > 0) {
+    const estimated = column.nDistinct >= 0 ? column.nDistinct : -column.nDistinct * rows;
+    const nonNullRows = rows * (1 - (column.nullFrac ?? 0));
+    if (estimated > threshold || estimated < 0.5) return { values: null, source: null };
+    if (estimated * 2 > nonNullRows && column.typcategory !== 'B') return { values: null, source: null };
+    const mcv = column.mostCommonVals ?? [];
+    if (mcv.length >= Math.round(estimated)) return { values: mcv.slice(0, threshold), source: 'stats' };
+    if (sampleFits) return { values: mergeByFrequency(mcv, profile!), source: 'sample' };
+    return mcv.length ? { values: mcv, source: 'stats' } : { values: null, source: null };
+  }
+  if (sampleFits) return { values: profile!.top.slice(0, threshold).map((t) => t.value), source: 'sample' };
+  return { values: null, source: null };
+}
+
+function mergeByFrequency(mcv: string[], profile: ColumnProfile): string[] {
+  const out = [...mcv];
+  for (const t of profile.top) if (!out.includes(t.value)) out.push(t.value);
+  return out;
+}
+
+/** Row estimate: reltuples when analyzed, else from the bounded sample (exact when it read everything). */
+export function estimateRows(relation: CatalogRelation, profile: RelationProfile | undefined): { rows: number; exact: boolean } {
+  if (profile?.complete) return { rows: profile.rows, exact: true };
+  if (relation.reltuples >= 0 && !(relation.reltuples === 0 && relation.heapBytes > 0)) return { rows: Math.round(relation.reltuples), exact: false };
+  if (!profile) return { rows: 0, exact: false };
+  if (profile.plan.method === 'tablesample' && profile.plan.percent) return { rows: Math.round(profile.rows / (profile.plan.percent / 100)), exact: false };
+  return { rows: profile.rows, exact: false };
+}
+
+/** Fills sample values, enum values and the row estimate of a table from its profile. */
+export function applyProfile(
+  info: TableInfo,
+  relation: CatalogRelation,
+  profile: RelationProfile | undefined,
+  options: { enumThreshold: number },
+): void {
+  const { rows, exact } = estimateRows(relation, profile);
+  // Analyzed tables keep the planner's estimate unless we have an exact count.
+  info.estimated_rows = rows;
+  if (exact) info.rows_exact = true;
+  if (profile?.heapBytes !== undefined && (info.size_bytes ?? 0) < profile.heapBytes) info.size_bytes = profile.heapBytes;
+  const unique = uniqueColumns(relation);
+  const labelsByType = new Map(relation.types.filter((t) => t.kind === 'e').map((t) => [t.oid, t.enumLabels]));
+  relation.columns.forEach((column, i) => {
+    const target = info.columns[i]!;
+    const p = profile?.columns[i];
+    const samples = p?.top.length ? p.top.map((t) => t.value) : column.mostCommonVals ?? [];
+    target.sample_values = samples.slice(0, SAMPLE_VALUES).map((v) => (v.length > SAMPLE_CHARS ? `${v.slice(0, SAMPLE_CHARS)}…` : v));
+    const decision = decideEnum(column, p, rows, {
+      threshold: options.enumThreshold,
+      labels: labelsByType.get(column.typeOid) ?? null,
+      unique: unique.has(column.name),
+    });
+    target.enum_values = decision.values;
+  });
+}

@@ -1,0 +1,261 @@
+// Step 4, training_load: loads this task's outputs into the Vanna-compatible vector store, idempotently.
+//   (optional) backup → truncate (task flags; guide §2.4) → ensure tables, dimension and embedder checks →
+//   per chunk of a few hundred items: which ids exist (1 round trip) → embed the missing ones in batches →
+//   insert them (1 round trip, ON CONFLICT DO NOTHING) → report added / unchanged / failed per collection.
+// A run in which any row failed ends as failed (TRAINING_LOAD_INCOMPLETE) after loading all the others.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { localIso, localStamp } from '../../time.ts';
+import { COLLECTIONS, type CollectionName } from '../../vector/documents.ts';
+import { BACKUP_DIR_NAME, backupVectorTables } from '../../vector/backup.ts';
+import { VectorStoreError } from '../../vector/errors.ts';
+import { ensureVectorStore } from '../../vector/schema.ts';
+import { existingIds, insertRows, type VectorRow } from '../../vector/store.ts';
+import { StepCancelledError, StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
+import { collectInputs, type LoadItem } from './inputs.ts';
+
+/** Items per round trip (existence check, then insert). */
+export const LOAD_CHUNK = 500;
+
+export interface CollectionCounts {
+  added: number;
+  unchanged: number;
+  failed: number;
+  duplicates: number;
+}
+
+export interface LoadReport {
+  task_id: string;
+  generated_at: string;
+  embedding: { model: string; dim: number };
+  vector_store: string;
+  pair_file: string | null;
+  pair_source: 'validated' | 'generated' | null;
+  backup: { performed: boolean; truncated: boolean; timestamp: string | null; directory: string | null; rows: number; skipped_reason?: string } | null;
+  collections: Record<CollectionName, CollectionCounts>;
+  totals: CollectionCounts;
+  failures: Array<{ collection: string; kind: string; file: string; table?: string; index?: number; error: string }>;
+  duration_ms: number;
+}
+
+export const trainingLoadStep: PipelineStep = {
+  name: 'training_load',
+  run: runTrainingLoad,
+};
+
+function emptyCounts(): CollectionCounts {
+  return { added: 0, unchanged: 0, failed: 0, duplicates: 0 };
+}
+
+function vectorError(error: unknown, fallbackCode: string): never {
+  if (error instanceof StepError || error instanceof StepCancelledError) throw error;
+  if (error instanceof VectorStoreError) throw new StepError(error.code, error.message);
+  throw new StepError(fallbackCode, error instanceof Error ? error.message : String(error));
+}
+
+export async function runTrainingLoad(ctx: StepContext): Promise<StepResult> {
+  const started = Date.now();
+  const log = ctx.log;
+  const embedder = await ctx.embedder();
+  const db = await ctx.vectorDatabase();
+  log.info(`向量库: ${db.label}，嵌入模型: ${embedder.model} (维度 ${embedder.dim})`);
+
+  // 1. Inputs first: a task without its outputs must not get as far as truncating anything.
+  const inputs = await collectInputs(ctx.workspaceDir, ctx.parameters);
+  await ctx.checkpoint();
+
+  // 2. Backup / truncate (truncate implies backup; truncate only after a backup that succeeded).
+  let backup: LoadReport['backup'] = null;
+  const truncate = ctx.parameters.truncate_vector_tables === true;
+  if (truncate || ctx.parameters.backup_vector_tables === true) {
+    const dir = path.join(ctx.workspaceDir, BACKUP_DIR_NAME);
+    log.info(`🗄️ 备份vector表到 ${BACKUP_DIR_NAME}/${truncate ? '，备份成功后清空 langchain_pg_embedding' : ''}`);
+    try {
+      const result = await backupVectorTables(db.pool, dir, {
+        taskId: ctx.taskId,
+        source: db.label,
+        configuredModel: embedder.model,
+        truncate,
+      });
+      backup = {
+        performed: result.performed,
+        truncated: result.truncated,
+        timestamp: result.timestamp,
+        directory: BACKUP_DIR_NAME,
+        rows: result.rows.langchain_pg_embedding,
+        ...(result.skippedReason ? { skipped_reason: result.skippedReason } : {}),
+      };
+      if (result.performed) {
+        log.info(
+          `✅ vector表备份完成 (${result.timestamp}): langchain_pg_collection ${result.rows.langchain_pg_collection} 行, langchain_pg_embedding ${result.rows.langchain_pg_embedding} 行` +
+            (result.truncated ? `；已清空 langchain_pg_embedding` : ''),
+        );
+      } else {
+        log.info(`vector表备份跳过: ${result.skippedReason}`);
+      }
+      ctx.count({ backup_rows: result.rows.langchain_pg_embedding, truncated_rows: result.truncated ? result.rows.langchain_pg_embedding : 0 });
+    } catch (error) {
+      vectorError(error, 'VECTOR_BACKUP_FAILED');
+    }
+    await ctx.checkpoint();
+  }
+
+  // 3. Tables, dimension and embedder checks, collections.
+  let collections: Record<string, string>;
+  try {
+    const handle = await ensureVectorStore(db.pool, { dim: embedder.dim, model: embedder.model });
+    collections = handle.collections;
+    if (handle.created) log.info('已创建向量表 langchain_pg_collection / langchain_pg_embedding');
+  } catch (error) {
+    vectorError(error, 'VECTOR_STORE_ERROR');
+  }
+
+  // 4. Embed and upsert.
+  const counts = Object.fromEntries(COLLECTIONS.map((c) => [c, emptyCounts()])) as Record<CollectionName, CollectionCounts>;
+  const failures: LoadReport['failures'] = [];
+  const fail = (item: LoadItem, error: string) => {
+    counts[item.collection].failed += 1;
+    failures.push({ collection: item.collection, kind: item.kind, file: item.file, ...(item.table ? { table: item.table } : {}), ...(item.index !== undefined ? { index: item.index } : {}), error });
+  };
+  const seen = new Set<string>();
+  const work: LoadItem[] = [];
+  for (const item of inputs.items) {
+    if (!item.doc) fail(item, item.error ?? 'unusable item');
+    else if (seen.has(item.doc.id)) counts[item.collection].duplicates += 1;
+    else {
+      seen.add(item.doc.id);
+      work.push(item);
+    }
+  }
+  for (const f of failures) log.warn(`⚠️ 无法加载 ${f.file}${f.index !== undefined ? ` #${f.index + 1}` : ''}: ${f.error}`);
+  log.info(
+    `待加载: ddl ${work.filter((i) => i.collection === 'ddl').length}, documentation ${work.filter((i) => i.collection === 'documentation').length}, ` +
+      `sql ${work.filter((i) => i.collection === 'sql').length}${inputs.pairFile ? ` (来自 ${inputs.pairFile})` : ''}`,
+  );
+
+  const total = work.length;
+  let done = 0;
+  ctx.progress(0, total, 'items');
+  const createdAt = new Date().toISOString();
+  const batchSize = Math.max(1, ctx.settings.embedding.batchSize);
+  const countsOf = (item: LoadItem) => counts[item.collection];
+  for (let start = 0; start < work.length; start += LOAD_CHUNK) {
+    await ctx.checkpoint();
+    const chunk = work.slice(start, start + LOAD_CHUNK);
+    let present: Set<string>;
+    try {
+      present = await existingIds(db.pool, chunk.map((i) => i.doc!.id));
+    } catch (error) {
+      vectorError(error, 'VECTOR_STORE_ERROR');
+    }
+    const missing = chunk.filter((i) => !present.has(i.doc!.id));
+    for (const item of chunk) if (present.has(item.doc!.id)) countsOf(item).unchanged += 1;
+    done += chunk.length - missing.length;
+    ctx.progress(done, total, 'items');
+
+    const rows: VectorRow[] = [];
+    for (let b = 0; b < missing.length; b += batchSize) {
+      await ctx.checkpoint();
+      const batch = missing.slice(b, b + batchSize);
+      let vectors: number[][];
+      try {
+        vectors = await embedder.embed(batch.map((i) => i.doc!.document), ctx.signal);
+      } catch (error) {
+        if (ctx.signal.aborted) throw new StepCancelledError(String(ctx.signal.reason));
+        ctx.count(flatCounters(counts));
+        throw new StepError('EMBEDDING_FAILED', `embedding failed (${embedder.model}): ${error instanceof Error ? error.message : String(error)}`);
+      }
+      batch.forEach((item, i) => {
+        const v = vectors[i];
+        if (!v || v.length !== embedder.dim || !v.every(Number.isFinite)) {
+          fail(item, `the embedder returned ${v ? `a vector of dimension ${v.length}` : 'no vector'} (expected ${embedder.dim} finite numbers)`);
+          return;
+        }
+        rows.push({
+          id: item.doc!.id,
+          collectionId: collections[item.collection]!,
+          document: item.doc!.document,
+          embedding: v,
+          cmetadata: {
+            id: item.doc!.id,
+            source: 'data-pipeline',
+            task_id: ctx.taskId,
+            db_name: ctx.parameters.db_name ?? null,
+            ...(item.table ? { table: item.table } : {}),
+            file: item.file,
+            kind: item.kind,
+            embedding_model: embedder.model,
+            embedding_dim: embedder.dim,
+            created_at: createdAt,
+          },
+        });
+      });
+      done += batch.length;
+      ctx.progress(done, total, 'items');
+    }
+    let inserted: Set<string>;
+    try {
+      inserted = await insertRows(db.pool, rows);
+    } catch (error) {
+      ctx.count(flatCounters(counts));
+      vectorError(error, 'VECTOR_STORE_ERROR');
+    }
+    const byId = new Map(missing.map((i) => [i.doc!.id, i]));
+    for (const row of rows) {
+      const item = byId.get(row.id)!;
+      // Not inserted although it was missing a moment ago: another load wrote the same item meanwhile.
+      if (inserted.has(row.id)) countsOf(item).added += 1;
+      else countsOf(item).unchanged += 1;
+    }
+  }
+
+  const totals = emptyCounts();
+  for (const c of Object.values(counts)) for (const k of Object.keys(totals) as Array<keyof CollectionCounts>) totals[k] += c[k];
+  const report: LoadReport = {
+    task_id: ctx.taskId,
+    generated_at: localIso(new Date()),
+    embedding: { model: embedder.model, dim: embedder.dim },
+    vector_store: db.label,
+    pair_file: inputs.pairFile,
+    pair_source: inputs.pairSource,
+    backup,
+    collections: counts,
+    totals,
+    failures,
+    duration_ms: Date.now() - started,
+  };
+  const reportFile = `training_load_${localStamp(new Date())}_report.json`;
+  await writeAtomic(path.join(ctx.workspaceDir, reportFile), `${JSON.stringify(report, null, 2)}\n`);
+  for (const c of COLLECTIONS) {
+    const n = counts[c];
+    log.info(`${c}: 新增 ${n.added}, 未变 ${n.unchanged}, 失败 ${n.failed}${n.duplicates ? `, 重复 ${n.duplicates}` : ''}`);
+  }
+  const summary = `rows added ${totals.added}, unchanged ${totals.unchanged}, failed ${totals.failed} (report: ${reportFile})`;
+  const counters = flatCounters(counts);
+  if (totals.failed > 0) {
+    ctx.count(counters);
+    throw new StepError('TRAINING_LOAD_INCOMPLETE', `${totals.failed} row(s) could not be loaded (${failures.slice(0, 3).map((f) => `${f.file}: ${f.error}`).join('; ')}); ${summary}`);
+  }
+  return { summary, counters };
+}
+
+/** Step counters: per collection and totals, plus pairs_loaded (the status API's "loaded"). */
+export function flatCounters(counts: Record<CollectionName, CollectionCounts>): Record<string, number> {
+  const out: Record<string, number> = { rows_added: 0, rows_unchanged: 0, rows_failed: 0 };
+  for (const [name, c] of Object.entries(counts)) {
+    out[`${name}_added`] = c.added;
+    out[`${name}_unchanged`] = c.unchanged;
+    out[`${name}_failed`] = c.failed;
+    out.rows_added! += c.added;
+    out.rows_unchanged! += c.unchanged;
+    out.rows_failed! += c.failed;
+  }
+  out.pairs_loaded = counts.sql.added + counts.sql.unchanged;
+  return out;
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(tmp, text, 'utf8');
+  await fs.rename(tmp, file);
+}

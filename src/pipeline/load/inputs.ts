@@ -1,0 +1,141 @@
+// What training_load loads: exactly the outputs of this task, as the shared contract names them
+// (pipeline/artifacts.ts) — never "every file in the folder":
+//   ddl            ← each table's files.ddl in schema.json
+//   documentation  ← each table's files.detail in schema.json, and the business-level documents below
+//   sql            ← the validated pairs (sql_validation_result.json → validated_file), or, when
+//                    validation is disabled, the newest pair file as generated
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import {
+  latestPairFile,
+  readJsonFile,
+  SCHEMA_FILE,
+  VALIDATION_RESULT_FILE,
+  type SchemaFile,
+  type ValidationResultFile,
+} from '../artifacts.ts';
+import { StepError, type TaskParameters } from '../context.ts';
+import { prepareDocument, prepareQuestionSql, type CollectionName, type PreparedDocument } from '../../vector/documents.ts';
+
+/** Business-level documents written by qa_generation that belong in `documentation` when present. */
+export const BUSINESS_DOC_FILES = ['db_query_decision_prompt.txt'] as const;
+
+export type ItemKind = 'ddl' | 'table_detail' | 'business_doc' | 'question_sql';
+
+export interface LoadItem {
+  collection: CollectionName;
+  kind: ItemKind;
+  /** Relative to the task directory. */
+  file: string;
+  table?: string;
+  /** Position in the pair file (question_sql items). */
+  index?: number;
+  /** Set when the item is usable. */
+  doc?: PreparedDocument;
+  /** Set when it is not: why. Such an item counts as a failed row. */
+  error?: string;
+}
+
+export interface LoadInputs {
+  items: LoadItem[];
+  pairFile: string | null;
+  /** Where the pair file choice came from. */
+  pairSource: 'validated' | 'generated' | null;
+}
+
+export async function collectInputs(dir: string, parameters: Pick<TaskParameters, 'enable_sql_validation'>): Promise<LoadInputs> {
+  const items: LoadItem[] = [];
+  const schema = await readJsonFile<SchemaFile>(dir, SCHEMA_FILE).catch((error) => {
+    throw new StepError('TRAINING_INPUT_INVALID', `${SCHEMA_FILE} cannot be read: ${(error as Error).message}`);
+  });
+  if (!schema) {
+    throw new StepError('TRAINING_INPUT_MISSING', `${SCHEMA_FILE} not found in the task directory: run ddl_generation first`);
+  }
+  if (!Array.isArray(schema.tables)) throw new StepError('TRAINING_INPUT_INVALID', `${SCHEMA_FILE} has no tables array`);
+  for (const table of schema.tables) {
+    const name = typeof table?.full_name === 'string' ? table.full_name : String(table?.name ?? '?');
+    for (const [kind, collection, file] of [
+      ['ddl', 'ddl', table?.files?.ddl],
+      ['table_detail', 'documentation', table?.files?.detail],
+    ] as const) {
+      items.push(await fileItem(dir, collection, kind, file, name));
+    }
+  }
+  for (const file of BUSINESS_DOC_FILES) {
+    if (await fs.lstat(path.join(dir, file)).then((s) => s.isFile(), () => false)) items.push(await fileItem(dir, 'documentation', 'business_doc', file));
+  }
+
+  let pairFile: string | null = null;
+  let pairSource: LoadInputs['pairSource'] = null;
+  if (parameters.enable_sql_validation === false) {
+    pairFile = (await latestPairFile(dir)) ?? null;
+    pairSource = 'generated';
+    if (!pairFile) throw new StepError('TRAINING_INPUT_MISSING', 'no question-SQL pair file (qs_*_pair.json) in the task directory: run qa_generation first');
+  } else {
+    const result = await readJsonFile<ValidationResultFile>(dir, VALIDATION_RESULT_FILE).catch((error) => {
+      throw new StepError('TRAINING_INPUT_INVALID', `${VALIDATION_RESULT_FILE} cannot be read: ${(error as Error).message}`);
+    });
+    if (!result) {
+      throw new StepError(
+        'TRAINING_INPUT_MISSING',
+        `${VALIDATION_RESULT_FILE} not found: run sql_validation first (or disable it with enable_sql_validation=false to load the pairs as generated)`,
+      );
+    }
+    if (typeof result.validated_file !== 'string' || !result.validated_file) {
+      throw new StepError('TRAINING_INPUT_INVALID', `${VALIDATION_RESULT_FILE} names no validated_file`);
+    }
+    pairFile = result.validated_file;
+    pairSource = 'validated';
+  }
+  items.push(...(await pairItems(dir, pairFile)));
+  return { items, pairFile, pairSource };
+}
+
+/** A path from a contract file: relative, inside the task directory, a regular file (no symlink). */
+async function resolveContractPath(dir: string, file: unknown): Promise<string> {
+  if (typeof file !== 'string' || file === '') throw new Error('no file name');
+  if (path.isAbsolute(file) || file.split(/[\\/]/).some((s) => s === '..')) throw new Error(`${JSON.stringify(file)} is not a path inside the task directory`);
+  const full = path.resolve(dir, file);
+  const rel = path.relative(dir, full);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`${JSON.stringify(file)} is not a path inside the task directory`);
+  const stat = await fs.lstat(full).catch(() => undefined);
+  if (!stat) throw new Error(`${file} not found`);
+  if (!stat.isFile()) throw new Error(`${file} is not a regular file`);
+  return full;
+}
+
+async function readContractFile(dir: string, file: unknown): Promise<string> {
+  const text = await fs.readFile(await resolveContractPath(dir, file), 'utf8');
+  return text.replace(/^\uFEFF/, '');
+}
+
+async function fileItem(dir: string, collection: CollectionName, kind: ItemKind, file: unknown, table?: string): Promise<LoadItem> {
+  const shown = typeof file === 'string' ? file : '(missing)';
+  const base: LoadItem = { collection, kind, file: shown, ...(table ? { table } : {}) };
+  try {
+    const text = await readContractFile(dir, file);
+    const doc = prepareDocument(collection, text);
+    if (!doc.document) return { ...base, error: `${shown} is empty` };
+    return { ...base, doc };
+  } catch (error) {
+    return { ...base, error: (error as Error).message };
+  }
+}
+
+async function pairItems(dir: string, file: string): Promise<LoadItem[]> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readContractFile(dir, file));
+  } catch (error) {
+    throw new StepError('TRAINING_INPUT_INVALID', `pair file ${file} cannot be read: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) throw new StepError('TRAINING_INPUT_INVALID', `pair file ${file} is not a JSON array of {question, sql}`);
+  return parsed.map((entry, index): LoadItem => {
+    const base: LoadItem = { collection: 'sql', kind: 'question_sql', file, index };
+    const question = (entry as { question?: unknown })?.question;
+    const sql = (entry as { sql?: unknown })?.sql;
+    if (typeof question !== 'string' || !question.trim()) return { ...base, error: `pair #${index + 1} has no question` };
+    if (typeof sql !== 'string' || !sql.trim()) return { ...base, error: `pair #${index + 1} has no sql` };
+    return { ...base, doc: prepareQuestionSql(question, sql) };
+  });
+}

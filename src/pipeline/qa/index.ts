@@ -1,0 +1,246 @@
+// Step 2, qa_generation: themed question–SQL pairs from schema.json. With an LLM configured: themes from a
+// compact schema summary, then pairs per theme in parallel. Without one: the offline synthesizer (table
+// clusters → themes; column roles and relationships → pairs, checked against the database). Either way
+// every pair passes the parse gate and the run-wide duplicate check before it is written.
+import { localIso, localStamp } from '../../time.ts';
+import { SCHEMA_FILE, readJsonFile, type SchemaFile } from '../artifacts.ts';
+import { StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
+import { buildCatalog, type CatalogModel } from './catalog.ts';
+import { PairCollector } from './collector.ts';
+import { createExecutionChecker, type ExecutionChecker } from './execution-check.ts';
+import { llmPairsForTheme, llmThemes, type PairsPromptInfo } from './llm-generator.ts';
+import { offlinePairsForTheme, type OfflineThemeOutcome } from './offline-generator.ts';
+import { writeOutputs } from './outputs.ts';
+import { COMPLEXITY_LEVELS, loadParser } from './sql-analysis.ts';
+import { offlineThemes } from './themes-offline.ts';
+import type { GeneratedPair, QaSettings, Theme, ThemeOutcome } from './types.ts';
+
+export const DEFAULT_THEME_COUNT = 5;
+export const DEFAULT_QUESTIONS_PER_THEME = 10;
+export const DEFAULT_SEED = 42;
+
+function intParameter(value: unknown, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new StepError('INVALID_PARAMETER', `参数 ${name} 必须是 ${min} 到 ${max} 之间的整数 (${name} must be an integer in ${min}..${max}), got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export function qaSettings(ctx: Pick<StepContext, 'parameters'>, schema: SchemaFile): QaSettings {
+  const p = ctx.parameters;
+  const language = p.language === undefined || p.language === null || p.language === '' ? 'zh' : String(p.language).trim().toLowerCase();
+  if (language !== 'zh' && language !== 'en') throw new StepError('INVALID_PARAMETER', `参数 language 只能是 zh 或 en (language must be zh or en), got ${JSON.stringify(p.language)}`);
+  const seedRaw = p.qa_seed ?? p.seed;
+  return {
+    themeCount: intParameter(p.theme_count, 'theme_count', DEFAULT_THEME_COUNT, 1, 50),
+    questionsPerTheme: intParameter(p.questions_per_theme, 'questions_per_theme', DEFAULT_QUESTIONS_PER_THEME, 1, 100),
+    language,
+    dbName: (typeof p.db_name === 'string' && p.db_name.trim()) || schema.database?.name || 'database',
+    businessContext: (typeof p.business_context === 'string' && p.business_context.trim()) || schema.business_context || null,
+    seed: intParameter(seedRaw, 'qa_seed', DEFAULT_SEED, 0, 2 ** 31 - 1),
+    executionCheck: p.qa_execution_check !== false && p.qa_execution_check !== 'false',
+  };
+}
+
+async function run(ctx: StepContext): Promise<StepResult> {
+  await loadParser();
+  const schema = await readJsonFile<SchemaFile>(ctx.workspaceDir, SCHEMA_FILE);
+  if (!schema) {
+    throw new StepError('SCHEMA_NOT_FOUND', `任务目录中没有 ${SCHEMA_FILE}，请先执行 ddl_generation 步骤 (${SCHEMA_FILE} not found: run ddl_generation first)`);
+  }
+  if (!Array.isArray(schema.tables) || schema.tables.length === 0) {
+    throw new StepError('QA_NO_TABLES', `${SCHEMA_FILE} 中没有表 (no tables in ${SCHEMA_FILE})`);
+  }
+  const settings = qaSettings(ctx, schema);
+  const catalog = buildCatalog(schema);
+  const started = new Date();
+  const requested = settings.themeCount * settings.questionsPerTheme;
+  const mode = ctx.llm ? 'llm' : 'offline';
+  ctx.log.info(
+    `开始生成问答对: ${catalog.tables.length} 张表, ${catalog.relationships.length} 个关联, 主题 ${settings.themeCount} × 每主题 ${settings.questionsPerTheme} 个问题, 语言 ${settings.language}, 生成方式 ${mode === 'llm' ? `LLM (${ctx.llm!.model})` : '离线规则生成器'}`,
+  );
+  const collector = new PairCollector(catalog);
+  let themes: Theme[];
+  let outcomes: ThemeOutcome[];
+  const prompts: Record<string, unknown> = {};
+  let droppedThemes: Array<{ name: string; tables: string[] }> = [];
+
+  ctx.progress(0, settings.themeCount, 'themes');
+  let done = 0;
+  const finished = (outcome: ThemeOutcome) => {
+    done += 1;
+    ctx.progress(done, themes.length, 'themes');
+    if (outcome.pairs.length) ctx.count({ pairs: outcome.pairs.length });
+    if (outcome.status === 'failed') ctx.log.warn(`主题“${outcome.theme.name}”失败 (theme failed): ${outcome.error ?? 'unknown error'}`);
+    else ctx.log.info(`主题“${outcome.theme.name}”完成: ${outcome.pairs.length} 个问答对 (${done}/${themes.length})`);
+  };
+
+  if (ctx.llm) {
+    const llm = ctx.llm;
+    const result = await llmThemes(llm, catalog, settings, ctx.log, ctx.signal);
+    themes = result.themes;
+    droppedThemes = result.droppedThemes;
+    prompts.themes = { ...result.prompt, fallback_to_offline: result.fallback };
+    await ctx.checkpoint();
+    logThemes(ctx, themes);
+    ctx.progress(0, themes.length, 'themes');
+    const pairPrompts: PairsPromptInfo[] = [];
+    // All themes at once; the client's concurrency limit (DATA_PIPELINE_LLM_CONCURRENCY) bounds the calls.
+    outcomes = await Promise.all(
+      themes.map(async (theme) => {
+        const outcome = await llmPairsForTheme({ llm, catalog, theme, settings, collector, log: ctx.log, signal: ctx.signal, onPrompt: (p) => pairPrompts.push(p) });
+        finished(outcome);
+        return outcome;
+      }),
+    );
+    prompts.pairs = { id: pairPrompts[0]?.id, version: pairPrompts[0]?.version, requests: pairPrompts.length, max_chars: Math.max(0, ...pairPrompts.map((p) => p.chars)) };
+  } else {
+    themes = offlineThemes(catalog, settings.themeCount, settings.language);
+    logThemes(ctx, themes);
+    ctx.progress(0, themes.length, 'themes');
+    const check = settings.executionCheck ? await openChecker(ctx) : undefined;
+    const offline: OfflineThemeOutcome[] = [];
+    for (let i = 0; i < themes.length; i++) {
+      await ctx.checkpoint();
+      const outcome = await offlinePairsForTheme({ catalog, theme: themes[i]!, themeIndex: i, lang: settings.language, seed: settings.seed, count: settings.questionsPerTheme, collector, check, signal: ctx.signal });
+      finished(outcome);
+      offline.push(outcome);
+    }
+    // Themes that came back short leave room: the others fill it from their remaining candidates.
+    // Statements that return no row for the sampled values come last, and only if still short.
+    let shortfall = requested - offline.reduce((n, o) => n + o.pairs.length, 0);
+    for (const allowEmpty of [false, true]) {
+      for (const o of offline) {
+        if (shortfall <= 0) break;
+        await ctx.checkpoint();
+        const added = await o.topUp(shortfall, allowEmpty);
+        if (added) {
+          ctx.count({ pairs: added });
+          ctx.log.info(`主题“${o.theme.name}”补充 ${added} 个问答对 (topped up to fill shorter themes)`);
+        }
+        shortfall -= added;
+      }
+    }
+    for (const o of offline) if (o.pairs.length === 0) Object.assign(o, { status: 'failed', error: o.error ?? 'no candidate question could be built for this theme' });
+    outcomes = offline;
+  }
+  await ctx.checkpoint();
+
+  const pairs = outcomes.flatMap((o) => o.pairs);
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  const minimum = Math.ceil(requested / 2);
+  if (pairs.length < minimum) {
+    const reasons = failed.map((o) => `${o.theme.name}: ${o.error}`).join('; ');
+    throw new StepError(
+      'QA_TOO_FEW_PAIRS',
+      `只生成了 ${pairs.length} 个问答对，少于请求数 ${requested} 的一半 (only ${pairs.length} of ${requested} requested pairs were produced)${reasons ? `；失败的主题: ${reasons}` : ''}`,
+    );
+  }
+
+  const coverage = coverageOf(pairs, catalog);
+  const generatedAt = localIso(started)!;
+  const dropped = sumDropped(outcomes);
+  const usage = (ctx.llm as { usage?: unknown } | undefined)?.usage;
+  const meta = {
+    version: 1,
+    generated_at: generatedAt,
+    generator: mode,
+    model: ctx.llm?.model ?? null,
+    language: settings.language,
+    seed: mode === 'offline' ? settings.seed : null,
+    db_name: settings.dbName,
+    business_context: settings.businessContext,
+    requested: { theme_count: settings.themeCount, questions_per_theme: settings.questionsPerTheme, pairs: requested },
+    produced: pairs.length,
+    prompts: mode === 'llm' ? prompts : null,
+    execution_check: mode === 'offline' ? settings.executionCheck : null,
+    themes: outcomes.map((o) => ({
+      name: o.theme.name,
+      description: o.theme.description,
+      related_tables: o.theme.tables,
+      entities: o.theme.entities,
+      metrics: o.theme.metrics,
+      keywords: o.theme.keywords,
+      source: o.theme.source,
+      repaired_tables: o.theme.repaired,
+      dropped_tables: o.theme.dropped,
+      status: o.status,
+      error: o.error ?? null,
+      pairs: o.pairs.length,
+      dropped: o.dropped,
+    })),
+    dropped_themes: droppedThemes,
+    dropped,
+    coverage,
+    llm_usage: usage ?? null,
+  };
+  const stamp = localStamp(new Date());
+  const written = await writeOutputs({ dir: ctx.workspaceDir, stamp, settings, catalog, outcomes, pairs, meta, generatedAt });
+  ctx.log.info(
+    `问答对已写入 ${written.pairFile}: ${pairs.length} 个 (请求 ${requested})，覆盖 ${coverage.tables_covered}/${catalog.tables.length} 张表，多表查询占 ${(coverage.multi_table_ratio * 100).toFixed(0)}%，复杂度 ${JSON.stringify(coverage.complexity)}`,
+  );
+  if (coverage.uncovered_tables.length) ctx.log.warn(`未被任何问题覆盖的表 (tables without a pair): ${coverage.uncovered_tables.join(', ')}`);
+  return {
+    summary: `${pairs.length} 个问答对，${outcomes.length - failed.length}/${outcomes.length} 个主题成功，输出 ${written.pairFile}`,
+    counters: {
+      pairs: pairs.length,
+      themes: outcomes.length - failed.length,
+      themes_failed: failed.length,
+      dropped: Object.values(dropped).reduce((a, b) => a + b, 0),
+      tables_covered: coverage.tables_covered,
+    },
+  };
+}
+
+function logThemes(ctx: StepContext, themes: Theme[]): void {
+  themes.forEach((t, i) => ctx.log.info(`主题 ${i + 1}/${themes.length}: ${t.name} [${t.tables.join(', ')}] (${t.source})`));
+}
+
+async function openChecker(ctx: StepContext): Promise<ExecutionChecker | undefined> {
+  try {
+    const db = await ctx.businessDatabase();
+    return createExecutionChecker(db.pool);
+  } catch (error) {
+    ctx.log.warn(`无法连接业务数据库，跳过候选 SQL 的执行检查 (execution check skipped): ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}
+
+export interface Coverage {
+  tables_covered: number;
+  uncovered_tables: string[];
+  table_pairs: Record<string, number>;
+  complexity: Record<string, number>;
+  styles: Record<string, number>;
+  multi_table_ratio: number;
+}
+
+export function coverageOf(pairs: GeneratedPair[], catalog: CatalogModel): Coverage {
+  const tablePairs: Record<string, number> = Object.fromEntries(catalog.tables.map((t) => [t.key, 0]));
+  const complexity: Record<string, number> = Object.fromEntries(COMPLEXITY_LEVELS.map((l) => [l, 0]));
+  const styles: Record<string, number> = {};
+  for (const p of pairs) {
+    for (const t of p.tables) tablePairs[t] = (tablePairs[t] ?? 0) + 1;
+    complexity[p.complexity] = (complexity[p.complexity] ?? 0) + 1;
+    styles[p.style] = (styles[p.style] ?? 0) + 1;
+  }
+  const uncovered = Object.entries(tablePairs).filter(([, n]) => n === 0).map(([k]) => k);
+  return {
+    tables_covered: catalog.tables.length - uncovered.length,
+    uncovered_tables: uncovered,
+    table_pairs: tablePairs,
+    complexity,
+    styles,
+    multi_table_ratio: pairs.length ? Number((pairs.filter((p) => p.tables.length >= 2).length / pairs.length).toFixed(4)) : 0,
+  };
+}
+
+function sumDropped(outcomes: ThemeOutcome[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const o of outcomes) for (const [k, v] of Object.entries(o.dropped)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+export const qaGenerationStep: PipelineStep = { name: 'qa_generation', run };

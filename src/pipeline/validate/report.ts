@@ -1,0 +1,112 @@
+// sql_validation_<ts>_report.json (machine: per pair status, error class, attempts, timings, row check)
+// and sql_validation_<ts>_summary.txt (human).
+import type { Lang } from '../../config.ts';
+import type { PairReport } from './validator.ts';
+
+export interface ValidationReport {
+  version: 1;
+  generated_at: string;
+  started_at: string;
+  pair_file: string;
+  validated_file: string;
+  backup_file: string | null;
+  modify_original_file: boolean;
+  database: { kind: 'postgres' | 'pglite' };
+  options: {
+    execute_check: boolean;
+    enable_llm_repair: boolean;
+    llm_available: boolean;
+    llm_model: string | null;
+    max_repair_attempts: number;
+    statement_timeout_ms: number;
+    row_check_limit: number;
+    max_execute_cost: number;
+    concurrency: number;
+  };
+  /** Where the repair schema came from; null when no pair needed it. */
+  catalog_source: 'schema.json' | 'database' | 'none' | null;
+  totals: {
+    total: number;
+    valid: number;
+    empty: number;
+    repaired: number;
+    invalid: number;
+    kept: number;
+    row_checked: number;
+    explain_only: number;
+    row_check_timeouts: number;
+    shape_changed: number;
+    deterministic_fix_attempts: number;
+    llm_attempts: number;
+    /** Pairs whose SQL text repeats an earlier pair's (checked once). */
+    same_sql: number;
+  };
+  error_classes: Record<string, number>;
+  elapsed_ms: number;
+  pairs: PairReport[];
+}
+
+const pct = (n: number, total: number) => (total ? `${((n / total) * 100).toFixed(1)}%` : '-');
+
+export function renderSummary(report: ValidationReport, lang: Lang): string {
+  const t = report.totals;
+  const zh = lang === 'zh';
+  const lines: string[] = [];
+  lines.push(zh ? 'SQL验证报告 (sql_validation)' : 'SQL validation report (sql_validation)');
+  lines.push('='.repeat(48));
+  lines.push(`${zh ? '时间' : 'Time'}: ${report.started_at} → ${report.generated_at} (${(report.elapsed_ms / 1000).toFixed(1)}s)`);
+  lines.push(`${zh ? '问答对文件' : 'Pair file'}: ${report.pair_file}`);
+  lines.push(`${zh ? '验证后文件' : 'Validated file'}: ${report.validated_file}${report.backup_file ? ` (${zh ? '原文件备份' : 'original backed up as'} ${report.backup_file})` : ''}`);
+  lines.push(`${zh ? '数据库' : 'Database'}: ${report.database.kind}`);
+  lines.push(
+    `${zh ? '选项' : 'Options'}: execute_check=${report.options.execute_check}, enable_llm_repair=${report.options.enable_llm_repair}` +
+      ` (LLM ${report.options.llm_available ? report.options.llm_model : zh ? '未配置' : 'not configured'}), max_repair_attempts=${report.options.max_repair_attempts},` +
+      ` statement_timeout=${report.options.statement_timeout_ms}ms, modify_original_file=${report.modify_original_file}`,
+  );
+  lines.push('');
+  lines.push(`${zh ? '总数' : 'Total'}:          ${t.total}`);
+  lines.push(`${zh ? '有效' : 'Valid'}:          ${t.valid} (${pct(t.valid, t.total)})`);
+  lines.push(`${zh ? '空结果(保留)' : 'Empty (kept)'}:   ${t.empty} (${pct(t.empty, t.total)})`);
+  lines.push(`${zh ? '已修复' : 'Repaired'}:       ${t.repaired} (${pct(t.repaired, t.total)})`);
+  lines.push(`${zh ? '无效(已丢弃)' : 'Invalid (dropped)'}: ${t.invalid} (${pct(t.invalid, t.total)})`);
+  lines.push(`${zh ? '保留' : 'Kept'}:           ${t.kept} (${pct(t.kept, t.total)})`);
+  lines.push('');
+  lines.push(
+    `${zh ? '行检查' : 'Row check'}: ${t.row_checked} ${zh ? '条已执行' : 'executed'}, ${t.explain_only} ${zh ? '条仅EXPLAIN' : 'EXPLAIN only'}, ${t.row_check_timeouts} ${zh ? '条超时' : 'timed out'}`,
+  );
+  if (t.same_sql) lines.push(`${zh ? '重复SQL(只验证一次)' : 'Repeated SQL (checked once)'}: ${t.same_sql}`);
+  lines.push(
+    `${zh ? '修复尝试' : 'Repair attempts'}: ${t.deterministic_fix_attempts} ${zh ? '次确定性修复' : 'deterministic'}, ${t.llm_attempts} LLM${t.shape_changed ? `; ${t.shape_changed} ${zh ? '条修复改变了结果列' : 'repairs changed the result columns'}` : ''}`,
+  );
+  const classes = Object.entries(report.error_classes).sort((a, b) => b[1] - a[1]);
+  if (classes.length) {
+    lines.push('');
+    lines.push(zh ? '错误类别 (原始SQL):' : 'Error classes (original SQL):');
+    for (const [cls, n] of classes) lines.push(`  ${cls.padEnd(20)} ${n}`);
+  }
+  const invalid = report.pairs.filter((p) => p.status === 'invalid');
+  if (invalid.length) {
+    lines.push('');
+    lines.push(zh ? '无效问答对:' : 'Invalid pairs:');
+    for (const p of invalid) {
+      lines.push(`  #${p.index + 1} [${p.error_class}${p.error?.sqlstate ? ` ${p.error.sqlstate}` : ''}] ${p.question}`);
+      lines.push(`      ${oneLine(p.error?.message ?? '')}${p.error?.token ? ` (near "${p.error.token}")` : ''}`);
+      if (p.attempts.length) lines.push(`      ${zh ? '修复尝试' : 'repair attempts'}: ${p.attempts.length}, ${zh ? '最后' : 'last'}: ${oneLine(p.attempts.at(-1)!.message ?? '')}`);
+    }
+  }
+  const repaired = report.pairs.filter((p) => p.status === 'repaired');
+  if (repaired.length) {
+    lines.push('');
+    lines.push(zh ? '已修复问答对:' : 'Repaired pairs:');
+    for (const p of repaired) {
+      const last = p.attempts.at(-1);
+      lines.push(`  #${p.index + 1} [${p.error_class}] ${p.question} — ${last?.method}${last?.fix ? `:${last.fix}` : ''}, ${p.attempts.length} ${zh ? '次尝试' : 'attempt(s)'}${p.shape_changed ? (zh ? ' ⚠️ 结果列已改变' : ' ⚠️ result columns changed') : ''}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function oneLine(text: string): string {
+  const s = text.replace(/\s+/g, ' ').trim();
+  return s.length > 200 ? `${s.slice(0, 197)}...` : s;
+}

@@ -1,0 +1,257 @@
+// Step 3, sql_validation: every stored SQL proven against the real database, safely.
+//   reads   the newest qs_<db>_<ts>_pair.json (+ schema.json for repairs)
+//   writes  modify_original_file=true : <pair>.backup (the file as it was), then the pair file rewritten
+//                                       (repaired SQL in place, failed pairs removed)
+//           modify_original_file=false: <pair>_validated.json beside the untouched original
+//           sql_validation_<ts>_report.json (per pair), sql_validation_<ts>_summary.txt (human),
+//           and last sql_validation_result.json: which file training_load must load.
+import { randomBytes } from 'node:crypto';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import {
+  latestPairFile,
+  validatedPairFileName,
+  VALIDATION_RESULT_FILE,
+  type QuestionSqlPair,
+  type ValidationResultFile,
+} from '../artifacts.ts';
+import { StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
+import { localIso, localStamp } from '../../time.ts';
+import { loadCatalog, type Catalog } from './catalog.ts';
+import { SqlChecker } from './checker.ts';
+import { renderSummary, type ValidationReport } from './report.ts';
+import { validatePairs, type InputPair, type PairReport } from './validator.ts';
+
+export interface ValidationParameters {
+  enableLlmRepair: boolean;
+  modifyOriginalFile: boolean;
+  executeCheck: boolean;
+  maxRepairAttempts: number;
+  timeoutMs: number;
+  rowLimit: number;
+  concurrency: number | undefined;
+  maxExecuteCost: number | undefined;
+}
+
+function bool(value: unknown, fallback: boolean): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string') {
+    if (/^(true|1|yes|on)$/i.test(value.trim())) return true;
+    if (/^(false|0|no|off)$/i.test(value.trim())) return false;
+  }
+  return fallback;
+}
+
+function int(value: unknown, fallback: number | undefined, min: number, max: number): number | undefined {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (!Number.isFinite(n)) return fallback;
+  return Math.min(max, Math.max(min, Math.round(n)));
+}
+
+/** The step's parameters: the guide's flags (default true) and optional extras, tolerant of strings. */
+export function validationParameters(p: Record<string, unknown>): ValidationParameters {
+  return {
+    enableLlmRepair: bool(p.enable_llm_repair, true),
+    modifyOriginalFile: bool(p.modify_original_file, true),
+    executeCheck: bool(p.execute_check, true),
+    maxRepairAttempts: int(p.max_repair_attempts, 3, 0, 10)!,
+    timeoutMs: int(p.sql_timeout_ms, 5000, 100, 600_000)!,
+    rowLimit: int(p.row_check_limit, 5, 1, 1000)!,
+    concurrency: int(p.validation_concurrency, undefined, 1, 64),
+    maxExecuteCost: p.max_execute_cost === undefined ? undefined : int(p.max_execute_cost, undefined, 0, Number.MAX_SAFE_INTEGER),
+  };
+}
+
+async function writeAtomic(filePath: string, data: string): Promise<void> {
+  const tmp = path.join(path.dirname(filePath), `.${path.basename(filePath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const handle = await fsp.open(tmp, 'wx', 0o644);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fsp.rename(tmp, filePath);
+  } catch (error) {
+    await fsp.unlink(tmp).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fsp.lstat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
+  const dir = ctx.workspaceDir;
+  const params = validationParameters(ctx.parameters);
+  const pairFile = await latestPairFile(dir);
+  if (!pairFile) {
+    throw new StepError('PAIR_FILE_NOT_FOUND', '任务目录中没有问答对文件 (qs_*_pair.json)，请先执行 qa_generation (no question-SQL pair file: run qa_generation first)');
+  }
+  const pairPath = path.join(dir, pairFile);
+  let pairs: InputPair[];
+  try {
+    const parsed = JSON.parse((await fsp.readFile(pairPath, 'utf8')).replace(/^\uFEFF/, '')) as unknown;
+    if (!Array.isArray(parsed)) throw new Error('the file does not hold a JSON array');
+    pairs = parsed as InputPair[];
+  } catch (error) {
+    throw new StepError('PAIR_FILE_INVALID', `问答对文件 ${pairFile} 无法读取 (cannot be read): ${(error as Error).message}`);
+  }
+
+  // A previous run's result names pairs validated before; until this run finishes, training_load must not
+  // load anything (a cancelled or failed run leaves no result rather than a stale one).
+  await fsp.unlink(path.join(dir, VALIDATION_RESULT_FILE)).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+
+  const db = await ctx.businessDatabase();
+  const checker = new SqlChecker(db, {
+    timeoutMs: params.timeoutMs,
+    executeCheck: params.executeCheck,
+    rowLimit: params.rowLimit,
+    ...(params.maxExecuteCost !== undefined ? { maxExecuteCost: params.maxExecuteCost } : {}),
+  });
+  const concurrency = Math.min(params.concurrency ?? checker.poolSize, checker.poolSize);
+  const useLlm = Boolean(ctx.llm && params.enableLlmRepair);
+  let catalogPromise: Promise<Catalog> | undefined;
+  const catalog = () => (catalogPromise ??= loadCatalog(dir, db));
+
+  const started = new Date();
+  const stamp = localStamp(started);
+  ctx.log.info(
+    `开始SQL验证: ${pairs.length} 个问答对 (${pairFile}; database=${db.kind}, concurrency=${concurrency}, execute_check=${params.executeCheck}, ` +
+      `llm_repair=${useLlm ? `on, max_attempts=${params.maxRepairAttempts}` : ctx.llm ? 'off (enable_llm_repair=false)' : 'off (no LLM configured)'}, ` +
+      `modify_original_file=${params.modifyOriginalFile})`,
+  );
+  ctx.progress(0, pairs.length, 'pairs');
+  const t0 = performance.now();
+  const reports = await validatePairs(pairs, {
+    checker,
+    llm: ctx.llm,
+    enableLlmRepair: params.enableLlmRepair,
+    maxRepairAttempts: params.maxRepairAttempts,
+    catalog,
+    lang: ctx.settings.lang,
+    concurrency,
+    repairConcurrency: useLlm ? Math.max(1, ctx.settings.llm?.concurrency ?? 4) : concurrency,
+    signal: ctx.signal,
+    checkpoint: () => ctx.checkpoint(),
+    log: ctx.log,
+    onRepairStart: (index, check, willUseLlm) => {
+      const what = `#${index + 1} [${check.error?.class}${check.error?.sqlstate ? ` ${check.error.sqlstate}` : ''}] ${check.error?.message}`;
+      if (willUseLlm) ctx.log.error(`SQL验证失败，尝试LLM修复: ${what}`);
+      else ctx.log.warn(`SQL验证失败，尝试确定性修复: ${what}`);
+    },
+    onPairDone: (report, done, total) => {
+      ctx.count({ [report.status]: 1 });
+      ctx.progress(done, total, 'pairs');
+      logPair(ctx, report);
+    },
+  });
+  const elapsedMs = performance.now() - t0;
+
+  // Outputs. The report and summary first, the result file last: training_load trusts what it names.
+  const kept = reports.filter((r) => r.kept);
+  const validatedPairs: QuestionSqlPair[] = kept.map((r) => ({ question: r.question, sql: r.final_sql! }));
+  let validatedFile: string;
+  let backupFile: string | null = null;
+  if (params.modifyOriginalFile) {
+    backupFile = `${pairFile}.backup`;
+    // A re-run keeps the first backup: it holds the file as qa_generation wrote it.
+    if (!(await exists(path.join(dir, backupFile)))) await fsp.copyFile(pairPath, path.join(dir, backupFile));
+    await writeAtomic(pairPath, `${JSON.stringify(validatedPairs, null, 2)}\n`);
+    validatedFile = pairFile;
+  } else {
+    validatedFile = validatedPairFileName(pairFile);
+    await writeAtomic(path.join(dir, validatedFile), `${JSON.stringify(validatedPairs, null, 2)}\n`);
+  }
+
+  const reportFile = `sql_validation_${stamp}_report.json`;
+  const summaryFile = `sql_validation_${stamp}_summary.txt`;
+  const counts = { valid: 0, empty: 0, repaired: 0, invalid: 0 };
+  for (const r of reports) counts[r.status] += 1;
+  const report: ValidationReport = {
+    version: 1,
+    generated_at: localIso(new Date())!,
+    started_at: localIso(started)!,
+    pair_file: pairFile,
+    validated_file: validatedFile,
+    backup_file: backupFile,
+    modify_original_file: params.modifyOriginalFile,
+    database: { kind: db.kind },
+    options: {
+      execute_check: params.executeCheck,
+      enable_llm_repair: params.enableLlmRepair,
+      llm_available: Boolean(ctx.llm),
+      llm_model: ctx.llm?.model ?? null,
+      max_repair_attempts: params.maxRepairAttempts,
+      statement_timeout_ms: checker.options.timeoutMs,
+      row_check_limit: checker.options.rowLimit,
+      max_execute_cost: checker.options.maxExecuteCost,
+      concurrency,
+    },
+    catalog_source: catalogPromise ? (await catalogPromise).source : null,
+    totals: {
+      total: reports.length,
+      ...counts,
+      kept: kept.length,
+      row_checked: reports.filter((r) => r.row_check.status === 'rows' || r.row_check.status === 'empty').length,
+      explain_only: reports.filter((r) => r.kept && r.explain_only_reason !== null).length,
+      row_check_timeouts: reports.filter((r) => r.row_check.status === 'timeout').length,
+      shape_changed: reports.filter((r) => r.shape_changed === true).length,
+      deterministic_fix_attempts: reports.reduce((n, r) => n + r.attempts.filter((a) => a.method === 'deterministic').length, 0),
+      llm_attempts: reports.reduce((n, r) => n + r.attempts.filter((a) => a.method === 'llm').length, 0),
+      same_sql: reports.filter((r) => r.same_sql_as !== null).length,
+    },
+    error_classes: countBy(reports.filter((r) => r.error_class).map((r) => r.error_class!)),
+    elapsed_ms: Math.round(elapsedMs),
+    pairs: reports,
+  };
+  await writeAtomic(path.join(dir, reportFile), `${JSON.stringify(report, null, 2)}\n`);
+  await writeAtomic(path.join(dir, summaryFile), renderSummary(report, ctx.settings.lang));
+  const result: ValidationResultFile = {
+    pair_file: pairFile,
+    validated_file: validatedFile,
+    report_file: reportFile,
+    summary_file: summaryFile,
+    total: reports.length,
+    valid: counts.valid,
+    repaired: counts.repaired,
+    invalid: counts.invalid,
+    empty: counts.empty,
+    generated_at: localIso(new Date())!,
+  };
+  await writeAtomic(path.join(dir, VALIDATION_RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
+
+  const summary = `${reports.length} 个问答对: 有效 ${counts.valid}, 空结果 ${counts.empty}, 已修复 ${counts.repaired}, 无效 ${counts.invalid} → ${validatedFile}`;
+  ctx.log.info(`SQL验证完成: ${summary} (${(elapsedMs / 1000).toFixed(1)}s)`);
+  return { summary, counters: { ...counts } };
+}
+
+function logPair(ctx: StepContext, r: PairReport): void {
+  const n = `#${r.index + 1}`;
+  if (r.status === 'repaired') {
+    const last = r.attempts.at(-1);
+    ctx.log.info(`SQL已修复 ${n} (${last?.method}${last?.fix ? `: ${last.fix}` : ''}, ${r.attempts.length} 次尝试)${r.shape_changed ? ' ⚠️ 结果列已改变' : ''}`);
+  } else if (r.status === 'invalid') {
+    ctx.log.warn(`SQL验证失败，已丢弃 ${n} [${r.error_class}] ${r.error?.message ?? ''}${r.attempts.length ? ` (${r.attempts.length} 次修复尝试)` : ''}`);
+  } else if (r.status === 'empty') {
+    ctx.log.debug(`SQL结果为空 ${n}`);
+  }
+}
+
+function countBy(values: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v] = (out[v] ?? 0) + 1;
+  return out;
+}
+
+export const sqlValidationStep: PipelineStep = {
+  name: 'sql_validation',
+  run: runSqlValidation,
+};

@@ -1,0 +1,204 @@
+// LLM repair in sql_validation, with the real OpenAI client against the fake OpenAI-compatible server:
+// a broken pair is repaired using the schema given; a repair that is still broken is retried and finally
+// dropped; a hostile "repair" is refused like any text; a changed result shape is flagged; LLM failures
+// drop the pair without failing the step; the report records each attempt.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createDemoDatabase } from '../helpers/demo.ts';
+import { buildSchemaFile } from '../helpers/qa-schema.ts';
+import { jsonReply, serverError, startFakeOpenAI, type FakeChatRequest, type FakeOpenAI, type FakeReply } from '../helpers/fake-openai.ts';
+import type { TestDatabase } from '../helpers/postgres.ts';
+import { connect, type Database } from '../../src/postgres/connect.ts';
+import { createLlmClient } from '../../src/llm/client.ts';
+import type { LlmClient } from '../../src/llm/types.ts';
+import { DEMO_TABLES } from '../../demo/highway-db.ts';
+import { runSqlValidation } from '../../src/pipeline/validate/step.ts';
+import { SCHEMA_FILE, VALIDATION_RESULT_FILE, type ValidationResultFile } from '../../src/pipeline/artifacts.ts';
+import type { ValidationReport } from '../../src/pipeline/validate/report.ts';
+import { makeStepContext, writePairFile, type TestContext } from '../../bench/validate-fixtures.ts';
+
+let demo: TestDatabase;
+let db: Database;
+let fake: FakeOpenAI;
+let schemaJson: string;
+const routes = new Map<string, (req: FakeChatRequest, n: number) => FakeReply>();
+const seen = new Map<string, FakeChatRequest[]>();
+const dirs: string[] = [];
+
+before(async () => {
+  demo = await createDemoDatabase({ days: 14 });
+  db = await connect(demo.url);
+  schemaJson = JSON.stringify(await buildSchemaFile(demo.url, { tables: DEMO_TABLES }));
+  fake = await startFakeOpenAI({
+    handler: (req) => {
+      for (const [key, route] of routes) {
+        if (req.user.includes(key)) {
+          const list = seen.get(key) ?? [];
+          list.push(req);
+          seen.set(key, list);
+          return route(req, list.length);
+        }
+      }
+      return jsonReply({ sql: 'SELECT 1' });
+    },
+  });
+});
+
+after(async () => {
+  await fake?.close();
+  await db?.close();
+  await demo?.drop();
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function llmFor(ctxCount: (c: Record<string, number>) => void): LlmClient {
+  return createLlmClient(
+    { baseUrl: fake.baseUrl, apiKey: 'sk-test', model: 'fake-model', temperature: 0.2, timeoutMs: 5000, concurrency: 4, maxRetries: 1, jsonMode: true },
+    ctxCount,
+    { backoffBaseMs: 5, maxBackoffMs: 20 },
+  );
+}
+
+async function run(pairs: Array<{ question: string; sql: string }>, parameters: Record<string, unknown> = {}, withSchema = true) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-validate-repair-'));
+  dirs.push(dir);
+  if (withSchema) fs.writeFileSync(path.join(dir, SCHEMA_FILE), schemaJson);
+  writePairFile(dir, pairs);
+  let ctx!: TestContext;
+  const llm = llmFor((c) => ctx.count(c));
+  ctx = makeStepContext({ dir, db, llm, parameters: { modify_original_file: false, ...parameters } });
+  await runSqlValidation(ctx);
+  const vr = JSON.parse(fs.readFileSync(path.join(dir, VALIDATION_RESULT_FILE), 'utf8')) as ValidationResultFile;
+  const report = JSON.parse(fs.readFileSync(path.join(dir, vr.report_file), 'utf8')) as ValidationReport;
+  const validated = JSON.parse(fs.readFileSync(path.join(dir, vr.validated_file), 'utf8')) as Array<{ question: string; sql: string }>;
+  const summary = fs.readFileSync(path.join(dir, vr.summary_file), 'utf8');
+  return { ctx, report, validated, summary, vr };
+}
+
+describe('sql_validation LLM repair (fake OpenAI-compatible server)', () => {
+  it('repairs a broken pair using the schema it is given (DDL, enum values, error, SQLSTATE, position, question)', async () => {
+    routes.set('开放状态的服务区有多少个', () => jsonReply({ sql: "SELECT COUNT(*) AS 数量 FROM bss_service_area WHERE service_state = '开放'", explanation: 'state → service_state' }));
+    const { ctx, report, validated } = await run([
+      { question: '开放状态的服务区有多少个？', sql: "SELECT COUNT(*) AS 数量 FROM bss_service_area WHERE state = '开放'" },
+      { question: '公司数量', sql: 'SELECT COUNT(*) FROM bss_company' },
+    ]);
+    const req = seen.get('开放状态的服务区有多少个')![0]!;
+    assert.match(req.user, /CREATE TABLE public\.bss_service_area/);
+    assert.match(req.user, /service_state (character varying|varchar)\(50\)/);
+    assert.match(req.user, /values: '开放'/, 'enum values of the column are given');
+    assert.match(req.user, /SQLSTATE 42703/);
+    assert.match(req.user, /column "state" does not exist/);
+    assert.match(req.user, /near "state"/);
+    assert.doesNotMatch(req.user, /CREATE TABLE public\.bss_car_day_count/, 'only the relevant tables');
+    assert.match(req.system, /one read-only SELECT|恰好一条只读 SELECT/);
+    assert.deepEqual(req.response_format, { type: 'json_object' });
+
+    const p = report.pairs[0]!;
+    assert.equal(p.status, 'repaired');
+    assert.equal(p.error_class, 'undefined_column');
+    assert.equal(p.attempts.length, 1);
+    assert.equal(p.attempts[0]!.method, 'llm');
+    assert.equal(p.attempts[0]!.ok, true);
+    assert.deepEqual(p.attempts[0]!.prompt_tables, ['public.bss_service_area']);
+    assert.equal(p.attempts[0]!.explanation, 'state → service_state');
+    assert.equal(p.shape_changed, false);
+    assert.equal(p.row_check.status, 'rows');
+    assert.equal(validated[0]!.sql, "SELECT COUNT(*) AS 数量 FROM bss_service_area WHERE service_state = '开放';");
+    assert.equal(report.pairs[1]!.status, 'valid');
+    assert.equal(ctx.counters.repaired, 1);
+    assert.equal(ctx.counters.valid, 1);
+    assert.equal(ctx.counters.llm_calls, 1, 'LLM accounting reaches the step counters');
+    assert.ok(ctx.logs.some((l) => l.level === 'ERROR' && l.message.startsWith('SQL验证失败，尝试LLM修复')), 'the guide\'s log line');
+  });
+
+  it('retries a repair that is still broken, showing the model its earlier attempts, and finally drops the pair', async () => {
+    routes.set('每个路段的服务区数量', (_req, n) => jsonReply({ sql: `SELECT section_nam${n} AS 路段, COUNT(*) FROM bss_section_route GROUP BY 1` }));
+    const { report, validated, summary, vr } = await run([{ question: '每个路段的服务区数量？', sql: 'SELECT section AS 路段, COUNT(*) FROM bss_section_route GROUP BY 1' }]);
+    const p = report.pairs[0]!;
+    assert.equal(p.status, 'invalid');
+    assert.equal(p.attempts.length, 3, 'max_repair_attempts defaults to 3');
+    assert.deepEqual(p.attempts.map((a) => [a.method, a.ok, a.error_class, a.sqlstate]), [
+      ['llm', false, 'undefined_column', '42703'],
+      ['llm', false, 'undefined_column', '42703'],
+      ['llm', false, 'undefined_column', '42703'],
+    ]);
+    assert.deepEqual(p.attempts.map((a) => a.token), ['section_nam1', 'section_nam2', 'section_nam3']);
+    const reqs = seen.get('每个路段的服务区数量')!;
+    assert.equal(reqs.length, 3);
+    assert.doesNotMatch(reqs[0]!.user, /section_nam1/);
+    assert.match(reqs[1]!.user, /section_nam1/);
+    assert.match(reqs[2]!.user, /section_nam1[\s\S]*section_nam2/, 'every earlier attempt is shown');
+    assert.match(reqs[2]!.user, /SELECT section_nam2 AS 路段/, 'the model repairs its latest text');
+    assert.deepEqual(validated, []);
+    assert.equal(vr.invalid, 1);
+    assert.match(summary, /修复尝试: 3/);
+  });
+
+  it('refuses a hostile "repair" like any text, keeps trying, flags a changed result shape', async () => {
+    routes.set('各分公司名称', (_req, n) =>
+      n === 1 ? jsonReply({ sql: 'DELETE FROM bss_company' }) : n === 2 ? jsonReply({ sql: 'SELECT pg_sleep(30)' }) : jsonReply({ sql: 'SELECT company_name AS name FROM bss_company' }),
+    );
+    const { report, validated } = await run([{ question: '各分公司名称', sql: 'SELECT company_nme AS 名称 FROM bss_company' }], { max_repair_attempts: 3 });
+    const p = report.pairs[0]!;
+    assert.equal(p.status, 'repaired');
+    assert.deepEqual(p.attempts.map((a) => a.error_class ?? 'ok'), ['parse_gate', 'unsafe_function', 'ok']);
+    assert.equal(p.shape_changed, true, 'the alias 名称 became name');
+    assert.deepEqual(p.output_columns, ['name']);
+    assert.equal(validated[0]!.sql, 'SELECT company_name AS name FROM bss_company;');
+    const reqs = seen.get('各分公司名称')!;
+    assert.match(reqs[2]!.user, /SELECT company_nme AS 名称 FROM bss_company/, 'after refusals the original text is repaired again');
+    assert.match(reqs[2]!.user, /DELETE FROM bss_company[\s\S]*parse_gate/);
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM bss_company');
+    assert.ok(rows[0].n > 0, 'the hostile repair never ran');
+  });
+
+  it('deterministic fixes come first and need no LLM call; refusals are never sent for repair', async () => {
+    routes.set('NEVER', () => jsonReply({ sql: 'SELECT 1' }));
+    const before = fake.chatRequests().length;
+    const { report, ctx } = await run([
+      { question: 'NEVER 1', sql: 'SELECT "Company_Name" FROM bss_company' },
+      { question: 'NEVER 2', sql: 'DROP TABLE bss_company' },
+      { question: 'NEVER 3', sql: 'SELECT pg_sleep(5)' },
+    ]);
+    assert.equal(fake.chatRequests().length, before, 'no LLM call');
+    assert.deepEqual(report.pairs.map((p) => p.status), ['repaired', 'invalid', 'invalid']);
+    assert.equal(report.pairs[0]!.attempts[0]!.method, 'deterministic');
+    assert.equal(ctx.counters.llm_calls, undefined);
+  });
+
+  it('enable_llm_repair=false: no LLM call even with an LLM configured', async () => {
+    routes.set('禁用修复', () => jsonReply({ sql: 'SELECT 1' }));
+    const { report } = await run([{ question: '禁用修复', sql: 'SELECT nope FROM bss_company' }], { enable_llm_repair: false });
+    assert.equal(seen.get('禁用修复'), undefined);
+    assert.equal(report.pairs[0]!.status, 'invalid');
+    assert.equal(report.options.enable_llm_repair, false);
+    assert.equal(report.options.llm_available, true);
+  });
+
+  it('an LLM that keeps failing drops the pair (attempt recorded) without failing the step', async () => {
+    routes.set('服务器错误', () => serverError(500, 'boom'));
+    const { report } = await run([
+      { question: '服务器错误', sql: 'SELECT nope FROM bss_company' },
+      { question: 'fine', sql: 'SELECT 1 AS one' },
+    ]);
+    const p = report.pairs[0]!;
+    assert.equal(p.status, 'invalid');
+    assert.equal(p.attempts.length, 1);
+    assert.equal(p.attempts[0]!.sql, null);
+    assert.match(p.attempts[0]!.message!, /LLM call failed/);
+    assert.equal(report.pairs[1]!.status, 'valid');
+  });
+
+  it('without schema.json the prompt carries the schema read from the database', async () => {
+    routes.set('无结构文件', (req) => {
+      assert.match(req.user, /CREATE TABLE public\.bss_company/);
+      return jsonReply({ sql: 'SELECT company_name FROM bss_company' });
+    });
+    const { report } = await run([{ question: '无结构文件', sql: 'SELECT company FROM bss_company' }], {}, false);
+    assert.equal(report.pairs[0]!.status, 'repaired');
+    assert.equal(report.catalog_source, 'database');
+  });
+});

@@ -1,0 +1,198 @@
+// Embedders: hashing (offline default), OpenAI-compatible (against the fake server over real HTTP), ONNX
+// (optional dependency: a clear error when it is missing).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { loadSettings } from '../../src/config.ts';
+import { createEmbedder } from '../../src/embed/index.ts';
+import { HashingEmbedder, hash32 } from '../../src/embed/hashing.ts';
+import { loadTransformers, OnnxEmbedder, OnnxUnavailableError } from '../../src/embed/onnx.ts';
+import { EmbeddingError, OpenAIEmbedder } from '../../src/embed/openai.ts';
+import { fakeEmbedding, rateLimited, serverError, startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.ts';
+
+const PINNED_HASH = 609572193;
+const cosine = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+const norm = (a: number[]) => Math.sqrt(a.reduce((s, x) => s + x * x, 0));
+
+describe('hashing embedder', () => {
+  let e: HashingEmbedder;
+  before(async () => {
+    e = await HashingEmbedder.create(512);
+  });
+
+  test('deterministic, the configured dimension, L2-normalised, float4-exact', async () => {
+    const [a, b] = await e.embed(['查询各服务区2024年的微信支付总额', '查询各服务区2024年的微信支付总额']);
+    assert.equal(a!.length, 512);
+    assert.deepEqual(a, b);
+    assert.ok(Math.abs(norm(a!) - 1) < 1e-5);
+    for (const x of a!) assert.equal(Math.fround(x), x);
+    const again = await (await HashingEmbedder.create(512)).embed(['查询各服务区2024年的微信支付总额']);
+    assert.deepEqual(again[0], a);
+    // Pinned: the same text gives the same vector on every machine and version of this model.
+    assert.equal(hash32('w:服务区'), PINNED_HASH);
+  });
+
+  test('similar texts are nearer than unrelated ones (jieba words + character n-grams)', async () => {
+    const [q, near, far, en1, en2] = await e.embed([
+      '各服务区的微信支付金额是多少',
+      '统计每个服务区微信支付的总金额',
+      '公司的数量有多少家',
+      'total revenue per service area',
+      'revenue of each service area in total',
+    ]);
+    assert.ok(cosine(q!, near!) > cosine(q!, far!) + 0.1, `${cosine(q!, near!)} vs ${cosine(q!, far!)}`);
+    assert.ok(cosine(en1!, en2!) > 0.4);
+  });
+
+  test('empty text gives a fixed unit vector, never zeros (cosine of zero is NaN)', async () => {
+    const [a, b] = await e.embed(['', '   ']);
+    assert.ok(Math.abs(norm(a!) - 1) < 1e-6);
+    assert.deepEqual(a, b);
+  });
+
+  test('dimension is configurable; a bad one is refused', async () => {
+    const small = await HashingEmbedder.create(16);
+    assert.equal((await small.embed(['bss_business_day_data']))[0]!.length, 16);
+    await assert.rejects(HashingEmbedder.create(0), /positive integer/);
+  });
+
+  test('createEmbedder picks hashing by default, with the settings model and dimension', async () => {
+    const settings = loadSettings({ DATA_PIPELINE_EMBEDDING_DIM: '64' }, os.tmpdir());
+    const emb = await createEmbedder(settings.embedding);
+    assert.equal(emb.model, 'hashing-zh-v1');
+    assert.equal(emb.dim, 64);
+  });
+
+  test('10,000 items embed quickly', async () => {
+    const texts = Array.from({ length: 10_000 }, (_, i) => `{"question": "服务区${i}在2024年${i % 12}月的营业额是多少？", "sql": "SELECT sum(pay_sum) FROM bss_business_day_data WHERE service_no = 'H${i}'"}`);
+    const started = Date.now();
+    const vectors = await (await HashingEmbedder.create(1024)).embed(texts);
+    assert.equal(vectors.length, 10_000);
+    assert.ok(Date.now() - started < 30_000);
+  });
+});
+
+describe('openai-compatible embedder (real openai client, fake server over HTTP)', () => {
+  let fake: FakeOpenAI;
+  let script: Array<ReturnType<typeof rateLimited> | undefined> = [];
+  before(async () => {
+    fake = await startFakeOpenAI({ embeddingDim: 24, embeddingHandler: () => script.shift(), apiKey: 'sk-test' });
+  });
+  after(() => fake.close());
+
+  const make = (over: Partial<ConstructorParameters<typeof OpenAIEmbedder>[0]> = {}) =>
+    new OpenAIEmbedder({ baseUrl: fake.baseUrl, apiKey: 'sk-test', model: 'bge-m3', dim: 24, batchSize: 4, backoffMs: 10, ...over });
+
+  test('batches the inputs, sends encoding_format float, keeps the order', async () => {
+    fake.reset();
+    script = [];
+    const texts = Array.from({ length: 10 }, (_, i) => `text ${i}`);
+    const vectors = await make().embed(texts);
+    assert.equal(vectors.length, 10);
+    vectors.forEach((v, i) => assert.deepEqual(v, fakeEmbedding(texts[i]!, 24)));
+    const requests = fake.embeddingRequests();
+    assert.deepEqual(requests.map((r) => r.body.input.length), [4, 4, 2]);
+    for (const r of requests) {
+      assert.equal(r.body.encoding_format, 'float');
+      assert.equal(r.body.model, 'bge-m3');
+      assert.equal(r.headers.authorization, 'Bearer sk-test');
+    }
+  });
+
+  test('retries 429 (honouring Retry-After) and 5xx, then succeeds', async () => {
+    fake.reset();
+    script = [rateLimited(0.05), serverError(503), undefined];
+    const embedder = make();
+    const vectors = await embedder.embed(['a', 'b']);
+    assert.equal(vectors.length, 2);
+    assert.equal(fake.embeddingRequests().length, 3);
+  });
+
+  test('gives up after maxRetries with a clear error; a 400 is not retried', async () => {
+    fake.reset();
+    script = [serverError(500), serverError(500), serverError(500)];
+    await assert.rejects(make({ maxRetries: 2 }).embed(['a']), (error: unknown) => error instanceof EmbeddingError && /after 3 attempts/.test(error.message));
+    fake.reset();
+    script = [{ status: 400, error: 'bad model' }];
+    await assert.rejects(make({ maxRetries: 3 }).embed(['a']), /HTTP 400/);
+    assert.equal(fake.embeddingRequests().length, 1);
+  });
+
+  test('a model of another dimension is refused with the fix in the message', async () => {
+    fake.reset();
+    script = [];
+    await assert.rejects(make({ dim: 32 }).embed(['a']), /dimension 24.*DATA_PIPELINE_EMBEDDING_DIM=24/);
+  });
+
+  test('malformed answers are retried', async () => {
+    fake.reset();
+    script = [{ status: 200, rawBody: '{"data": [' }, undefined];
+    assert.equal((await make().embed(['x'])).length, 1);
+    assert.equal(fake.embeddingRequests().length, 2);
+  });
+
+  test('createEmbedder builds it from the settings (DATA_PIPELINE_EMBEDDING_*)', async () => {
+    fake.reset();
+    script = [];
+    const settings = loadSettings(
+      { DATA_PIPELINE_EMBEDDING_BASE_URL: fake.baseUrl, DATA_PIPELINE_EMBEDDING_API_KEY: 'sk-test', DATA_PIPELINE_EMBEDDING_MODEL: 'text-embedding-v3', DATA_PIPELINE_EMBEDDING_DIM: '24' },
+      os.tmpdir(),
+    );
+    assert.equal(settings.embedding.kind, 'openai');
+    const emb = await createEmbedder(settings.embedding);
+    assert.equal(emb.model, 'text-embedding-v3');
+    assert.equal((await emb.embed(['hello']))[0]!.length, 24);
+  });
+});
+
+describe('onnx embedder (optional dependency)', () => {
+  test('without @huggingface/transformers: a clear error saying how to install it', async () => {
+    await assert.rejects(
+      loadTransformers(async () => {
+        throw new Error("Cannot find package '@huggingface/transformers'");
+      }),
+      (error: unknown) => error instanceof OnnxUnavailableError && /npm install @huggingface\/transformers/.test(error.message) && /onnxruntime-node-install=skip/.test(error.message),
+    );
+  });
+
+  test('a folder that is not a model is refused before anything is loaded', async () => {
+    await assert.rejects(OnnxEmbedder.create({ modelDir: '/nonexistent/model', dim: 384, batchSize: 8 }), /local model folder/);
+  });
+
+  test('with a (stub) transformers package: remote loading off, local files only, mean pooling, dimension checked', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-onnx-'));
+    const modelDir = path.join(dir, 'bge-small-zh');
+    fs.mkdirSync(modelDir);
+    fs.writeFileSync(path.join(modelDir, 'config.json'), '{}');
+    const env: Record<string, unknown> = { allowRemoteModels: true };
+    let pipelineArgs: unknown[] = [];
+    const stub = {
+      env,
+      pipeline: async (...args: unknown[]) => {
+        pipelineArgs = args;
+        return async (texts: string[], options: unknown) => {
+          assert.deepEqual(options, { pooling: 'mean', normalize: true });
+          return { tolist: () => texts.map(() => [0.6, 0.8, 0]) };
+        };
+      },
+    };
+    const emb = await OnnxEmbedder.create({ modelDir, dim: 3, batchSize: 2, importer: async () => stub });
+    assert.equal(env.allowRemoteModels, false);
+    assert.equal(env.localModelPath, dir + path.sep);
+    assert.deepEqual(pipelineArgs, ['feature-extraction', 'bge-small-zh', { local_files_only: true }]);
+    assert.equal(emb.model, 'onnx:bge-small-zh');
+    assert.equal((await emb.embed(['a', 'b', 'c'])).length, 3);
+    await assert.rejects(OnnxEmbedder.create({ modelDir, dim: 384, batchSize: 2, importer: async () => stub }), /dimension 3/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the real package is absent here: createEmbedder(onnx) fails clearly', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-onnx-'));
+    fs.writeFileSync(path.join(dir, 'config.json'), '{}');
+    const settings = loadSettings({ DATA_PIPELINE_EMBEDDER: 'onnx', DATA_PIPELINE_EMBEDDING_MODEL: dir, DATA_PIPELINE_EMBEDDING_DIM: '384' }, os.tmpdir());
+    await assert.rejects(createEmbedder(settings.embedding), /optional dependency @huggingface\/transformers/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
