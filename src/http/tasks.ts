@@ -37,6 +37,10 @@ export const createTaskBody = z
     qa_execution_check: flag,
     execute_check: flag,
     max_repair_attempts: z.number().int().min(0).max(10).optional(),
+    sql_timeout_ms: z.number().int().min(100).max(600_000).optional(),
+    row_check_limit: z.number().int().min(1).max(1000).optional(),
+    validation_concurrency: z.number().int().min(1).max(64).optional(),
+    max_execute_cost: z.number().min(0).optional(),
   })
   .strict();
 

@@ -108,10 +108,15 @@ export function vectorRoutes(app: App): FastifyPluginAsyncZod {
       } catch (error) {
         throw new AppError(500, 'EMBEDDER_UNAVAILABLE', 'err.embedder_unavailable', { params: { reason: errorMessage(error) }, cause: error });
       }
+      let vector: number[];
+      try {
+        [vector] = (await e.embed([question])) as [number[]];
+      } catch (error) {
+        throw new AppError(500, 'EMBEDDING_FAILED', 'err.embedder_unavailable', { params: { reason: errorMessage(error) }, cause: error });
+      }
       let hits: Record<string, SearchHit[]>;
       try {
-        const [vector] = await e.embed([question]);
-        hits = await searchCollections((await vectorDb()).pool, vector!, collections, k);
+        hits = await searchCollections((await vectorDb()).pool, vector, collections, k);
       } catch (error) {
         throw toAppError(error, 'VECTOR_STORE_ERROR');
       }

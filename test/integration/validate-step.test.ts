@@ -208,7 +208,7 @@ describe('sql_validation on real PostgreSQL (demo database)', () => {
     const checker = new SqlChecker(db, { timeoutMs: 300, maxExecuteCost: Number.MAX_SAFE_INTEGER });
     const t0 = Date.now();
     const r = await checker.check('SELECT count(*) FROM generate_series(1, 500000000) g');
-    assert.ok(Date.now() - t0 < 3000);
+    assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
     assert.equal(r.ok, true);
     assert.equal(r.rowCheck.status, 'timeout');
     assert.match(r.rowCheck.reason!, /statement timeout/);
@@ -234,7 +234,7 @@ describe('sql_validation on real PostgreSQL (demo database)', () => {
     });
     const t0 = Date.now();
     const r = await checker.check('SELECT count(*) FROM generate_series(1, 2000000000) g -- dp-client-timeout-probe');
-    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
     assert.equal(r.ok, true);
     assert.equal(r.rowCheck.status, 'timeout');
     assert.match(r.rowCheck.reason!, /client-side timeout/);
