@@ -7,6 +7,7 @@ import { isLoopbackHost, loadSettings, SETTINGS_DOC, SettingsError, type Lang, t
 import { AppError } from './errors.ts';
 import { buildServer, API_VERSION } from './http/server.ts';
 import { STEP_NAMES, type StepName } from './pipeline/steps.ts';
+import { runDemo } from './cli/demo.ts';
 import { createProgressReporter } from './cli/progress.ts';
 import { TaskRunner } from './tasks/runner.ts';
 import { TaskService } from './tasks/service.ts';
@@ -26,33 +27,26 @@ program
   .option('--host <host>', 'listen address (overrides DATA_PIPELINE_HOST)')
   .option('--port <port>', 'listen port (overrides DATA_PIPELINE_PORT)', parsePort)
   .option('--no-workers', 'do not execute tasks in this process (run `data-pipeline worker` elsewhere)')
-  .action(async (options: { host?: string; port?: number; workers: boolean }) => {
-    const settings = settingsOrExit({
-      ...(options.host ? { DATA_PIPELINE_HOST: options.host } : {}),
-      ...(options.port !== undefined ? { DATA_PIPELINE_PORT: String(options.port) } : {}),
-    });
-    if (!isLoopbackHost(settings.host) && !settings.apiKey && !settings.allowInsecureBind) {
-      fail(`Refusing to listen on ${settings.host} without DATA_PIPELINE_API_KEY. Set a key, or DATA_PIPELINE_ALLOW_INSECURE_BIND=true to accept the risk.`);
+  .action(async (options: ServeOptions) => {
+    await serve(options);
+  });
+
+program
+  .command('demo')
+  .description('Run the complete pipeline on the embedded demo database (highway_db) and print a report: tables, pairs, validity, rows loaded, files, a sample search. With --serve, then serve the API.')
+  .addOption(new Option('--lang <lang>', 'language of the report and the generated data').choices(['zh', 'en']))
+  .option('--quiet', 'print only the report')
+  .option('--serve', 'after the report, serve the API (like `data-pipeline serve`)')
+  .option('--host <host>', 'with --serve: listen address (overrides DATA_PIPELINE_HOST)')
+  .option('--port <port>', 'with --serve: listen port (overrides DATA_PIPELINE_PORT)', parsePort)
+  .action(async (options: { lang?: Lang; quiet?: boolean; serve?: boolean; host?: string; port?: number }) => {
+    const settings = settingsOrExit(options.lang ? { DATA_PIPELINE_LANG: options.lang } : {});
+    const { exitCode } = await runDemo(settings, { lang: settings.lang, quiet: Boolean(options.quiet) });
+    if (!options.serve) {
+      process.exitCode = exitCode;
+      return;
     }
-    const app = await createApp(settings, { logToStderr: false });
-    const server = await buildServer(app);
-    if (options.workers && settings.runWorkersInServe) await app.startWorkers();
-    await server.listen({ host: settings.host, port: settings.port });
-    const address = server.server.address();
-    const port = typeof address === 'object' && address ? address.port : settings.port;
-    console.log(`data-pipeline ${API_VERSION} listening on http://${settings.host}:${port}  (API docs: /api/docs, store: ${app.storeDb.label})`);
-    app.systemLog.write('INFO', 'unified_api', `listening on http://${settings.host}:${port}`);
-    if (settings.businessDbUrl.startsWith('pglite://')) {
-      // Warm the embedded demo database so that the first task does not pay for creating it.
-      app.services.openBusinessDatabase(settings.businessDbUrl).then(
-        (db) => db.close().then(() => console.log(`demo database ready: ${db.label}`)),
-        (error) => console.error(`data-pipeline: the default business database could not be opened: ${error.message}`),
-      );
-    }
-    onShutdown(async () => {
-      await server.close();
-      await app.close();
-    });
+    await serve({ host: options.host, port: options.port, workers: true });
   });
 
 program
@@ -90,6 +84,41 @@ program
     const settings = settingsOrExit(options.lang ? { DATA_PIPELINE_LANG: options.lang } : {});
     process.exitCode = await runInForeground(settings, options);
   });
+
+interface ServeOptions {
+  host?: string;
+  port?: number;
+  workers: boolean;
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  const settings = settingsOrExit({
+    ...(options.host ? { DATA_PIPELINE_HOST: options.host } : {}),
+    ...(options.port !== undefined ? { DATA_PIPELINE_PORT: String(options.port) } : {}),
+  });
+  if (!isLoopbackHost(settings.host) && !settings.apiKey && !settings.allowInsecureBind) {
+    fail(`Refusing to listen on ${settings.host} without DATA_PIPELINE_API_KEY. Set a key, or DATA_PIPELINE_ALLOW_INSECURE_BIND=true to accept the risk.`);
+  }
+  const app = await createApp(settings, { logToStderr: false });
+  const server = await buildServer(app);
+  if (options.workers && settings.runWorkersInServe) await app.startWorkers();
+  await server.listen({ host: settings.host, port: settings.port });
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : settings.port;
+  console.log(`data-pipeline ${API_VERSION} listening on http://${settings.host}:${port}  (API docs: /api/docs, store: ${app.storeDb.label})`);
+  app.systemLog.write('INFO', 'unified_api', `listening on http://${settings.host}:${port}`);
+  if (settings.businessDbUrl.startsWith('pglite://')) {
+    // Warm the embedded demo database so that the first task does not pay for creating it.
+    app.services.openBusinessDatabase(settings.businessDbUrl).then(
+      (db) => db.close().then(() => console.log(`demo database ready: ${db.label}`)),
+      (error) => console.error(`data-pipeline: the default business database could not be opened: ${error.message}`),
+    );
+  }
+  onShutdown(async () => {
+    await server.close();
+    await app.close();
+  });
+}
 
 interface RunOptions {
   db?: string;

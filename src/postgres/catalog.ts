@@ -17,6 +17,7 @@ import {
   HEAP_SIZE_SQL,
   SEQUENCES_SQL,
   SERVER_INFO_SQL,
+  STATS_SQL,
   TYPES_SQL,
   VIEW_DEPENDENCIES_SQL,
 } from './catalog/queries.ts';
@@ -399,11 +400,23 @@ export async function readCatalogIn(q: CountingClient, names: readonly string[])
       generated: c.generated,
       collation: c.collation,
       comment: c.comment,
-      nullFrac: c.null_frac,
-      nDistinct: c.n_distinct,
-      mostCommonVals: c.most_common_vals ? flattenText(c.most_common_vals) : null,
-      mostCommonFreqs: c.most_common_freqs,
+      nullFrac: null,
+      nDistinct: null,
+      mostCommonVals: null,
+      mostCommonFreqs: null,
     });
+  }
+
+  const relationByName = new Map(relations.map((r) => [JSON.stringify([r.schema, r.name]), r]));
+  for (const s of (await q.query(STATS_SQL, [[...new Set(relations.map((r) => r.name))]])).rows) {
+    const relation = relationByName.get(JSON.stringify([s.schema, s.name]));
+    if (!relation || s.inherited !== (relation.relkind === 'p')) continue;
+    const column = relation.columns.find((c) => c.name === s.column);
+    if (!column) continue;
+    column.nullFrac = s.null_frac;
+    column.nDistinct = s.n_distinct;
+    column.mostCommonVals = s.most_common_vals ? flattenText(s.most_common_vals) : null;
+    column.mostCommonFreqs = s.most_common_freqs;
   }
 
   for (const c of (await q.query(CONSTRAINTS_SQL, [oids])).rows) {

@@ -58,21 +58,9 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 ORDER BY hit.ord`;
 
 /**
- * Columns of the relations with their exact types, defaults, identity/generation, comments and the
- * planner statistics (pg_stats; `inherited` rows for partitioned parents). $1 oid[].
+ * Columns of the relations with their exact types, defaults, identity/generation and comments. $1 oid[].
  */
 export const COLUMNS_SQL = /* sql */ `
-WITH st AS MATERIALIZED (
-  -- pg_stats is a view over every column of the database: narrow it by name first (the planner pushes
-  -- the name array down to an index scan of pg_class), then join on the exact schema/table/column.
-  SELECT s.schemaname, s.tablename, s.attname, s.inherited, s.null_frac, s.n_distinct,
-         s.most_common_vals::text::text[] AS most_common_vals, s.most_common_freqs::float8[] AS most_common_freqs
-  FROM pg_stats s
-  WHERE s.tablename = ANY (ARRAY(SELECT c.relname FROM pg_class c WHERE c.oid = ANY ($1::oid[])))
-), dsc AS MATERIALIZED (
-  SELECT d.objoid, d.objsubid, d.description FROM pg_description d
-  WHERE d.classoid = 'pg_class'::regclass AND d.objoid = ANY ($1::oid[]) AND d.objsubid > 0
-)
 SELECT a.attrelid::int8 AS relid, a.attnum::int AS position, a.attname AS name, quote_ident(a.attname) AS q_name,
        format_type(a.atttypid, a.atttypmod) AS data_type,
        t.typname AS udt_name, t.typtype::text AS typtype, t.typcategory::text AS typcategory,
@@ -86,21 +74,28 @@ SELECT a.attrelid::int8 AS relid, a.attnum::int AS position, a.attname AS name, 
        NULLIF(a.attidentity::text, '') AS identity, NULLIF(a.attgenerated::text, '') AS generated,
        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
             THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END AS collation,
-       dsc.description AS comment,
-       st.null_frac::float8 AS null_frac, st.n_distinct::float8 AS n_distinct,
-       st.most_common_vals, st.most_common_freqs
+       col_description(a.attrelid, a.attnum) AS comment
 FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
 LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
-LEFT JOIN dsc ON dsc.objoid = a.attrelid AND dsc.objsubid = a.attnum
-LEFT JOIN st ON st.schemaname = n.nspname AND st.tablename = c.relname AND st.attname = a.attname AND st.inherited = (c.relkind = 'p')
 WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum`;
+
+/**
+ * Planner statistics of the relations' columns (pg_stats: the rows this role may see; `inherited` rows
+ * are the ones of partitioned parents). pg_stats is a view over every column of the database: the name
+ * array is pushed down to an index scan of pg_class, and rows of same-named tables in other schemas are
+ * dropped by the caller. $1 text[] relation names.
+ */
+export const STATS_SQL = /* sql */ `
+SELECT s.schemaname AS schema, s.tablename AS name, s.attname AS column, s.inherited,
+       s.null_frac::float8 AS null_frac, s.n_distinct::float8 AS n_distinct,
+       s.most_common_vals::text::text[] AS most_common_vals, s.most_common_freqs::float8[] AS most_common_freqs
+FROM pg_stats s
+WHERE s.tablename = ANY ($1::text[])`;
 
 /**
  * Primary keys, unique, check, exclusion and foreign-key constraints with their column names (in key
@@ -144,9 +139,13 @@ ORDER BY i.indrelid, ic.relname`;
  * the type. `deps` are the direct user-type dependencies (for ordering). $1 oid[].
  */
 export const TYPES_SQL = /* sql */ `
-WITH RECURSIVE edge(oid, dep) AS (
-  SELECT t.oid, d.dep
-  FROM pg_type t
+WITH RECURSIVE used(oid, depth) AS (
+  SELECT DISTINCT a.atttypid, 0 FROM pg_attribute a
+  WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+  UNION
+  SELECT d.dep, u.depth + 1
+  FROM used u
+  JOIN pg_type t ON t.oid = u.oid
   CROSS JOIN LATERAL (
     SELECT t.typelem AS dep WHERE t.typelem <> 0 AND EXISTS (SELECT 1 FROM pg_type e WHERE e.oid = t.typelem AND e.typarray = t.oid)
     UNION ALL SELECT t.typbasetype WHERE t.typtype = 'd'
@@ -154,11 +153,7 @@ WITH RECURSIVE edge(oid, dep) AS (
               WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
     UNION ALL SELECT r.rngsubtype FROM pg_range r WHERE t.typtype = 'r' AND r.rngtypid = t.oid
   ) d
-), used(oid, depth) AS (
-  SELECT DISTINCT a.atttypid, 0 FROM pg_attribute a
-  WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
-  UNION
-  SELECT e.dep, u.depth + 1 FROM used u JOIN edge e ON e.oid = u.oid WHERE u.depth < 16
+  WHERE u.depth < 16 AND t.typnamespace <> 'pg_catalog'::regnamespace
 ), used_types AS (
   SELECT oid, max(depth) AS depth FROM used GROUP BY oid
 )
@@ -186,7 +181,15 @@ SELECT t.oid::int8 AS oid, n.nspname AS schema, quote_ident(n.nspname) AS q_sche
                                              FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
                                              ORDER BY a.attnum) END AS composite_attributes,
        CASE WHEN t.typtype = 'r' THEN (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid) END AS range_subtype,
-       ARRAY(SELECT DISTINCT e.dep FROM edge e WHERE e.oid = t.oid)::int8[] AS deps
+       ARRAY(
+         SELECT DISTINCT d.dep FROM (
+           SELECT t.typelem AS dep WHERE t.typelem <> 0 AND EXISTS (SELECT 1 FROM pg_type e WHERE e.oid = t.typelem AND e.typarray = t.oid)
+           UNION ALL SELECT t.typbasetype WHERE t.typtype = 'd'
+           UNION ALL SELECT a.atttypid FROM pg_attribute a
+                     WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+           UNION ALL SELECT r.rngsubtype FROM pg_range r WHERE t.typtype = 'r' AND r.rngtypid = t.oid
+         ) d
+       )::int8[] AS deps
 FROM used_types u
 JOIN pg_type t ON t.oid = u.oid
 JOIN pg_namespace n ON n.oid = t.typnamespace
