@@ -31,6 +31,8 @@ export const createTaskBody = z
     // Step settings beyond the guide (see the README's "Task parameters").
     language: z.enum(['zh', 'en']).optional(),
     continue_on_error: flag,
+    enum_threshold: z.number().int().min(1).max(1000).optional(),
+    business_glossary: z.union([z.string().max(100_000), z.record(z.string().max(200), z.string().max(2000))]).optional(),
     theme_count: z.number().int().min(1).max(50).optional(),
     questions_per_theme: z.number().int().min(1).max(100).optional(),
     qa_seed: z.number().int().min(0).max(2_147_483_647).optional(),
