@@ -12,7 +12,8 @@ import { defaultSteps, type StepRegistry } from './pipeline/registry.ts';
 import { migrateStore } from './tasks/migrations.ts';
 import { RunQueue } from './tasks/queue.ts';
 import { TaskRunner, type RunObserver } from './tasks/runner.ts';
-import { TaskService } from './tasks/service.ts';
+import { TaskService, type Preflight } from './tasks/service.ts';
+import { preflightTables } from './postgres/catalog.ts';
 import { TaskChangeFeed } from './tasks/change-feed.ts';
 import { TaskStore } from './tasks/store.ts';
 
@@ -24,6 +25,8 @@ export interface App {
   changes: TaskChangeFeed;
   queue: RunQueue;
   service: TaskService;
+  /** The pre-flight check of execute (tables exist and can be read). */
+  preflight: Preflight;
   registry: StepRegistry;
   systemLog: SystemLog;
   workerId: string;
@@ -54,7 +57,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   const changes = await TaskChangeFeed.start(storeDb);
   const store = new TaskStore(storeDb.pool, changes);
   const registry = options.registry ?? defaultSteps();
-  const service = new TaskService(store, settings, (client, job) => queue.enqueue(client, job));
+
   const workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const openBusinessDatabase = async (url: string): Promise<Database> => {
     const db = await connect(url, { cwd: settings.cwd, max: 4, applicationName: 'data-pipeline-reader' });
@@ -78,6 +81,15 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     openVectorDatabase: () => connect(settings.vectorUrl, { cwd: settings.cwd, max: 4, applicationName: 'data-pipeline-vector' }),
   };
   const runner = new TaskRunner({ store, registry, settings, workerId, observer: options.observer, services });
+  const preflight: Preflight = async (task, tables) => {
+    const db = await openBusinessDatabase(task.db_connection ?? settings.businessDbUrl);
+    try {
+      return await preflightTables(db, tables);
+    } finally {
+      await db.close();
+    }
+  };
+  const service = new TaskService(store, settings, (client, job) => queue.enqueue(client, job), preflight);
   let supervisor: NodeJS.Timeout | undefined;
 
   const superviseStaleRuns = async () => {
@@ -97,6 +109,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     changes,
     queue,
     service,
+    preflight,
     registry,
     systemLog,
     workerId,

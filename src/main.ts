@@ -155,7 +155,7 @@ async function runInForeground(settings: Settings, options: RunOptions): Promise
   const app = await createApp(settings, { observer: reporter.observer });
   try {
     // Runs here, not through the queue: the service's enqueue is a no-op and this process executes the run.
-    const service = new TaskService(app.store, settings, async () => undefined);
+    const service = new TaskService(app.store, settings, async () => undefined, app.preflight);
     const task = await service.createTask({
       db_connection: options.db,
       business_context: options.context,

@@ -63,7 +63,7 @@ export async function runDemo(settings: Settings, options: DemoOptions = {}): Pr
   const app = await createApp(demoSettings, { observer: reporter.observer });
   try {
     const unavailable = STEP_NAMES.filter((s) => !app.registry.has(s));
-    const service = new TaskService(app.store, demoSettings, async () => undefined);
+    const service = new TaskService(app.store, demoSettings, async () => undefined, app.preflight);
     let task: TaskWithSteps;
     try {
       task = await service.createTask({

@@ -144,7 +144,7 @@ export function databaseRoutes({ settings, services }: DatabaseRouteDeps): Fasti
       { schema: { tags: ['database'], summary: '获取数据库表列表 (guide §6.1)', body: tablesBody.prefault({}) } },
       async (request, reply) => {
         const body = request.body;
-        const schemas = [...new Set((body.schema ?? '').split(/[,，]/).map((s) => s.trim()).filter(Boolean))];
+        const schemas = [...new Set((body.schema ?? '').split(/[,，]/).map((s) => s.trim().replace(/^"(.+)"$/, '$1')).filter(Boolean))];
         if (!schemas.length) schemas.push('public');
         const pattern = body.table_name_pattern?.trim() || undefined;
         return withDatabase(body.db_connection, async (db, url) => {
@@ -157,7 +157,7 @@ export function databaseRoutes({ settings, services }: DatabaseRouteDeps): Fasti
             total: relations.length,
             schemas,
             table_name_pattern: pattern ?? null,
-            db_connection_info: { database: databaseNameOf(url) ?? database, ...(url.startsWith('pglite') ? {} : { server_database: database }) },
+            db_connection_info: { database: databaseNameOf(url) ?? database },
             counts,
             table_details: relations.map((r) => ({
               full_name: `${r.schema}.${r.name}`,

@@ -67,7 +67,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   server.addHook('onResponse', async (request, reply) => {
     if (request.url.startsWith('/api/docs')) return;
     systemLog.write(
-      reply.statusCode >= 500 ? 'ERROR' : 'INFO',
+      reply.statusCode >= 500 ? 'WARNING' : 'INFO', // a real fault is logged as ERROR, with its stack, by the error handler
       'unified_api',
       `${request.method} ${request.url} - ${reply.statusCode} (${reply.elapsedTime.toFixed(1)}ms)`,
     );
@@ -75,7 +75,10 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
 
   server.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const appError = toAppError(error, request.routeOptions.config?.errorCodes, settings.maxUploadBytes);
-    if (appError.status >= 500) {
+    if (error instanceof AppError && error.status >= 500) {
+      // An anticipated failure outside our control (e.g. an unreachable database): its code says it all.
+      systemLog.write('WARNING', 'unified_api', `${request.method} ${request.url} failed: ${error.code} ${maskSecretsInText(error.details('en'))}`);
+    } else if (appError.status >= 500) {
       systemLog.write('ERROR', 'unified_api', `${request.method} ${request.url} failed: ${maskSecretsInText((error as Error).stack ?? String(error))}`);
     }
     return sendError(request, reply, appError);

@@ -9,6 +9,7 @@ import type { Settings } from '../config.ts';
 import { AppError, taskAlreadyRunning, taskNotFound } from '../errors.ts';
 import { queryLogEntries, tailLogEntries, logFileInfo, type LogQuery } from '../logs/reader.ts';
 import { ORCHESTRATOR_LOGGER, TaskLogger, taskDirLoggerName, taskLogPath } from '../logs/task-logger.ts';
+import { pgliteDirectory } from '../postgres/connect.ts';
 import { databaseNameOf, databaseUrlKind, maskConnectionString, maskSecretsInText } from '../postgres/connection-string.ts';
 import type { StepName } from '../pipeline/steps.ts';
 import { localStamp } from '../time.ts';
@@ -50,11 +51,17 @@ export interface ExecuteInput {
 /** Enqueues a run inside the caller's transaction (the queue in serve/worker; a no-op for the CLI). */
 export type Enqueue = (client: pg.PoolClient, job: RunJob) => Promise<void>;
 
+/** Checks, before a run that generates DDL is queued, that the requested tables exist and can be read. */
+export type Preflight = (task: TaskWithSteps, tables: string[]) => Promise<{ missing: string[]; unreadable: string[] }>;
+
+const PREFLIGHT_TIMEOUT_MS = 10_000;
+
 export class TaskService {
   constructor(
     readonly store: TaskStore,
     readonly settings: Settings,
     private readonly enqueue: Enqueue,
+    private readonly preflight?: Preflight,
   ) {}
 
   taskDir(taskId: string): string {
@@ -67,7 +74,13 @@ export class TaskService {
 
   async createTask(input: CreateTaskInput): Promise<TaskWithSteps> {
     const dbConnection = input.db_connection?.trim() || undefined;
-    if (dbConnection && !databaseUrlKind(dbConnection)) {
+    const kind = dbConnection ? databaseUrlKind(dbConnection) : undefined;
+    // An embedded database is accepted only as the configured demo: any other pglite:// path would let a
+    // client create databases anywhere on the server's disk.
+    const isDemo = () =>
+      databaseUrlKind(this.settings.businessDbUrl) === 'pglite' &&
+      pgliteDirectory(dbConnection!, this.settings.cwd) === pgliteDirectory(this.settings.businessDbUrl, this.settings.cwd);
+    if (dbConnection && (!kind || (kind === 'pglite' && !isDemo()))) {
       throw new AppError(400, 'VALIDATION_ERROR', 'err.invalid_db_connection', { invalidParams: ['db_connection'] });
     }
     let tables: string[] | undefined;
@@ -125,6 +138,7 @@ export class TaskService {
     if (overrides.truncate_vector_tables) overrides.backup_vector_tables = true;
     const runId = randomUUID();
     const step = input.execution_mode === 'step' ? input.step_name! : null;
+    await this.checkTables(taskId, input, overrides);
     try {
       const task = await this.store.startRun(
         taskId,
@@ -148,6 +162,33 @@ export class TaskService {
     } catch (error) {
       if (error instanceof TaskMissingError) throw taskNotFound(taskId);
       throw error;
+    }
+  }
+
+  /** Pre-flight (before anything is queued): requested tables that do not exist or cannot be read are a
+   * 400 listing them; an unreachable database is DATABASE_CONNECTION_ERROR. The atomic checks stay in
+   * startRun; this one only spares the user a run that cannot succeed. */
+  private async checkTables(taskId: string, input: ExecuteInput, overrides: Partial<TaskFlags>): Promise<void> {
+    if (!this.preflight) return;
+    const task = await this.getTask(taskId);
+    if (task.status === 'in_progress') throw taskAlreadyRunning(taskId);
+    const plan = planRun(input.execution_mode, input.step_name, effectiveFlags({ ...task, run_overrides: overrides }));
+    if (!plan.run.includes('ddl_generation') || task.table_list_at === null) return;
+    const file = path.join(this.taskDir(taskId), TABLE_LIST_FILE);
+    const tables = parseAndValidateTableList(decodeTableListFile(await fs.readFile(file))).tables;
+    const url = task.db_connection ?? this.settings.businessDbUrl;
+    let result: { missing: string[]; unreadable: string[] };
+    try {
+      result = await withTimeout(this.preflight(task, tables), PREFLIGHT_TIMEOUT_MS, 'no answer within 10 s');
+    } catch (error) {
+      throw new AppError(500, 'DATABASE_CONNECTION_ERROR', 'err.database_connection', {
+        params: { url: maskConnectionString(url), reason: maskSecretsInText(error instanceof Error ? error.message : String(error)) },
+        type: 'DatabaseConnectionError',
+      });
+    }
+    const problems = [...result.missing, ...result.unreadable];
+    if (problems.length && task.parameters.continue_on_error !== true) {
+      throw new AppError(400, 'TABLES_NOT_FOUND', 'err.tables_not_found', { params: { tables: problems.join(', ') }, invalidParams: problems });
     }
   }
 
@@ -289,6 +330,14 @@ export class TaskService {
     const relative = path.relative(this.settings.cwd, file);
     return relative.startsWith('..') || path.isAbsolute(relative) ? file : `./${relative.split(path.sep).join('/')}`;
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function fromWorkspaceError(error: unknown): unknown {

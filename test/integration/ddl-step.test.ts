@@ -11,7 +11,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { runDdlGeneration } from '../../src/pipeline/ddl/index.ts';
 import type { SchemaFile, TableInfo } from '../../src/pipeline/artifacts.ts';
-import { StepError } from '../../src/pipeline/context.ts';
+import { StepCancelledError, StepError } from '../../src/pipeline/context.ts';
 import { readCatalog } from '../../src/postgres/catalog.ts';
 import { connect, type Database } from '../../src/postgres/connect.ts';
 import { DEMO_TABLES } from '../../demo/highway-db.ts';
@@ -251,6 +251,20 @@ describe('ddl_generation on the test schema (PostgreSQL 15, offline)', () => {
     assert.deepEqual(written.tables.map((t) => t.full_name), ['public.customer']);
     assert.deepEqual(written.failed_tables?.map((f) => f.name), ['no_such_table', '"Sales Ops".nope']);
     assert.ok(ctx.logs.some((l) => l.level === 'warn' && /no_such_table/.test(l.message)));
+  });
+
+  test('cancellation stops the step between tables; nothing is written', async () => {
+    const cancelDir = taskDir(TEST_SCHEMA_TABLES);
+    const abort = new AbortController();
+    const ctx = stepContext({ dir: cancelDir, db, signal: abort.signal });
+    const report = ctx.progress;
+    ctx.progress = (done, total, unit) => {
+      report(done, total, unit);
+      if (done >= 1) abort.abort('cancelled');
+    };
+    await assert.rejects(runDdlGeneration(ctx), (error: unknown) => error instanceof StepCancelledError);
+    assert.ok(!fs.existsSync(path.join(cancelDir, 'schema.json')));
+    assert.ok(ctx.progressReports.at(-1)!.done < TEST_SCHEMA_TABLES.length);
   });
 
   test('English output when language=en', async () => {

@@ -63,7 +63,7 @@ async function snapshot(pool: pg.Pool): Promise<Snapshot> {
   const settings = Object.fromEntries(
     (await pool.query<{ name: string; setting: string }>(`SELECT name, setting FROM pg_settings WHERE name <> 'transaction_read_only' AND name NOT LIKE 'plpgsql.%' ORDER BY name`)).rows.map((r) => [r.name, r.setting]),
   );
-  const advisoryLocks = Number((await pool.query(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows[0].n);
+  const advisoryLocks = Number((await pool.query(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows[0].n);
   return { relations, data, sequence, settings, advisoryLocks };
 }
 

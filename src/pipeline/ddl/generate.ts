@@ -140,6 +140,8 @@ export async function generateSchema(options: GenerateOptions): Promise<Generate
 
   const processOne = async (relation: CatalogRelation): Promise<GeneratedTable | undefined> => {
     const name = `${relation.schema}.${relation.name}`;
+    if (stop()) return undefined;
+    log.info(`开始处理表: ${name}`);
     const info = tableInfo(relation);
     info.files = tableFiles(relation.schema, relation.name);
     let profile: RelationProfile | undefined;

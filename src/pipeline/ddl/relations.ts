@@ -156,10 +156,12 @@ export async function inferRelationships(
   for (const [i, column] of relation.columns.entries()) {
     if (declared.has(column.name)) continue;
     if (pk.length === 1 && pk[0] === column.name) continue;
-    const values = (profile.columns[i]?.top ?? []).map((t) => t.value).filter((v) => v.length <= 200);
+    // Values cut to 200 characters by the profile cannot match: leave them out.
+    const values = (profile.columns[i]?.top ?? []).map((t) => t.value).filter((v) => v.length < 200);
     if (!values.length) continue;
     for (const candidate of index.candidates(relation, column)) {
-      const matched = await probe(candidate, values);
+      // A probe that fails (a value the target type rejects, a timeout) confirms nothing.
+      const matched = await probe(candidate, values).catch(() => 0);
       if (matched / values.length < MIN_OVERLAP) continue;
       const target = candidate.target;
       out.push({
