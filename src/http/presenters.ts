@@ -42,17 +42,7 @@ export function presentTaskStatus(task: TaskWithSteps, directoryExists: boolean)
   const counters: Record<string, number> = {};
   for (const step of task.steps) for (const [k, v] of Object.entries(step.counters ?? {})) counters[k] = (counters[k] ?? 0) + v;
   return {
-    task_id: task.task_id,
-    task_name: task.task_name,
-    status: task.status,
-    step_status: stepStatusMap(task),
-    created_at: localIso(task.created_at),
-    started_at: localIso(task.started_at),
-    completed_at: localIso(task.completed_at),
-    updated_at: localIso(task.updated_at),
-    created_by: task.created_by,
-    db_name: task.db_name,
-    business_context: task.business_context,
+    ...presentTaskListItem(task, directoryExists),
     execution_mode: task.execution_mode,
     requested_step: task.requested_step,
     cancel_requested: task.cancel_requested,
@@ -65,10 +55,8 @@ export function presentTaskStatus(task: TaskWithSteps, directoryExists: boolean)
     progress: Object.fromEntries(task.steps.map((s) => [s.step_name, s.progress])),
     counters,
     error_code: task.error_code,
-    error_message: task.error_message,
     has_table_list: task.table_list_at !== null,
     table_count: task.table_count,
-    directory_exists: directoryExists,
   };
 }
 
