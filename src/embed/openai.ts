@@ -3,6 +3,7 @@
 // errors, malformed answers), with exponential backoff that honours Retry-After. `encoding_format: 'float'`
 // is always sent: openai 6.x asks for base64 by default, which many compatible servers answer with nothing.
 import OpenAI from 'openai';
+import { abortableSleep, backoffMs, isRetryableStatus, retryAfterMs } from '../llm/retry.ts';
 import type { Embedder } from './types.ts';
 
 export interface OpenAIEmbedderOptions {
@@ -83,8 +84,8 @@ export class OpenAIEmbedder implements Embedder {
             { cause: error },
           );
         }
-        const backoff = Math.min(20_000, this.#options.backoffMs * 2 ** attempt) * (0.8 + Math.random() * 0.4);
-        await sleep(Math.min(60_000, retryAfterMs(error) ?? backoff), signal);
+        const backoff = backoffMs(attempt, { baseMs: this.#options.backoffMs, maxMs: 20_000, jitter: 0.2, capBeforeJitter: true });
+        await abortableSleep(Math.min(60_000, serverRetryAfterMs(error) ?? backoff), signal);
       }
     }
   }
@@ -133,37 +134,14 @@ function classify(error: unknown): EmbeddingError {
   if (error instanceof OpenAI.APIConnectionError) return new EmbeddingError(error.message || 'connection error', true); // includes timeouts
   if (error instanceof OpenAI.APIError) {
     const status = error.status ?? 0;
-    const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
+    const retryable = isRetryableStatus(status);
     return new EmbeddingError(`HTTP ${status}: ${error.message}`, retryable);
   }
   if (error instanceof SyntaxError) return new EmbeddingError(`malformed answer: ${error.message}`, true);
   return new EmbeddingError(error instanceof Error ? error.message : String(error), false);
 }
 
-function retryAfterMs(error: unknown): number | undefined {
+function serverRetryAfterMs(error: unknown): number | undefined {
   if (!(error instanceof OpenAI.APIError) || !error.headers) return undefined;
-  const headers = error.headers as Headers;
-  const ms = Number(headers.get('retry-after-ms'));
-  if (Number.isFinite(ms) && ms > 0) return ms;
-  const value = headers.get('retry-after');
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return retryAfterMs(error.headers as Headers, { ignoreZeroMs: true, seconds: 'lenient' });
 }

@@ -9,7 +9,10 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { ZodType } from 'zod';
 import type { LlmSettings } from '../config.ts';
 import { extractJson, JsonExtractionError, stripThinking } from './json.ts';
+import { abortableSleep, backoffMs, isRetryableStatus, retryAfterMs } from './retry.ts';
 import { LlmError, type ChatMessage, type LlmCallOptions, type LlmClient, type LlmUsage } from './types.ts';
+
+export { retryAfterMs } from './retry.ts';
 
 export type UsageListener = (counters: Record<string, number>) => void;
 
@@ -233,7 +236,7 @@ export class OpenAICompatibleClient implements LlmClient {
     }
     if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
       const status = error.status;
-      const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
+      const retryable = isRetryableStatus(status);
       const retryAfter = retryAfterMs(error.headers);
       let waitMs = this.#backoff(attempt);
       if (retryAfter !== undefined) {
@@ -250,9 +253,7 @@ export class OpenAICompatibleClient implements LlmClient {
   }
 
   #backoff(attempt: number): number {
-    const base = this.#options.backoffBaseMs * 2 ** Math.max(0, attempt - 1);
-    const jittered = base * (0.75 + Math.random() * 0.5);
-    return Math.min(this.#options.maxBackoffMs, jittered);
+    return backoffMs(attempt - 1, { baseMs: this.#options.backoffBaseMs, maxMs: this.#options.maxBackoffMs, jitter: 0.25 });
   }
 
   async #waitForPause(signal?: AbortSignal): Promise<void> {
@@ -266,18 +267,7 @@ export class OpenAICompatibleClient implements LlmClient {
   async #sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (ms <= 0) return;
     if (this.#options.sleep) return this.#options.sleep(ms, signal);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(abortError(signal));
-      };
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    await abortableSleep(ms, signal, (aborted) => abortError(aborted));
   }
 
   #count(counters: Partial<LlmUsage>): void {
@@ -289,21 +279,6 @@ export class OpenAICompatibleClient implements LlmClient {
     }
     if (Object.keys(added).length > 0) this.#onUsage?.(added);
   }
-}
-
-/** Retry-After as milliseconds: `retry-after-ms`, `retry-after` in seconds, or an HTTP date. */
-export function retryAfterMs(headers: Headers | Record<string, string> | undefined | null): number | undefined {
-  if (!headers) return undefined;
-  const get = (name: string): string | null | undefined =>
-    headers instanceof Headers ? headers.get(name) : (headers as Record<string, string>)[name] ?? (headers as Record<string, string>)[name.toLowerCase()];
-  const ms = get('retry-after-ms');
-  if (ms && Number.isFinite(Number(ms)) && Number(ms) >= 0) return Number(ms);
-  const value = get('retry-after');
-  if (!value) return undefined;
-  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - Date.now());
 }
 
 function refusesJsonMode(error: unknown): boolean {

@@ -3,6 +3,7 @@
  * de-duplication and validation of `table` / `schema.table` names with PostgreSQL identifier rules.
  */
 import iconv from 'iconv-lite';
+import { foldUnquoted, parseQualifiedName, type QualifiedNameError } from '../postgres/identifiers.ts';
 
 /** Maximum number of distinct table names a list may hold. */
 export const MAX_TABLES = 10_000;
@@ -215,14 +216,17 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 const UNQUOTED_START = /^[\p{L}_]/u;
 const UNQUOTED_BODY = /^[\p{L}\p{M}_0-9$]*$/u;
 
-/** PostgreSQL folds unquoted identifiers to lower case; for multi-byte encodings only ASCII letters. */
-function foldIdentifier(part: string): string {
-  return part.replace(/[A-Z]+/g, (s) => s.toLowerCase());
-}
-
 function isSpace(ch: string | undefined): boolean {
   return ch === ' ' || ch === '\t' || ch === '\u3000' || ch === '\u00a0';
 }
+
+const SPLIT_ERRORS: Record<QualifiedNameError, InvalidTableNameReason> = {
+  empty_part: 'EMPTY_PART',
+  unterminated_quote: 'UNTERMINATED_QUOTE',
+  empty_quoted: 'EMPTY_PART', // PostgreSQL: zero-length delimited identifier
+  unexpected_after_identifier: 'INVALID_CHARACTER', // e.g. `a b`, `"a"b`, `a"b"`
+  too_many_parts: 'TOO_MANY_PARTS',
+};
 
 /**
  * Parses `table` or `schema.table` with PostgreSQL's identifier rules: unquoted parts are folded to lower
@@ -236,56 +240,22 @@ export function validateTableName(name: string): ParsedTableName {
   if (text === '') throw invalid(name, 'EMPTY');
   if (CONTROL_CHARS.test(text)) throw invalid(name, 'CONTROL_CHARACTER');
 
+  const { parts: split, error } = parseQualifiedName(text, { isSpace, spaceEndsUnquoted: true, maxParts: 2 });
+  // The parts before an error come first in the text, so their own errors are reported first.
   const parts: string[] = [];
-  let i = 0;
-  const n = text.length;
-  for (;;) {
-    while (i < n && isSpace(text[i])) i++;
-    if (i >= n || text[i] === '.') throw invalid(name, 'EMPTY_PART');
-    let part: string;
-    if (text[i] === '"') {
-      i++;
-      let value = '';
-      let closed = false;
-      while (i < n) {
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') {
-            value += '"';
-            i += 2;
-            continue;
-          }
-          closed = true;
-          i++;
-          break;
-        }
-        value += text[i];
-        i++;
-      }
-      if (!closed) throw invalid(name, 'UNTERMINATED_QUOTE');
-      if (value === '') throw invalid(name, 'EMPTY_PART'); // PostgreSQL: zero-length delimited identifier
-      part = value;
-    } else {
-      const start = i;
-      while (i < n && text[i] !== '.' && text[i] !== '"' && !isSpace(text[i])) i++;
+  for (const { value, quoted } of split) {
+    if (!quoted) {
       // The regexes use the `u` flag on the whole word, so letters outside the BMP are handled.
-      const word = text.slice(start, i);
-      if (!UNQUOTED_BODY.test(word)) throw invalid(name, 'INVALID_CHARACTER');
-      if (!UNQUOTED_START.test(word)) {
-        throw invalid(name, /^[0-9$]/.test(word) ? 'STARTS_WITH_DIGIT' : 'INVALID_CHARACTER');
+      if (!UNQUOTED_BODY.test(value)) throw invalid(name, 'INVALID_CHARACTER');
+      if (!UNQUOTED_START.test(value)) {
+        throw invalid(name, /^[0-9$]/.test(value) ? 'STARTS_WITH_DIGIT' : 'INVALID_CHARACTER');
       }
-      part = foldIdentifier(word);
     }
+    const part = quoted ? value : foldUnquoted(value);
     if (Buffer.byteLength(part, 'utf8') > MAX_IDENTIFIER_BYTES) throw invalid(name, 'TOO_LONG');
     parts.push(part);
-    while (i < n && isSpace(text[i])) i++;
-    if (i >= n) break;
-    if (text[i] !== '.') {
-      // e.g. `a b`, `"a"b`, `a"b"`: characters after an identifier that are not a dot.
-      throw invalid(name, 'INVALID_CHARACTER');
-    }
-    i++; // the dot
-    if (parts.length >= 2) throw invalid(name, 'TOO_MANY_PARTS');
   }
+  if (error) throw invalid(name, SPLIT_ERRORS[error]);
   if (parts.length === 1) return { table: parts[0] };
   return { schema: parts[0], table: parts[1] };
 }

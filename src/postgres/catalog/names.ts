@@ -2,6 +2,7 @@
 // candidates they resolve to in the catalog. PostgreSQL's own rules come first: unquoted parts fold to
 // lower case, quoted parts are kept as written. As a convenience a second candidate keeps unquoted
 // parts as written, so `Orders` also finds a table created as "Orders" when no `orders` exists.
+import { foldUnquoted, parseQualifiedName, type IdentifierPart, type QualifiedNameError } from '../identifiers.ts';
 
 export interface RequestedName {
   /** The name as written. */
@@ -20,57 +21,19 @@ export class TableNameError extends Error {
   }
 }
 
-function foldAscii(part: string): string {
-  return part.replace(/[A-Z]+/g, (s) => s.toLowerCase());
-}
-
-interface Part {
-  text: string;
-  quoted: boolean;
-}
+const SPLIT_ERRORS: Record<QualifiedNameError, string> = {
+  empty_part: 'empty part',
+  unterminated_quote: 'unterminated double quote',
+  empty_quoted: 'empty quoted identifier',
+  unexpected_after_identifier: 'unexpected characters after an identifier',
+  too_many_parts: 'at most schema.table',
+};
 
 /** Splits `a.b` / `"a.b"."c"` into parts; throws TableNameError on unbalanced quotes or empty parts. */
-function splitParts(input: string): Part[] {
-  const text = input.trim();
-  const parts: Part[] = [];
-  let i = 0;
-  for (;;) {
-    while (i < text.length && /\s/.test(text[i]!)) i++;
-    if (i >= text.length) throw new TableNameError(input, 'empty part');
-    if (text[i] === '"') {
-      i++;
-      let value = '';
-      let closed = false;
-      while (i < text.length) {
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') {
-            value += '"';
-            i += 2;
-            continue;
-          }
-          closed = true;
-          i++;
-          break;
-        }
-        value += text[i];
-        i++;
-      }
-      if (!closed) throw new TableNameError(input, 'unterminated double quote');
-      if (value === '') throw new TableNameError(input, 'empty quoted identifier');
-      parts.push({ text: value, quoted: true });
-    } else {
-      const start = i;
-      while (i < text.length && text[i] !== '.' && text[i] !== '"') i++;
-      const word = text.slice(start, i).trim();
-      if (word === '') throw new TableNameError(input, 'empty part');
-      parts.push({ text: word, quoted: false });
-    }
-    while (i < text.length && /\s/.test(text[i]!)) i++;
-    if (i >= text.length) break;
-    if (text[i] !== '.') throw new TableNameError(input, 'unexpected characters after an identifier');
-    i++;
-  }
-  if (parts.length > 2) throw new TableNameError(input, 'at most schema.table');
+function splitParts(input: string): IdentifierPart[] {
+  const { parts, error } = parseQualifiedName(input);
+  if (error) throw new TableNameError(input, SPLIT_ERRORS[error]);
+  if (parts.length > 2) throw new TableNameError(input, SPLIT_ERRORS.too_many_parts);
   return parts;
 }
 
@@ -78,9 +41,9 @@ function splitParts(input: string): Part[] {
 export function parseTableName(input: string): RequestedName {
   const parts = splitParts(input);
   const [schemaPart, namePart] = parts.length === 2 ? [parts[0], parts[1]!] : [undefined, parts[0]!];
-  const fold = (p: Part) => (p.quoted ? p.text : foldAscii(p.text));
+  const fold = (p: IdentifierPart) => (p.quoted ? p.value : foldUnquoted(p.value));
   const candidates: RequestedName['candidates'] = [{ schema: schemaPart ? fold(schemaPart) : undefined, name: fold(namePart) }];
-  const asWritten = { schema: schemaPart?.text, name: namePart.text };
+  const asWritten = { schema: schemaPart?.value, name: namePart.value };
   if (asWritten.schema !== candidates[0]!.schema || asWritten.name !== candidates[0]!.name) candidates.push(asWritten);
   return { input, candidates };
 }
