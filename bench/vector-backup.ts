@@ -49,9 +49,13 @@ async function measuredBackup(db: Database, dir: string) {
   gc();
   await new Promise((r) => setTimeout(r, 200));
   const baseline = process.memoryUsage().rss;
+  const base = process.memoryUsage();
   let peak = baseline;
+  const peaks = { heapUsed: 0, external: 0, arrayBuffers: 0 };
   const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
+    const m = process.memoryUsage();
+    peak = Math.max(peak, m.rss);
+    for (const k of ['heapUsed', 'external', 'arrayBuffers'] as const) peaks[k] = Math.max(peaks[k], m[k] - base[k]);
   }, 20);
   const started = Date.now();
   const result = await backupVectorTables(db.pool, dir, {});
@@ -59,6 +63,7 @@ async function measuredBackup(db: Database, dir: string) {
   clearInterval(timer);
   peak = Math.max(peak, process.memoryUsage().rss);
   const bytes = result.manifest!.tables.reduce((s, t) => s + t.bytes, 0);
+  console.log(`  memory growth during backup (MB): rss ${((peak - baseline) / MB).toFixed(1)}, heapUsed ${(peaks.heapUsed / MB).toFixed(1)}, external ${(peaks.external / MB).toFixed(1)}, arrayBuffers ${(peaks.arrayBuffers / MB).toFixed(1)}`);
   return { result, ms, growthMb: (peak - baseline) / MB, baselineMb: baseline / MB, bytes };
 }
 
