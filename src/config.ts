@@ -2,6 +2,7 @@
 // to loadSettings() once, and every other module receives the typed Settings it needs.
 import path from 'node:path';
 import { z } from 'zod';
+import { maskConnectionString, maskSecretsInText } from './postgres/connection-string.ts';
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICAL'] as const;
 
@@ -176,7 +177,10 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
   const parsed = settingsSchema.safeParse(relevant);
   if (!parsed.success) {
     throw new SettingsError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.')}=${JSON.stringify(relevant[String(issue.path[0])])}: ${issue.message}`),
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0]);
+        return `${name}=${shownValue(name, relevant[name])}: ${issue.message}`;
+      }),
     );
   }
   const s = parsed.data;
@@ -227,6 +231,13 @@ function embeddingSettings(s: z.infer<typeof settingsSchema>): EmbeddingSettings
     dim: s.DATA_PIPELINE_EMBEDDING_DIM,
     batchSize: s.DATA_PIPELINE_EMBEDDING_BATCH_SIZE,
   };
+}
+
+/** A bad value is quoted back to the user, but never a secret: keys are hidden, URLs masked. */
+function shownValue(name: string, value: string | undefined): string {
+  if (value === undefined) return 'undefined';
+  if (/_API_KEY$/.test(name)) return '"***"';
+  return JSON.stringify(maskSecretsInText(maskConnectionString(value)));
 }
 
 export function isLoopbackHost(host: string): boolean {
