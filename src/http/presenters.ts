@@ -2,7 +2,7 @@
 import { maskConnectionString } from '../postgres/connection-string.ts';
 import { STEP_NAMES, type StepName } from '../pipeline/steps.ts';
 import type { StepStatus } from '../tasks/model.ts';
-import { effectiveFlags } from '../tasks/runner.ts';
+import { effectiveFlags } from '../tasks/model.ts';
 import type { StepRow, TaskWithSteps } from '../tasks/store.ts';
 import { localIso } from '../time.ts';
 

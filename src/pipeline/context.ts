@@ -19,18 +19,22 @@ export interface Progress {
   unit: string;
 }
 
-/** Task-level parameters a step can read (the task's creation parameters, execute overrides applied). */
-export interface TaskParameters {
-  business_context?: string;
-  db_name?: string;
-  /** Unmasked: never log or return it. */
-  db_connection?: string;
+/** The guide's switches of a task (§3.1), as steps see them. */
+export interface TaskFlags {
   enable_sql_validation: boolean;
   enable_llm_repair: boolean;
   modify_original_file: boolean;
   enable_training_data_load: boolean;
   backup_vector_tables: boolean;
   truncate_vector_tables: boolean;
+}
+
+/** Task-level parameters a step can read (the task's creation parameters, execute overrides applied). */
+export interface TaskParameters extends TaskFlags {
+  business_context?: string;
+  db_name?: string;
+  /** Unmasked: never log or return it. */
+  db_connection?: string;
   [extra: string]: unknown;
 }
 

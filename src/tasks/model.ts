@@ -1,4 +1,5 @@
 // Task and step statuses and the pure rules between them (api-decisions.md "Statuses").
+import type { TaskFlags } from '../pipeline/context.ts';
 import { STEP_NAMES, type StepName } from '../pipeline/steps.ts';
 
 export const TASK_STATUSES = ['pending', 'in_progress', 'partial_completed', 'completed', 'failed', 'cancelled'] as const;
@@ -10,14 +11,7 @@ export type StepStatus = (typeof STEP_STATUSES)[number];
 export const EXECUTION_MODES = ['complete', 'step'] as const;
 export type ExecutionMode = (typeof EXECUTION_MODES)[number];
 
-export interface TaskFlags {
-  enable_sql_validation: boolean;
-  enable_llm_repair: boolean;
-  modify_original_file: boolean;
-  enable_training_data_load: boolean;
-  backup_vector_tables: boolean;
-  truncate_vector_tables: boolean;
-}
+export type { TaskFlags };
 
 export const DEFAULT_FLAGS: TaskFlags = {
   enable_sql_validation: true,
@@ -62,4 +56,17 @@ export function finishedStatus(mode: ExecutionMode, stepStatuses: Record<StepNam
 
 export function isActive(status: TaskStatus): boolean {
   return status === 'in_progress';
+}
+
+/** The flags a run uses: the task's creation parameters with the execute overrides applied. */
+export function effectiveFlags(task: { parameters: TaskFlags; run_overrides: Partial<TaskFlags> }): TaskFlags {
+  const merged = { ...task.parameters, ...task.run_overrides };
+  return {
+    enable_sql_validation: merged.enable_sql_validation,
+    enable_llm_repair: merged.enable_llm_repair,
+    modify_original_file: merged.modify_original_file,
+    enable_training_data_load: merged.enable_training_data_load,
+    backup_vector_tables: merged.backup_vector_tables || merged.truncate_vector_tables,
+    truncate_vector_tables: merged.truncate_vector_tables,
+  };
 }

@@ -9,7 +9,7 @@ import { StepCancelledError, StepError, type StepContext, type StepServices, typ
 import type { StepRegistry } from '../pipeline/registry.ts';
 import { STEP_LOGGER, type StepName } from '../pipeline/steps.ts';
 import { compactStamp } from '../time.ts';
-import { finishedStatus, planRun, type StepStatus, type TaskFlags } from './model.ts';
+import { effectiveFlags, finishedStatus, planRun, type StepStatus, type TaskFlags } from './model.ts';
 import type { RunJob } from './queue.ts';
 import type { StepRow, TaskStore, TaskWithSteps } from './store.ts';
 import { taskDirectory } from './workspace.ts';
@@ -202,18 +202,6 @@ export class TaskRunner {
     timer.unref();
     return timer;
   }
-}
-
-export function effectiveFlags(task: Pick<TaskWithSteps, 'parameters' | 'run_overrides'>): TaskFlags {
-  const merged = { ...task.parameters, ...task.run_overrides };
-  return {
-    enable_sql_validation: merged.enable_sql_validation,
-    enable_llm_repair: merged.enable_llm_repair,
-    modify_original_file: merged.modify_original_file,
-    enable_training_data_load: merged.enable_training_data_load,
-    backup_vector_tables: merged.backup_vector_tables || merged.truncate_vector_tables,
-    truncate_vector_tables: merged.truncate_vector_tables,
-  };
 }
 
 function taskParameters(task: TaskWithSteps, flags: TaskFlags): TaskParameters {

@@ -2,22 +2,12 @@
 // SELECT that neither writes nor locks), duplicate removal (by SQL fingerprint and by normalised question,
 // across the whole run), and the metadata read from the parse tree (tables and columns resolved against
 // the catalog, complexity level).
-import { analyzeSql as parseGate } from '../../sql/analyze.ts';
+import { analyzeSql as parseGate, type SqlRejectReason } from '../../sql/analyze.ts';
 import type { CatalogModel, TableModel } from './catalog.ts';
 import { classifySql, normalizeQuestion, stripTrailingSemicolons, type SqlAnalysis } from './sql-analysis.ts';
 import type { GeneratedPair } from './types.ts';
 
-export type RejectReason =
-  | 'empty_question'
-  | 'empty_sql'
-  | 'parse_error'
-  | 'multiple_statements'
-  | 'not_select'
-  | 'select_into'
-  | 'locking_clause'
-  | 'data_modifying_cte'
-  | 'duplicate_fingerprint'
-  | 'duplicate_question';
+export type RejectReason = 'empty_question' | 'empty_sql' | Exclude<SqlRejectReason, 'empty'> | 'duplicate_fingerprint' | 'duplicate_question';
 
 export interface Accepted {
   ok: true;
