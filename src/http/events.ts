@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseLogLine } from '../logs/format.ts';
 import { taskLogPath } from '../logs/task-logger.ts';
+import type { TaskChangeFeed } from '../tasks/change-feed.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { presentTaskStatus } from './presenters.ts';
 import { taskIdParams } from './schemas.ts';
@@ -13,7 +14,7 @@ const POLL_MS = 500;
 const KEEPALIVE_MS = 15_000;
 const MAX_LOG_BYTES_PER_TICK = 256 * 1024;
 
-export function eventRoutes(service: TaskService): FastifyPluginAsyncZod {
+export function eventRoutes(service: TaskService, changes: TaskChangeFeed): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/api/v0/data_pipeline/tasks/:task_id/events',
@@ -44,7 +45,17 @@ export function eventRoutes(service: TaskService): FastifyPluginAsyncZod {
         });
         const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 
+        // The store is read only when the change feed reports this task changed (or cannot vouch for
+        // completeness); the log file is followed by its size, which is cheap.
+        let statusStale = true;
+        const onChange = (changed: string) => {
+          if (changed === taskId) statusStale = true;
+        };
+        changes.on('change', onChange);
         const tick = async () => {
+          if (logOffset >= 0) logOffset = await sendNewLogLines(logFile, logOffset, (entry) => send('log', entry));
+          if (!statusStale && changes.reliable) return;
+          statusStale = false;
           const task = await service.store.getTask(taskId);
           if (!task) {
             send('end', { task_id: taskId, reason: 'deleted' });
@@ -56,25 +67,25 @@ export function eventRoutes(service: TaskService): FastifyPluginAsyncZod {
             lastStatus = serialized;
             send('status', status);
           }
-          if (logOffset >= 0) logOffset = await sendNewLogLines(logFile, logOffset, (entry) => send('log', entry));
           const active = task.status === 'in_progress';
           if (lastActive === true && !active) send('end', { task_id: taskId, status: task.status });
           lastActive = active;
         };
 
         const timer = setInterval(() => {
-          tick().catch(() => undefined);
+          tick().catch(() => (statusStale = true)); // read again on the next tick
         }, POLL_MS);
         const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
         const stop = () => {
           if (closed) return;
           closed = true;
+          changes.off('change', onChange);
           clearInterval(timer);
           clearInterval(keepalive);
           res.end();
         };
         request.raw.on('close', stop);
-        await tick().catch(() => undefined);
+        await tick().catch(() => (statusStale = true));
       },
     );
   };

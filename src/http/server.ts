@@ -106,7 +106,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await server.register(taskRoutes(service, new StatusCache(app.changes)));
   await server.register(fileRoutes(service, settings.maxUploadBytes));
   await server.register(logRoutes(service));
-  await server.register(eventRoutes(service));
+  await server.register(eventRoutes(service, app.changes));
   await server.register(vectorRoutes(app));
   await server.register(databaseRoutes({ settings, services: app.services }));
   return server;
