@@ -99,22 +99,28 @@ function firstBalanced(text: string): ExtractedJson | undefined {
 
 const TRUNCATED = -2;
 
-/** Index of the bracket closing the one at `start`; -1 on a mismatched bracket, TRUNCATED when the text
- * ends first (strings and escapes respected). */
-function matchingEnd(text: string, start: number): number {
-  const stack: string[] = [];
+/** The brackets of a JSON-ish text from `start` on, skipping those inside strings (escapes respected). */
+function* brackets(text: string, start: number): Generator<{ ch: string; i: number }> {
   let inString = false;
   for (let i = start; i < text.length; i++) {
     const ch = text[i]!;
     if (inString) {
       if (ch === '\\') i++;
       else if (ch === '"') inString = false;
-      continue;
-    }
-    if (ch === '"') inString = true;
-    else if (ch === '{') stack.push('}');
-    else if (ch === '[') stack.push(']');
-    else if (ch === '}' || ch === ']') {
+    } else if (ch === '"') inString = true;
+    else if (ch === '{' || ch === '[' || ch === '}' || ch === ']') yield { ch, i };
+  }
+}
+
+const CLOSER: Record<string, string> = { '{': '}', '[': ']' };
+
+/** Index of the bracket closing the one at `start`; -1 on a mismatched bracket, TRUNCATED when the text
+ * ends first. */
+function matchingEnd(text: string, start: number): number {
+  const stack: string[] = [];
+  for (const { ch, i } of brackets(text, start)) {
+    if (CLOSER[ch]) stack.push(CLOSER[ch]);
+    else {
       if (stack.pop() !== ch) return -1;
       if (stack.length === 0) return i;
     }
@@ -129,45 +135,19 @@ function matchingEnd(text: string, start: number): number {
 function recoverTruncated(text: string): unknown {
   const start = text.search(/[[{]/);
   if (start === -1) return undefined;
-  const stack: Array<{ close: string; at: number }> = [];
-  let inString = false;
-  /** Positions just after a complete element of an array (depth of that array, index in text). */
-  let lastCut: { depth: number; at: number } | undefined;
-  for (let i = start; i < text.length; i++) {
-    const ch = text[i]!;
-    if (inString) {
-      if (ch === '\\') i++;
-      else if (ch === '"') inString = false;
+  const stack: string[] = [];
+  /** Just after the last complete element of an array, with the closers still open there. */
+  let lastCut: { at: number; closers: string } | undefined;
+  for (const { ch, i } of brackets(text, start)) {
+    if (CLOSER[ch]) {
+      stack.push(CLOSER[ch]);
       continue;
     }
-    if (ch === '"') inString = true;
-    else if (ch === '{') stack.push({ close: '}', at: i });
-    else if (ch === '[') stack.push({ close: ']', at: i });
-    else if (ch === '}' || ch === ']') {
-      stack.pop();
-      const parent = stack.at(-1);
-      if (parent?.close === ']') lastCut = { depth: stack.length, at: i + 1 };
-      if (stack.length === 0) return undefined; // balanced: not a truncation (and it did not parse)
-    }
+    stack.pop();
+    if (stack.length === 0) return undefined; // balanced: not a truncation (and it did not parse)
+    if (stack.at(-1) === ']') lastCut = { at: i + 1, closers: [...stack].reverse().join('') };
   }
   if (!lastCut) return undefined;
-  // Close every bracket that was open at the cut point, innermost first.
-  const prefix = text.slice(start, lastCut.at);
-  const open: string[] = [];
-  inString = false;
-  for (let i = 0; i < prefix.length; i++) {
-    const ch = prefix[i]!;
-    if (inString) {
-      if (ch === '\\') i++;
-      else if (ch === '"') inString = false;
-      continue;
-    }
-    if (ch === '"') inString = true;
-    else if (ch === '{') open.push('}');
-    else if (ch === '[') open.push(']');
-    else if (ch === '}' || ch === ']') open.pop();
-  }
-  const candidate = prefix + open.reverse().join('');
-  const parsed = tryParse(candidate);
+  const parsed = tryParse(text.slice(start, lastCut.at) + lastCut.closers);
   return parsed.ok ? parsed.value : undefined;
 }
