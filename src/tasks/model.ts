@@ -54,10 +54,6 @@ export function finishedStatus(mode: ExecutionMode, stepStatuses: Record<StepNam
   return remaining.length === 0 ? 'completed' : 'partial_completed';
 }
 
-export function isActive(status: TaskStatus): boolean {
-  return status === 'in_progress';
-}
-
 /** The flags a run uses: the task's creation parameters with the execute overrides applied. */
 export function effectiveFlags(task: { parameters: TaskFlags; run_overrides: Partial<TaskFlags> }): TaskFlags {
   const merged = { ...task.parameters, ...task.run_overrides };

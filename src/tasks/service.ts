@@ -13,7 +13,7 @@ import { pgliteDirectory } from '../postgres/connect.ts';
 import { databaseNameOf, databaseUrlKind, maskConnectionString, maskSecretsInText } from '../postgres/connection-string.ts';
 import type { StepName } from '../pipeline/steps.ts';
 import { localStamp } from '../time.ts';
-import { DEFAULT_FLAGS, effectiveFlags, normaliseVectorFlags, planRun, type ExecutionMode, type TaskFlags, type TaskStatus } from './model.ts';
+import { DEFAULT_FLAGS, effectiveFlags, normaliseVectorFlags, planRun, type ExecutionMode, type TaskFlags } from './model.ts';
 import type { RunJob } from './queue.ts';
 import { TaskMissingError, type TaskFilter, type TaskStore, type TaskWithSteps } from './store.ts';
 import { decodeTableListFile, formatTableList, parseAndValidateTableList, TableListError, validateTableNames } from './table-list.ts';
@@ -359,4 +359,3 @@ function fromTableListError(error: unknown, param: string): unknown {
   });
 }
 
-export type { TaskStatus };

@@ -245,9 +245,6 @@ export function humanSize(bytes: number): string {
   return `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
-/** ISO local time without milliseconds or zone: `2025-06-27T14:40:30`. */
-export const formatLocalIso = (date: Date): string => localIso(date);
-
 type Describer = { test: (rel: string, base: string) => boolean; zh: string; en: string };
 
 const DESCRIPTIONS: Describer[] = [
@@ -382,7 +379,7 @@ export async function listTaskFiles(
         file_type: fileType(rel),
         file_size: st.size,
         file_size_human: humanSize(st.size),
-        created_at: formatLocalIso(created),
+        created_at: localIso(created),
         is_primary: isPrimaryName(name),
         description: describeFile(rel, lang),
         download_url: downloadUrl(downloadUrlPrefix, rel),

@@ -1,3 +1,4 @@
+import { localIso as formatLocalIso } from '../../src/time.ts';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
@@ -9,7 +10,6 @@ import {
   describeFile,
   downloadUrl,
   fileType,
-  formatLocalIso,
   humanSize,
   isPrimaryName,
   isValidTaskId,
