@@ -30,6 +30,12 @@ interface EmbeddedEntry {
 }
 
 const embedded = new Map<string, Promise<EmbeddedEntry>>();
+/** The PGlite engine behind an embedded pool, for the few things pg's driver cannot carry (COPY, see copy.ts). */
+const engines = new WeakMap<pg.Pool, import('@electric-sql/pglite').PGlite>();
+
+export function embeddedEngine(pool: pg.Pool): import('@electric-sql/pglite').PGlite | undefined {
+  return engines.get(pool);
+}
 
 export function pgliteDirectory(url: string, cwd = process.cwd()): string {
   const raw = url.replace(/^pglite:\/\//i, '');
@@ -95,6 +101,7 @@ function openEmbedded(dir: string): Promise<EmbeddedEntry> {
       fs.mkdirSync(dir, { recursive: true });
       const pglite = await PGlite.create({ dataDir: dir, extensions: { vector } });
       const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig);
+      engines.set(pool, pglite);
       return { pglite, pool, users: 0 };
     })();
     embedded.set(dir, pending);

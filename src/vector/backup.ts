@@ -1,10 +1,11 @@
 // Backup, truncate and restore of the vector tables (guide §2.4, §8.2; spec/vector-store.md).
 //
-// Backup: one snapshot (REPEATABLE READ) of both tables, streamed through server-side cursors into CSV
-// files (header row, cmetadata as JSON text, vectors in pgvector's text form, NULL as an empty unquoted
-// field and '' as ""), hashed while written, then a manifest (row counts, sizes, sha256, dimension,
-// models). Memory stays flat whatever the table size. Files are written under a temporary name and renamed
-// once complete; the manifest is written last, so a backup without a manifest is not a backup.
+// Backup: one snapshot (REPEATABLE READ) of both tables, written by PostgreSQL itself as CSV (COPY … TO,
+// see postgres/copy.ts: header row, cmetadata as JSON text, vectors in pgvector's text form, NULL as an
+// empty unquoted field and '' as ""), hashed while written, then a manifest (row counts, sizes, sha256,
+// dimension, models). No row becomes a JS object, so memory stays flat whatever the table size. Files are
+// written under a temporary name and renamed once complete; the manifest is written last, so a backup
+// without a manifest is not a backup.
 //
 // Truncate empties langchain_pg_embedding only, inside the backup's own transaction, after the files and the
 // manifest are on disk, with writers locked out from before the snapshot: the backup holds exactly the rows
@@ -14,16 +15,15 @@
 // counts) before touching the database, then loads in one transaction (re-checking the hash of what it
 // actually read before COMMIT): all rows or none.
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse, type CastingContext } from 'csv-parse';
-import { stringify } from 'csv-stringify';
 import type pg from 'pg';
 import { z } from 'zod';
+import { copyTableToCsv } from '../postgres/copy.ts';
 import { localIso, localStamp, localTimestamp } from '../time.ts';
 import { errorMessage, VectorStoreError } from './errors.ts';
 import { COLLECTION_TABLE, EMBEDDING_TABLE, ensureInTransaction, inspectVectorTables, VECTOR_LOCK_KEY } from './schema.ts';
@@ -31,26 +31,19 @@ import { COLLECTION_TABLE, EMBEDDING_TABLE, ensureInTransaction, inspectVectorTa
 export const BACKUP_DIR_NAME = 'vector_bak';
 export const BACKUP_LOG_FILE = 'vector_backup_log.txt';
 export const STAMP_PATTERN = /^\d{8}_\d{6}(?:_\d{1,3})?$/;
-/** Rows per FETCH: up to 1000, fewer for wide vectors, so that one batch stays around 0.5 MB of text (less garbage promoted). */
-export function fetchSize(dim: number | null): number {
-  const bytesPerRow = (dim ?? 1024) * 11 + 1500;
-  return Math.max(50, Math.min(1000, Math.floor(500_000 / bytesPerRow)));
-}
 const RESTORE_BATCH = 1000;
 
 export type VectorTable = typeof COLLECTION_TABLE | typeof EMBEDDING_TABLE;
 
-const COLUMNS: Record<VectorTable, { columns: string[]; select: string }> = {
-  [COLLECTION_TABLE]: {
-    columns: ['uuid', 'name', 'cmetadata'],
-    select: `SELECT uuid::text, name, cmetadata::text FROM ${COLLECTION_TABLE} ORDER BY name, uuid`,
-  },
+// Physical order on purpose: a sequential scan reads a large table through a small ring buffer (an ORDER BY
+// would sort, spilling to temporary files, which embedded PGlite cannot create, or walk the index and fill
+// the buffer cache, which in embedded mode lives in this process). A cast keeps the column's name, so the
+// CSV header is exactly `columns`.
+const COLUMNS: Record<VectorTable, { columns: string[]; selectList: string }> = {
+  [COLLECTION_TABLE]: { columns: ['uuid', 'name', 'cmetadata'], selectList: 'uuid::text, name, cmetadata::text' },
   [EMBEDDING_TABLE]: {
     columns: ['id', 'collection_id', 'embedding', 'document', 'cmetadata'],
-    // Physical order on purpose: a sequential scan reads a large table through a small ring buffer (an
-    // ORDER BY would sort — spilling to temporary files, which embedded PGlite cannot create — or walk the
-    // index and fill the buffer cache, which in embedded mode lives in this process).
-    select: `SELECT id, collection_id::text, embedding::text, document, cmetadata::text FROM ${EMBEDDING_TABLE}`,
+    selectList: 'id, collection_id::text, embedding::text, document, cmetadata::text',
   },
 };
 
@@ -91,8 +84,8 @@ export interface BackupOptions {
   /** Empty langchain_pg_embedding in the same transaction, once the backup is complete. */
   truncate?: boolean;
   now?: Date;
-  /** Called with rows written so far (for progress). */
-  onRows?: (rows: number) => void;
+  /** Called with the bytes of langchain_pg_embedding written so far (for progress). */
+  onBytes?: (bytes: number) => void;
 }
 
 export interface BackupResult {
@@ -148,10 +141,10 @@ export async function backupVectorTables(pool: pg.Pool, dir: string, options: Ba
       const target = path.join(dir, file);
       const tmp = `${target}.partial`;
       written.push(tmp);
-      const out = await streamTableToCsv(client, table, tmp, fetchSize(info.dim), (n) => {
-        rows[table] = n;
-        if (table === EMBEDDING_TABLE) options.onRows?.(n);
+      const out = await copyTableToFile(pool, client, table, tmp, (bytes) => {
+        if (table === EMBEDDING_TABLE) options.onBytes?.(bytes);
       });
+      rows[table] = out.rows;
       await fsp.rename(tmp, target);
       written.push(target);
       tables.push({ table, file, columns: COLUMNS[table].columns, rows: out.rows, bytes: out.bytes, sha256: out.sha256 });
@@ -227,11 +220,6 @@ async function freeStamp(dir: string, stamp: string): Promise<string> {
   throw new VectorStoreError('VECTOR_BACKUP_FAILED', `too many backups with timestamp ${stamp} in ${dir}`);
 }
 
-function csvStringifier(columns: string[]) {
-  // NULL → empty unquoted field; '' → "" (quoted_match), so a restore tells them apart.
-  return stringify({ header: true, columns, quoted_match: /^$/ });
-}
-
 function hashingTap(hash: ReturnType<typeof createHash>, counter: { bytes: number }): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -242,50 +230,29 @@ function hashingTap(hash: ReturnType<typeof createHash>, counter: { bytes: numbe
   });
 }
 
-async function streamTableToCsv(
+/** COPYs one table into `file` (created, never overwritten), hashing the bytes on the way; fsynced. */
+async function copyTableToFile(
+  pool: pg.Pool,
   client: pg.PoolClient,
   table: VectorTable,
   file: string,
-  batchRows: number,
-  onRows: (rows: number) => void,
+  onBytes: (bytes: number) => void,
 ): Promise<{ rows: number; bytes: number; sha256: string }> {
-  const { columns, select } = COLUMNS[table];
   const hash = createHash('sha256');
-  const counter = { bytes: 0 };
-  const stringifier = csvStringifier(columns);
-  const done = pipeline(stringifier, hashingTap(hash, counter), fs.createWriteStream(file, { flags: 'wx' }));
-  let failed: unknown;
-  done.catch((error) => (failed = error));
-  const cursor = `dp_backup_${table}`;
-  let rows = 0;
+  let bytes = 0;
+  const fh = await fsp.open(file, 'wx');
   try {
-    await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${select}`);
-    for (;;) {
-      const batch = await client.query({ text: `FETCH ${batchRows} FROM ${cursor}`, rowMode: 'array' });
-      if (failed) throw failed;
-      for (const row of batch.rows as unknown[][]) {
-        if (!stringifier.write(row)) await Promise.race([once(stringifier, 'drain'), done]);
-        if (failed) throw failed;
-      }
-      rows += batch.rows.length;
-      onRows(rows);
-      if (batch.rows.length < batchRows) break;
-    }
-    await client.query(`CLOSE ${cursor}`);
-    stringifier.end();
-    await done;
-  } catch (error) {
-    stringifier.destroy();
-    await done.catch(() => undefined);
-    throw error;
-  }
-  const fh = await fsp.open(file, 'r+');
-  try {
+    const rows = await copyTableToCsv(pool, client, { table, selectList: COLUMNS[table].selectList }, async (chunk) => {
+      hash.update(chunk);
+      for (let offset = 0; offset < chunk.byteLength; ) offset += (await fh.write(chunk, offset)).bytesWritten;
+      bytes += chunk.byteLength;
+      onBytes(bytes);
+    });
     await fh.sync();
+    return { rows, bytes, sha256: hash.digest('hex') };
   } finally {
     await fh.close();
   }
-  return { rows, bytes: counter.bytes, sha256: hash.digest('hex') };
 }
 
 async function writeDurably(file: string, text: string): Promise<void> {

@@ -18,6 +18,18 @@ import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 
 const DIM = 8;
 const BIG = 100_000;
+/** Values a CSV round trip could get wrong: empty vs NULL, quotes, line breaks, COPY's end marker. */
+const AWKWARD: Array<[string, string | null, Record<string, unknown> | null]> = [
+  ['odd-1-doc', '', { note: 'empty document' }],
+  ['odd-2-doc', null, null],
+  ['odd-3-doc', 'a,b,"quoted"\nsecond line\r\nthird\ttab', { nested: { list: [1, 'two', null], zh: '中文' } }],
+  ['odd-4-doc', '"', { quote: '"', comma: ',' }],
+  ['odd-5-doc', ' leading and trailing spaces ', { empty: '' }],
+  ['odd-6-doc', 'NULL', { s: 'NULL' }],
+  // COPY's end-of-data marker, alone and on a line of its own inside a value.
+  ['odd-7-doc', '\\.', { s: '\\.' }],
+  ['odd-8-doc', 'before\n\\.\nafter', { s: '\\.\n' }],
+];
 
 const isCode = (code: string) => (error: unknown) => error instanceof VectorStoreError && error.code === code;
 
@@ -50,20 +62,12 @@ async function fillBig(db: Database, collections: Record<string, string>) {
             ARRAY(SELECT sin(g * i + 0.5) FROM generate_series(1, ${DIM}) AS i)::float8[]::vector,
             json_build_object('question', '问题 ' || g, 'sql', 'SELECT ' || g)::text,
             jsonb_build_object('id', 'bulk-' || lpad(g::text, 6, '0') || '-sql', 'source', 'data-pipeline', 'embedding_model', 'hashing-zh-v1', 'n', g)
-       FROM generate_series(1, ${BIG - 6}) AS g`,
+       FROM generate_series(1, ${BIG - AWKWARD.length}) AS g`,
     [collections.sql],
   );
-  const awkward: Array<[string, string | null, Record<string, unknown> | null]> = [
-    ['odd-1-doc', '', { note: 'empty document' }],
-    ['odd-2-doc', null, null],
-    ['odd-3-doc', 'a,b,"quoted"\nsecond line\r\nthird\ttab', { nested: { list: [1, 'two', null], zh: '中文' } }],
-    ['odd-4-doc', '"', { quote: '"', comma: ',' }],
-    ['odd-5-doc', ' leading and trailing spaces ', { empty: '' }],
-    ['odd-6-doc', 'NULL', { s: 'NULL' }],
-  ];
   await insertRows(
     db.pool,
-    awkward.map(([id, document, meta], i) => ({ id, collectionId: collections.documentation!, document: document as string, embedding: unit(i), cmetadata: meta as Record<string, unknown> })),
+    AWKWARD.map(([id, document, meta], i) => ({ id, collectionId: collections.documentation!, document: document as string, embedding: unit(i), cmetadata: meta as Record<string, unknown> })),
   );
   // insertRows stringifies cmetadata: make the NULL one a real NULL.
   await db.pool.query(`UPDATE langchain_pg_embedding SET cmetadata = NULL WHERE id = 'odd-2-doc'`);
@@ -296,8 +300,8 @@ for (const backend of ['postgres', 'pglite'] as const) {
       const dir = path.join(root, 'out', 'task_2', 'vector_bak');
       await assert.rejects(
         backupAndTruncate(db.pool, dir, {
-          onRows: (n) => {
-            if (n >= 5000) throw new Error('disk full (simulated)');
+          onBytes: (n) => {
+            if (n >= 1_000_000) throw new Error('disk full (simulated)');
           },
         }),
         (e: unknown) => isCode('VECTOR_BACKUP_FAILED')(e) && /nothing was truncated.*disk full/.test((e as Error).message),
