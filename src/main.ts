@@ -105,7 +105,7 @@ async function serve(options: ServeOptions): Promise<void> {
   await server.listen({ host: settings.host, port: settings.port });
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
-  console.log(`data-pipeline ${API_VERSION} listening on http://${settings.host}:${port}  (API docs: /api/docs, store: ${app.storeDb.label})`);
+  console.log(`data-pipeline ${API_VERSION} listening on http://${settings.host}:${port}  (dashboard: /, API docs: /api/docs, store: ${app.storeDb.label})`);
   app.systemLog.write('INFO', 'unified_api', `listening on http://${settings.host}:${port}`);
   if (settings.businessDbUrl.startsWith('pglite://')) {
     // Warm the embedded demo database so that the first task does not pay for creating it.

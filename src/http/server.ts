@@ -1,7 +1,9 @@
 // The Fastify server: small plugins per resource, zod schemas at the edge, one envelope and one error
 // handler for everything. Client mistakes become precise 4xx answers; only our own faults are 500s.
 import crypto from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import multipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
@@ -23,6 +25,9 @@ import { validationError, type ParamErrorCodes } from './validation.ts';
 import { vectorRoutes } from './vector.ts';
 
 export const API_VERSION = '0.1.0';
+/** The dashboard (web/): plain ES modules and CSS, no build step. */
+const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
+const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -109,6 +114,17 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await server.register(eventRoutes(service, app.changes));
   await server.register(vectorRoutes(app));
   await server.register(databaseRoutes({ settings, services: app.services }));
+  // Public like /api/docs: the page holds no data; every call it makes carries the API key when one is set.
+  await server.register(fastifyStatic, {
+    root: WEB_DIR,
+    prefix: '/',
+    wildcard: false,
+    index: 'index.html',
+    setHeaders: (res) => {
+      res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+    },
+  });
   return server;
 }
 

@@ -1,0 +1,151 @@
+// The dashboard in a real browser (Debian chromium driven by playwright-core): one button runs the whole
+// pipeline on the demo database and the page follows it live; bad input is shown, not thrown; texts are
+// Chinese by default and English on request; with an API key the page asks for it; server text stays text.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createDemoDatabase } from '../helpers/demo.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { call, startTestServer, type TestServer } from '../helpers/server.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasBrowser = fs.existsSync(CHROMIUM);
+// CI installs chromium (.ci/run): there a missing browser is a failure, not a skip.
+const skip = !hasBrowser && !process.env.CI ? `no browser at ${CHROMIUM} (apt-get install chromium)` : false;
+
+describe('dashboard (real browser)', { skip, timeout: 300_000 }, () => {
+  let store: TestDatabase;
+  let demo: TestDatabase;
+  let server: TestServer;
+  let browser: Browser;
+
+  before(async () => {
+    store = await createTestDatabase('dp_e2e_store');
+    demo = await createDemoDatabase();
+    server = await startTestServer({ storeUrl: store.url, env: { DATA_PIPELINE_DB_URL: demo.url } });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await demo?.drop();
+    await store?.drop();
+  });
+
+  async function open(url: string): Promise<Page> {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) problems.push(message.text());
+    });
+    (page as Page & { problems: string[] }).problems = problems;
+    await page.goto(url);
+    return page;
+  }
+  const problemsOf = (page: Page) => (page as Page & { problems: string[] }).problems;
+
+  test('one button: pick tables, create and run; the page follows the run to completion', async () => {
+    const page = await open(`${server.baseUrl}/`);
+    await page.getByTestId('health').filter({ hasText: '服务正常' }).waitFor();
+    assert.equal(await page.locator('#new-task-title').textContent(), '新建任务');
+
+    await page.locator('input[name=task_name]').fill('看板测试');
+    await page.locator('textarea[name=business_context]').fill('高速公路服务区管理系统');
+    await page.getByRole('button', { name: '读取数据库表' }).click();
+    await page.locator('#tables-status').filter({ hasText: '共 7 张表' }).waitFor();
+    assert.equal(await page.locator('#table-options input:checked').count(), 7);
+    await page.getByRole('button', { name: '创建并执行' }).click();
+
+    const status = page.getByTestId('detail-status');
+    await page.locator('[data-testid=detail-status][data-status=completed]').waitFor({ timeout: 240_000 });
+    assert.equal(await status.textContent(), '已完成');
+    for (const step of ['ddl_generation', 'qa_generation', 'sql_validation', 'training_load']) {
+      assert.equal(await page.locator(`#steps li[data-step=${step}] .badge`).getAttribute('data-status'), 'completed', step);
+    }
+    // Counters of the run are shown with their step.
+    assert.match((await page.locator('#steps li[data-step=training_load]').textContent()) ?? '', /\d/);
+    const files = await page.locator('#files a').allTextContents();
+    assert.ok(files.some((f) => f.endsWith('.ddl')), files.join(', '));
+    assert.ok(files.some((f) => f.endsWith('_pair.json')), files.join(', '));
+    const href = await page.locator('#files a', { hasText: '.ddl' }).first().getAttribute('href');
+    assert.match(href!, /^\/api\/v0\/data_pipeline\/tasks\/task_[^/]+\/files\/[^/]+\.ddl$/);
+    const download = await call(`${server.baseUrl}${href}`);
+    assert.equal(download.status, 200);
+    assert.match(download.text, /CREATE TABLE/);
+    // Log lines arrived (from the API, then live from the event stream).
+    assert.ok((await page.locator('#logs div').count()) > 5);
+    // The list shows the task, completed.
+    const row = page.locator('#task-rows tr', { hasText: '看板测试' });
+    await row.locator('.badge[data-status=completed]').waitFor();
+    // The vector store counter in the header reflects the load.
+    await page.getByTestId('vector-stats').filter({ hasText: /向量库: [1-9]\d* 行/ }).waitFor();
+    assert.deepEqual(problemsOf(page), []);
+    await page.close();
+  });
+
+  test('bad input is explained on the page: no tables, an unreachable database', async () => {
+    const page = await open(`${server.baseUrl}/`);
+    await page.getByRole('button', { name: '创建并执行' }).click();
+    await page.locator('#form-error').filter({ hasText: '请至少选择或填写一张表' }).waitFor();
+
+    await page.locator('input[name=db_connection]').fill('postgresql://nobody:secret-pw@127.0.0.1:1/nowhere');
+    await page.getByRole('button', { name: '读取数据库表' }).click();
+    const error = page.locator('#form-error').filter({ hasText: 'DATABASE_CONNECTION_ERROR' });
+    await error.waitFor({ timeout: 20_000 });
+    assert.doesNotMatch((await error.textContent()) ?? '', /secret-pw/);
+
+    // A table that does not exist: refused before anything runs, with its name.
+    await page.locator('input[name=db_connection]').fill('');
+    await page.locator('textarea[name=table_names]').fill('no_such_table');
+    await page.getByRole('button', { name: '创建并执行' }).click();
+    await page.locator('#form-error').filter({ hasText: 'no_such_table' }).waitFor();
+    assert.match((await page.locator('#form-error').textContent()) ?? '', /TABLES_NOT_FOUND/);
+    await page.close();
+  });
+
+  test('English on request; server text is shown as text, never as HTML', async () => {
+    const hostile = '<img src=x onerror="window.__pwned=1">';
+    const created = await call(`${server.api}/tasks`, { method: 'POST', json: { task_name: hostile } });
+    assert.equal(created.status, 201);
+    const page = await open(`${server.baseUrl}/?lang=en`);
+    await page.getByTestId('health').filter({ hasText: 'healthy' }).waitFor();
+    assert.equal(await page.locator('#new-task-title').textContent(), 'New task');
+    const row = page.locator('#task-rows tr', { hasText: hostile });
+    await row.waitFor();
+    assert.equal(await row.locator('.badge').textContent(), 'pending');
+    assert.equal(await page.locator('#task-rows img').count(), 0);
+    assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    // Switching back to Chinese re-labels the page.
+    await page.locator('#lang').selectOption('zh');
+    await page.locator('#new-task-title').filter({ hasText: '新建任务' }).waitFor();
+    assert.deepEqual(problemsOf(page), []);
+    await page.close();
+  });
+
+  test('with an API key the page asks for it, then works; the page itself is public', async () => {
+    const secured = await startTestServer({ storeUrl: store.url, env: { DATA_PIPELINE_DB_URL: demo.url, DATA_PIPELINE_API_KEY: 'k-123456789' }, workers: false });
+    try {
+      const page = await browser.newPage();
+      const prompts: string[] = [];
+      page.on('dialog', (dialog) => {
+        prompts.push(dialog.message());
+        void dialog.accept('k-123456789');
+      });
+      await page.goto(`${secured.baseUrl}/`);
+      await page.getByTestId('health').filter({ hasText: '服务正常' }).waitFor();
+      await page.locator('#task-rows tr').first().waitFor();
+      assert.ok(prompts.length >= 1);
+      assert.match(prompts[0]!, /API 密钥/);
+      const headers = (await call(`${secured.baseUrl}/`)).headers;
+      assert.match(headers.get('content-security-policy') ?? '', /default-src 'self'/);
+      await page.close();
+    } finally {
+      await secured.close();
+    }
+  });
+});

@@ -1,0 +1,347 @@
+// The dashboard: one page over the public API (the same routes as the guide's clients). No framework, no
+// build step. Every value from the server is put in the page as text, never as HTML.
+import { translator } from './i18n.js';
+
+const API = '/api/v0/data_pipeline';
+const STEPS = ['ddl_generation', 'qa_generation', 'sql_validation', 'training_load'];
+const LIST_REFRESH_MS = 3000;
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+let lang = params.get('lang') ?? localStorage.getItem('dp.lang') ?? 'zh';
+if (!['zh', 'en'].includes(lang)) lang = 'zh';
+let t = translator(lang);
+let selectedTaskId = null;
+let following = null; // AbortController of the open event stream
+let lastDetail = null;
+
+class ApiError extends Error {
+  constructor(status, envelope) {
+    super(envelope?.message ?? `HTTP ${status}`);
+    this.status = status;
+    this.envelope = envelope;
+  }
+}
+
+function headers(json) {
+  const h = { 'Accept-Language': lang };
+  const key = localStorage.getItem('dp.apiKey');
+  if (key) h.Authorization = `Bearer ${key}`;
+  if (json) h['Content-Type'] = 'application/json';
+  return h;
+}
+
+async function api(method, path, body) {
+  const response = await fetch(path, { method, headers: headers(body !== undefined), body: body === undefined ? undefined : JSON.stringify(body) });
+  const envelope = await response.json().catch(() => null);
+  if (response.status === 401) askForKey();
+  if (!response.ok || !envelope?.success) throw new ApiError(response.status, envelope);
+  return envelope.data;
+}
+
+function askForKey() {
+  const key = prompt(t('apiKeyPrompt'), localStorage.getItem('dp.apiKey') ?? '');
+  if (key === null) return;
+  if (key.trim()) localStorage.setItem('dp.apiKey', key.trim());
+  else localStorage.removeItem('dp.apiKey');
+  refreshAll();
+}
+
+/** Text of an API failure: the envelope's message plus its details. */
+function describe(error) {
+  if (!(error instanceof ApiError)) return String(error?.message ?? error);
+  const failure = error.envelope?.error;
+  return [error.message, failure?.code, failure?.details].filter(Boolean).join(' · ');
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') node.className = v;
+    else if (k.startsWith('data-')) node.setAttribute(k, v);
+    else node[k] = v;
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+
+const statusBadge = (status) => el('span', { class: `badge s-${status}`, 'data-status': status }, t(`status.${status}`));
+
+// ------------------------------------------------------------------------------------------ texts
+
+function applyTexts() {
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll('[data-i18n-placeholder]')) node.placeholder = t(node.dataset.i18nPlaceholder);
+  $('lang').value = lang;
+}
+
+// ----------------------------------------------------------------------------------- header bits
+
+async function refreshHealth() {
+  try {
+    await api('GET', '/api/v0/health');
+    $('health').className = 'badge s-ok';
+    $('health').textContent = t('healthOk');
+  } catch {
+    $('health').className = 'badge s-down';
+    $('health').textContent = t('healthDown');
+  }
+  try {
+    const stats = await api('GET', `${API}/vector/stats`);
+    $('vector-stats').textContent = t('vectorStats', { total: stats.total });
+  } catch {
+    $('vector-stats').textContent = '';
+  }
+}
+
+// ------------------------------------------------------------------------------------- new task
+
+async function loadTables() {
+  const form = $('task-form');
+  $('tables-status').textContent = t('tablesLoading');
+  $('load-tables').disabled = true;
+  try {
+    const db_connection = form.db_connection.value.trim() || undefined;
+    const data = await api('POST', '/api/v0/database/tables', { db_connection });
+    const options = $('table-options');
+    options.replaceChildren(...data.tables.map((name) => el('label', {}, el('input', { type: 'checkbox', value: name, checked: true }), ' ', name)));
+    $('select-all-tables').checked = true;
+    $('table-picker').hidden = data.tables.length === 0;
+    $('tables-status').textContent = t('tablesFound', { n: data.total });
+    if (!form.db_name.value && data.db_connection_info?.database) form.db_name.value = data.db_connection_info.database;
+  } catch (error) {
+    $('tables-status').textContent = '';
+    $('form-error').textContent = describe(error);
+  } finally {
+    $('load-tables').disabled = false;
+  }
+}
+
+function chosenTables(form) {
+  const picked = [...$('table-options').querySelectorAll('input:checked')].map((box) => box.value);
+  const typed = form.table_names.value.split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
+  return [...new Set([...picked, ...typed])];
+}
+
+async function createAndRun(event) {
+  event.preventDefault();
+  const form = $('task-form');
+  $('form-error').textContent = '';
+  const tables = chosenTables(form);
+  if (tables.length === 0) {
+    $('form-error').textContent = t('needTables');
+    return;
+  }
+  const text = (name) => form[name].value.trim() || undefined;
+  const flag = (name) => form[name].checked;
+  $('run-button').disabled = true;
+  try {
+    const task = await api('POST', `${API}/tasks`, {
+      task_name: text('task_name'),
+      db_connection: text('db_connection'),
+      db_name: text('db_name'),
+      business_context: text('business_context'),
+      enable_sql_validation: flag('enable_sql_validation'),
+      enable_llm_repair: flag('enable_llm_repair'),
+      enable_training_data_load: flag('enable_training_data_load'),
+      backup_vector_tables: flag('backup_vector_tables'),
+      truncate_vector_tables: flag('truncate_vector_tables'),
+    });
+    await api('POST', `${API}/tasks/${encodeURIComponent(task.task_id)}/table-list`, { table_names: tables });
+    await api('POST', `${API}/tasks/${encodeURIComponent(task.task_id)}/execute`, { execution_mode: 'complete' });
+    await refreshTasks();
+    selectTask(task.task_id);
+  } catch (error) {
+    $('form-error').textContent = describe(error);
+  } finally {
+    $('run-button').disabled = false;
+  }
+}
+
+// ------------------------------------------------------------------------------------ task list
+
+async function refreshTasks() {
+  let data;
+  try {
+    data = await api('GET', `${API}/tasks?limit=50`);
+  } catch {
+    return;
+  }
+  const rows = data.tasks.map((task) =>
+    el(
+      'tr',
+      { class: task.task_id === selectedTaskId ? 'selected' : '', 'data-task-id': task.task_id, onclick: () => selectTask(task.task_id) },
+      el('td', {}, el('div', {}, task.task_name ?? task.task_id), el('div', { class: 'muted' }, task.task_id)),
+      el('td', {}, statusBadge(task.status)),
+      el('td', { class: 'dots' }, ...STEPS.map((step) => el('span', { class: `s-${task.step_status?.[step] ?? 'pending'}`, title: `${t(`step.${step}`)}: ${t(`status.${task.step_status?.[step] ?? 'pending'}`)}` }))),
+      el('td', { class: 'muted' }, task.created_at ?? ''),
+    ),
+  );
+  $('task-rows').replaceChildren(...rows);
+  $('no-tasks').hidden = rows.length > 0;
+}
+
+// ---------------------------------------------------------------------------------- task detail
+
+function selectTask(taskId) {
+  selectedTaskId = taskId;
+  for (const row of $('task-rows').children) row.classList.toggle('selected', row.dataset.taskId === taskId);
+  $('detail').hidden = false;
+  $('logs').replaceChildren();
+  following?.abort();
+  following = new AbortController();
+  const signal = following.signal;
+  (async () => {
+    try {
+      renderDetail(await api('GET', `${API}/tasks/${encodeURIComponent(taskId)}`));
+      await Promise.all([loadLogs(taskId), loadFiles(taskId)]);
+      await followEvents(taskId, signal);
+    } catch (error) {
+      if (!signal.aborted) $('detail-error').textContent = describe(error);
+    }
+  })();
+}
+
+function renderDetail(task) {
+  lastDetail = task;
+  $('detail-title').textContent = task.task_name ? `${task.task_name} (${task.task_id})` : task.task_id;
+  $('detail-status').replaceWith(Object.assign(statusBadge(task.status), { id: 'detail-status' }));
+  $('detail-status').dataset.testid = 'detail-status';
+  $('detail-error').textContent = task.error_message ?? '';
+  const running = task.status === 'in_progress';
+  $('cancel-button').hidden = !running;
+  $('execute-button').hidden = running;
+  const byName = Object.fromEntries((task.steps ?? []).map((s) => [s.step_name, s]));
+  $('steps').replaceChildren(
+    ...STEPS.map((step) => {
+      const info = byName[step];
+      const status = info?.step_status ?? task.step_status?.[step] ?? 'pending';
+      const progress = info?.progress;
+      const counters = info?.counters && Object.keys(info.counters).length ? Object.entries(info.counters).map(([k, v]) => `${k} ${v}`).join(' · ') : '';
+      return el(
+        'li',
+        { 'data-step': step },
+        el('strong', {}, t(`step.${step}`)),
+        ' ',
+        statusBadge(status),
+        progress && progress.total > 0 ? el('div', {}, el('progress', { max: progress.total, value: progress.done }), ` ${progress.done}/${progress.total} ${progress.unit ?? ''}`) : null,
+        counters ? el('div', { class: 'muted' }, counters) : null,
+        info?.error_message ? el('div', { class: 'error' }, info.error_message) : null,
+      );
+    }),
+  );
+}
+
+async function loadFiles(taskId) {
+  const data = await api('GET', `${API}/tasks/${encodeURIComponent(taskId)}/files`);
+  if (taskId !== selectedTaskId) return;
+  const items = data.files.map((file) =>
+    el('li', {}, el('a', { href: file.download_url, onclick: (event) => download(event, file) }, file.file_name), el('span', { class: 'muted' }, ` ${file.file_size_human}`)),
+  );
+  $('files').replaceChildren(...(items.length ? items : [el('li', { class: 'muted' }, t('noFiles'))]));
+}
+
+/** With an API key a plain link would be refused: fetch with the header, then save the blob. */
+async function download(event, file) {
+  if (!localStorage.getItem('dp.apiKey')) return;
+  event.preventDefault();
+  const response = await fetch(file.download_url, { headers: headers(false) });
+  if (!response.ok) return;
+  const url = URL.createObjectURL(await response.blob());
+  el('a', { href: url, download: file.file_name }).click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function logLine(entry) {
+  if (entry.continuation !== undefined) return el('div', {}, entry.continuation);
+  return el('div', { class: entry.level }, `${entry.timestamp} [${entry.level}] ${entry.logger ?? ''}: ${entry.message}`);
+}
+
+async function loadLogs(taskId) {
+  const data = await api('GET', `${API}/tasks/${encodeURIComponent(taskId)}/logs?limit=200`);
+  if (taskId !== selectedTaskId) return;
+  $('logs').replaceChildren(...data.logs.map(logLine));
+  $('logs').scrollTop = $('logs').scrollHeight;
+}
+
+/** Server-Sent Events read through fetch, so that an API key can go in a header (EventSource cannot). */
+async function followEvents(taskId, signal) {
+  const response = await fetch(`${API}/tasks/${encodeURIComponent(taskId)}/events`, { headers: headers(false), signal });
+  if (!response.ok || !response.body) return;
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (!event || data === undefined || taskId !== selectedTaskId) continue;
+      const payload = JSON.parse(data);
+      if (event === 'status') {
+        renderDetail(payload);
+        refreshTasks();
+      } else if (event === 'log') {
+        const logs = $('logs');
+        const atBottom = logs.scrollTop + logs.clientHeight >= logs.scrollHeight - 20;
+        logs.append(logLine(payload));
+        if (atBottom) logs.scrollTop = logs.scrollHeight;
+      } else if (event === 'end') {
+        loadFiles(taskId).catch(() => undefined);
+        refreshHealth();
+      }
+    }
+  }
+}
+
+async function executeSelected() {
+  if (!selectedTaskId) return;
+  try {
+    await api('POST', `${API}/tasks/${encodeURIComponent(selectedTaskId)}/execute`, { execution_mode: 'complete' });
+  } catch (error) {
+    $('detail-error').textContent = describe(error);
+  }
+}
+
+async function cancelSelected() {
+  if (!selectedTaskId) return;
+  try {
+    await api('POST', `${API}/tasks/${encodeURIComponent(selectedTaskId)}/cancel`, {});
+  } catch (error) {
+    $('detail-error').textContent = describe(error);
+  }
+}
+
+// ---------------------------------------------------------------------------------------- start
+
+function refreshAll() {
+  refreshHealth();
+  refreshTasks();
+  if (selectedTaskId) selectTask(selectedTaskId);
+}
+
+applyTexts();
+$('lang').addEventListener('change', () => {
+  lang = $('lang').value;
+  localStorage.setItem('dp.lang', lang);
+  t = translator(lang);
+  applyTexts();
+  refreshAll();
+  if (lastDetail) renderDetail(lastDetail);
+});
+$('api-key-button').addEventListener('click', askForKey);
+$('load-tables').addEventListener('click', loadTables);
+$('select-all-tables').addEventListener('change', (event) => {
+  for (const box of $('table-options').querySelectorAll('input')) box.checked = event.target.checked;
+});
+$('task-form').addEventListener('submit', createAndRun);
+$('execute-button').addEventListener('click', executeSelected);
+$('cancel-button').addEventListener('click', cancelSelected);
+refreshAll();
+setInterval(refreshTasks, LIST_REFRESH_MS);
+if (location.hash.length > 1) selectTask(decodeURIComponent(location.hash.slice(1)));
