@@ -457,7 +457,8 @@ function whereClause(filter: TaskFilter): { where: string; values: unknown[] } {
   if (filter.created_by) add((p) => `t.created_by = ${p}`, filter.created_by);
   if (filter.db_name) add((p) => `t.db_name = ${p}`, filter.db_name);
   if (filter.created_from) add((p) => `t.created_at >= ${p}`, filter.created_from);
-  if (filter.created_to) add((p) => `t.created_at <= ${p}`, filter.created_to);
+  // created_at has microseconds, a Date only milliseconds: the whole last millisecond is inside the bound.
+  if (filter.created_to) add((p) => `t.created_at < ${p}`, new Date(filter.created_to.getTime() + 1));
   return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', values };
 }
 

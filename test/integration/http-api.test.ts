@@ -671,6 +671,13 @@ describe('POST /tasks/query (guide §3.5)', () => {
     assert.equal(await q({ created_time_start: nextDay }), 0);
     assert.equal(await q({ created_time_end: '2000-01-01' }), 0);
     assert.equal(await q({ created_time_start: '2000-01-01T00:00' }), 3);
+    // created_at keeps microseconds: a task created in the last microsecond of the end second is inside it.
+    await server.app.storeDb.pool.query(
+      `UPDATE data_pipeline.tasks SET created_at = date_trunc('second', created_at) + interval '999999 microseconds' WHERE task_id = $1`,
+      [ids[0]],
+    );
+    const inSecond = await req(`${api}/tasks/query`, { method: 'POST', json: { task_name: marker, created_time_start: createdAt, created_time_end: createdAt } });
+    assert.ok(expectOk(inSecond, 200).tasks.some((t: any) => t.task_id === ids[0]), 'the end second is inclusive to the microsecond');
   });
 
   it('refuses invalid page, page_size, dates, status and unknown fields', async () => {
