@@ -22,3 +22,30 @@ export function localStamp(date: Date): string {
 export function compactStamp(date: Date): string {
   return localStamp(date).replace('_', '');
 }
+
+const DATE_TIME_BOUND =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * A time-range bound as users write it (task query, log query): `YYYY-MM-DD`, or a date-time with `T` or
+ * a space, optional seconds and fraction, local time unless it carries `Z` or `±HH:MM`. A date alone is the
+ * start of that day, or for an end bound its last millisecond; an end bound without a fraction covers its
+ * whole last second. Null when the text is not a real date (2025-02-30, 25:00 and the like never roll over).
+ */
+export function parseTimeBound(value: string, bound: 'start' | 'end'): Date | null {
+  const match = DATE_TIME_BOUND.exec(value.trim());
+  if (!match) return null;
+  const [, y, mo, d, hh, mi, ss, fraction, zone] = match;
+  const [year, month, day] = [Number(y), Number(mo), Number(d)];
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) return null;
+  if (hh === undefined) {
+    return bound === 'start' ? new Date(year, month - 1, day, 0, 0, 0, 0) : new Date(year, month - 1, day, 23, 59, 59, 999);
+  }
+  const [hour, minute, second] = [Number(hh), Number(mi), Number(ss ?? 0)];
+  if (hour > 23 || minute > 59 || second > 59) return null;
+  const ms = fraction === undefined ? (bound === 'end' ? 999 : 0) : Math.floor(Number(`0.${fraction}`) * 1000);
+  if (!zone) return new Date(year, month - 1, day, hour, minute, second, ms);
+  const offset = zone.toUpperCase() === 'Z' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms) - offset * 60_000);
+}

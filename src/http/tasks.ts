@@ -10,6 +10,7 @@ import { sendOk } from './envelope.ts';
 import type { StatusCache } from './status-cache.ts';
 import { presentTaskListItem, presentTaskStatus } from './presenters.ts';
 import { taskIdParams } from './schemas.ts';
+import { parseTimeBound } from '../time.ts';
 
 const optionalText = (max: number) => z.string().max(max).optional();
 const flag = z.boolean().optional();
@@ -63,8 +64,7 @@ const listQuery = z.object({
 
 const isoDateTime = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/, 'expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS')
-  .refine((v) => !Number.isNaN(parseLocalDate(v, 'start').getTime()), 'not a valid date');
+  .refine((v) => parseTimeBound(v, 'start') !== null, 'expected a real date: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (local time, or with Z / ±HH:MM)');
 
 const queryBody = z
   .object({
@@ -92,24 +92,6 @@ const batchDeleteBody = z
   })
   .strict();
 
-/** Local wall-clock time; a date alone is the start (or, for an end bound, the end) of that day. */
-export function parseLocalDate(value: string, bound: 'start' | 'end'): Date {
-  const [date, time] = value.split(/[T ]/);
-  const [y, m, d] = date!.split('-').map(Number);
-  let result: Date;
-  if (!time) {
-    result = bound === 'start' ? new Date(y!, m! - 1, d!, 0, 0, 0, 0) : new Date(y!, m! - 1, d!, 23, 59, 59, 999);
-  } else {
-    const [hh, mm, ss = '0'] = time.split(':');
-    const [whole, fraction] = ss.split('.');
-    if (Number(hh) > 23 || Number(mm) > 59 || Number(whole) > 59) return new Date(NaN);
-    const ms = fraction === undefined ? (bound === 'end' ? 999 : 0) : Math.floor(Number(`0.${fraction}`) * 1000);
-    result = new Date(y!, m! - 1, d!, Number(hh), Number(mm), Number(whole), ms);
-  }
-  // No rolling over: 2025-13-45, 2025-02-30 or 25:00 are not dates.
-  return result.getFullYear() === y && result.getMonth() === m! - 1 && result.getDate() === d ? result : new Date(NaN);
-}
-
 export function taskRoutes(service: TaskService, statusCache: StatusCache): FastifyPluginAsyncZod {
   return async (app) => {
     const withDirs = async <T extends { task_id: string }>(tasks: T[]) =>
@@ -135,8 +117,8 @@ export function taskRoutes(service: TaskService, statusCache: StatusCache): Fast
         task_name: body.task_name || undefined,
         created_by: body.created_by || undefined,
         db_name: body.db_name || undefined,
-        created_from: body.created_time_start ? parseLocalDate(body.created_time_start, 'start') : undefined,
-        created_to: body.created_time_end ? parseLocalDate(body.created_time_end, 'end') : undefined,
+        created_from: body.created_time_start ? parseTimeBound(body.created_time_start, 'start')! : undefined,
+        created_to: body.created_time_end ? parseTimeBound(body.created_time_end, 'end')! : undefined,
       };
       const { tasks, total } = await service.list(filter, body.page_size, (body.page - 1) * body.page_size);
       const totalPages = Math.ceil(total / body.page_size);

@@ -4,6 +4,7 @@
 // Lines are split on the '\n' byte before decoding: that byte never occurs inside a UTF-8 sequence, so a
 // chunk boundary can never cut a character in two, and the tail and the query see exactly the same lines.
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { parseTimeBound, localTimestamp } from '../time.ts';
 import { formatLocalTimestamp, levelSeverity, normalizeLevel, parseLogLine, type LogEntry, type ParsedLogLine } from './format.ts';
 import { stepOfEntry } from './task-logger.ts';
 
@@ -222,35 +223,11 @@ function compileFilter(query: LogQuery): (entry: LogEntry) => boolean {
     (keyword === undefined || entry.message.toLowerCase().includes(keyword));
 }
 
-const DATE_ONLY = /^(\d{4}-\d{2}-\d{2})$/;
-const LOCAL_DATE_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?$/;
-const DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
-
-/**
- * A query bound as a log timestamp (`YYYY-MM-DD HH:MM:SS`, local time). A bound without a zone is already
- * local time, like the log; one with a zone (`Z`, `+08:00`) is converted to local time. Fractions of a
- * second are dropped: the log has none.
- */
+/** A query bound as a log timestamp (`YYYY-MM-DD HH:MM:SS`, local time, like the log; no fractions). */
 export function toLogTimestamp(value: string, bound: 'start' | 'end'): string {
-  const text = value.trim();
-  const dateOnly = DATE_ONLY.exec(text);
-  if (dateOnly && isRealDate(dateOnly[1])) {
-    return `${dateOnly[1]} ${bound === 'start' ? '00:00:00' : '23:59:59'}`;
-  }
-  const local = LOCAL_DATE_TIME.exec(text);
-  if (local && isRealDate(local[1]) && Number(local[2]) < 24 && Number(local[3]) < 60 && Number(local[4] ?? 0) < 60) {
-    return `${local[1]} ${local[2]}:${local[3]}:${local[4] ?? '00'}`;
-  }
-  if (DATE_TIME_WITH_ZONE.test(text)) {
-    const instant = new Date(text.replace(' ', 'T'));
-    if (!Number.isNaN(instant.getTime())) return formatLocalTimestamp(instant);
-  }
-  throw new LogQueryError(`${bound}_time must be a date or date-time like 2025-06-27T14:30:00, got '${value}'`);
-}
-
-function isRealDate(isoDate: string): boolean {
-  const date = new Date(`${isoDate}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(isoDate);
+  const instant = parseTimeBound(value, bound);
+  if (!instant) throw new LogQueryError(`${bound}_time must be a date or date-time like 2025-06-27T14:30:00, got '${value}'`);
+  return localTimestamp(instant);
 }
 
 function positiveInteger(value: number, name: string): number {
