@@ -299,6 +299,40 @@ async function followEvents(taskId, signal) {
   }
 }
 
+// ------------------------------------------------------------------------------ retrieval check
+
+async function searchVectors(event) {
+  event.preventDefault();
+  const form = $('search-form');
+  const question = form.question.value.trim();
+  $('search-error').textContent = '';
+  if (!question) return;
+  try {
+    const data = await api('POST', `${API}/vector/search`, { question, k: Number(form.k.value) });
+    const groups = Object.entries(data.results).map(([collection, hits]) =>
+      el(
+        'div',
+        { 'data-collection': collection },
+        el('h3', {}, `${collection} (${hits.length})`),
+        ...(hits.length
+          ? hits.map((hit) =>
+              el(
+                'div',
+                { class: 'hit' },
+                el('span', { class: 'badge' }, `#${hit.rank} · ${t('score')} ${hit.score}`),
+                hit.question ? el('div', {}, hit.question) : null,
+                el('pre', {}, hit.sql ?? hit.document ?? ''),
+              ),
+            )
+          : [el('div', { class: 'muted' }, t('noHits'))]),
+      ),
+    );
+    $('search-results').replaceChildren(...groups);
+  } catch (error) {
+    $('search-error').textContent = describe(error);
+  }
+}
+
 async function executeSelected() {
   if (!selectedTaskId) return;
   try {
@@ -340,6 +374,7 @@ $('select-all-tables').addEventListener('change', (event) => {
   for (const box of $('table-options').querySelectorAll('input')) box.checked = event.target.checked;
 });
 $('task-form').addEventListener('submit', createAndRun);
+$('search-form').addEventListener('submit', searchVectors);
 $('execute-button').addEventListener('click', executeSelected);
 $('cancel-button').addEventListener('click', cancelSelected);
 refreshAll();

@@ -84,6 +84,16 @@ describe('dashboard (real browser)', { skip, timeout: 300_000 }, () => {
     await row.locator('.badge[data-status=completed]').waitFor();
     // The vector store counter in the header reflects the load.
     await page.getByTestId('vector-stats').filter({ hasText: /向量库: [1-9]\d* 行/ }).waitFor();
+
+    // Retrieval check: a question of the pair file finds its own pair first.
+    const pairHref = await page.locator('#files a', { hasText: /_pair\.json$/ }).first().getAttribute('href');
+    const pairs = JSON.parse((await call(`${server.baseUrl}${pairHref}`)).text) as Array<{ question: string; sql: string }>;
+    await page.locator('#search-form input[name=question]').fill(pairs[3]!.question);
+    await page.getByRole('button', { name: '检索' }).click();
+    const firstSqlHit = page.locator('#search-results [data-collection=sql] .hit').first();
+    await firstSqlHit.waitFor();
+    assert.equal(await firstSqlHit.locator('div').first().textContent(), pairs[3]!.question);
+    assert.equal(await firstSqlHit.locator('pre').textContent(), pairs[3]!.sql);
     assert.deepEqual(problemsOf(page), []);
     await page.close();
   });
