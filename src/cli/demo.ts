@@ -89,7 +89,7 @@ export async function runDemo(settings: Settings, options: DemoOptions = {}): Pr
     reporter.stop();
     const final = (await app.store.getTask(task.task_id))!;
     const report = await buildReport(final, service.taskDir(task.task_id), unavailable, app, options.question);
-    for (const line of renderReport(report, lang, settings.outputDir)) out(line);
+    for (const line of renderReport(report, lang, settings.outputDir, `http://${settings.host === '127.0.0.1' || settings.host === '::1' ? 'localhost' : settings.host}:${settings.port}`)) out(line);
     return { exitCode: final.status === 'completed' ? 0 : 1, report };
   } finally {
     await app.close();
@@ -160,7 +160,7 @@ async function buildReport(
   };
 }
 
-export function renderReport(r: DemoReport, lang: Lang, outputDir: string): string[] {
+export function renderReport(r: DemoReport, lang: Lang, outputDir: string, baseUrl: string): string[] {
   const zh = lang === 'zh';
   const rel = (p: string) => {
     const relative = path.relative(process.cwd(), p);
@@ -200,11 +200,9 @@ export function renderReport(r: DemoReport, lang: Lang, outputDir: string): stri
       lines.push(zh ? '  (无结果)' : '  (no results)');
     }
   }
-  lines.push(
-    zh
-      ? `试试: curl -X POST http://localhost:8084/api/v0/data_pipeline/vector/search -H "Content-Type: application/json" -d '{"question": "...", "k": 3}'`
-      : `Try: curl -X POST http://localhost:8084/api/v0/data_pipeline/vector/search -H "Content-Type: application/json" -d '{"question": "...", "k": 3}'`,
-  );
+  const search = `curl -X POST ${baseUrl}/api/v0/data_pipeline/vector/search -H "Content-Type: application/json" -d '{"question": "...", "k": 3}'`;
+  lines.push(zh ? `看板: ${baseUrl}/   (serve 运行时)` : `Dashboard: ${baseUrl}/   (while serving)`);
+  lines.push(zh ? `试试: ${search}` : `Try: ${search}`);
   void outputDir;
   return lines;
 }

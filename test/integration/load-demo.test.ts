@@ -49,6 +49,8 @@ describe('data-pipeline demo', { timeout: 900_000 }, () => {
     const text = lines.join('\n');
     assert.match(text, /data-pipeline demo report/);
     assert.match(text, new RegExp(`Files: .*${report.task_id}`));
+    assert.match(text, new RegExp(`Dashboard: http://localhost:${settings.port}/`));
+    assert.match(text, new RegExp(`Try: curl -X POST http://localhost:${settings.port}/api/v0/data_pipeline/vector/search`));
     if (missing.length) {
       assert.equal(exitCode, 1);
       assert.deepEqual(report.unavailable_steps, missing);
