@@ -64,7 +64,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
 
   server.addHook('onRequest', async (request, reply) => {
     request.lang = langFromHeader(request.headers['accept-language'], settings.lang);
-    if (settings.apiKey && request.url.startsWith('/api/v0/') && !hasValidKey(request.headers.authorization, settings.apiKey)) {
+    if (settings.apiKey && !isPublicRoute(request.routeOptions.url) && !hasValidKey(request.headers.authorization, settings.apiKey)) {
       return sendError(request, reply, new AppError(401, 'UNAUTHORIZED', 'err.unauthorized'));
     }
   });
@@ -126,6 +126,15 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     },
   });
   return server;
+}
+
+/**
+ * With an API key, everything needs it except the dashboard's static files and the API docs. Decided by the
+ * route the router matched (which decodes the path), never by the raw URL: `/api/v%30/...` is /api/v0/.
+ * A request that matches no route needs the key too, so a caller without it learns nothing about the API.
+ */
+function isPublicRoute(route: string | undefined): boolean {
+  return route !== undefined && (route === '/api/docs' || route.startsWith('/api/docs/') || !route.startsWith('/api/'));
 }
 
 function hasValidKey(header: string | undefined, key: string): boolean {

@@ -1407,6 +1407,17 @@ describe('API key', () => {
     expectOk(await req(`${secured.api}/tasks?limit=1`, { headers: { authorization: 'bearer k3y' } }), 200);
     // The key check comes before validation: no hint about the API to a caller without the key.
     expectError(await req(`${secured.api}/tasks/bad.id`), 401, 'UNAUTHORIZED');
+    expectError(await req(`${secured.baseUrl}/api/v0/no-such-route`), 401, 'UNAUTHORIZED');
+    // Percent-encoded paths reach the same routes, so they need the key too.
+    for (const p of ['/api/v%30/data_pipeline/tasks', '/%61pi/v0/data_pipeline/tasks', '/api/v0/data%5Fpipeline/tasks', '/api%2Fv0/data_pipeline/tasks']) {
+      const res = await req(`${secured.baseUrl}${p}`);
+      assert.ok(res.status === 401 || res.status === 404, `${p}: ${res.status}`);
+      assert.notEqual(res.body?.success, true, p);
+    }
+    // Public: the dashboard's files and the API docs.
+    assert.equal((await req(`${secured.baseUrl}/`)).status, 200);
+    assert.equal((await req(`${secured.baseUrl}/app.js`)).status, 200);
+    assert.equal((await req(`${secured.baseUrl}/api/docs/json`)).status, 200);
   });
 });
 
