@@ -31,7 +31,9 @@ export type CsvSink = (chunk: Uint8Array) => Promise<void>;
  * (bench/vector-backup.ts).
  */
 const BLOB_TARGET_BYTES = 64 * 1024;
-const FIRST_RANGE_PAGES = 16;
+const FIRST_RANGE_PAGES = 4;
+/** Upper bound of a range: 64 heap pages (512 KB) of rows with wide, TOASTed vectors expand to ~30 MB of CSV at most. */
+const MAX_RANGE_PAGES = 64;
 
 /**
  * Streams `SELECT <selectList> FROM <table>` (physical order) as PostgreSQL CSV with a header row to `sink`,
@@ -46,20 +48,30 @@ const selectSql = (source: CsvCopySource, where = '') => `SELECT ${source.select
 
 async function copyStreamed(client: pg.PoolClient, source: CsvCopySource, sink: CsvSink): Promise<number> {
   const stream: CopyToStreamQuery & { handleReadyForQuery?: () => void } = copyTo(`COPY (${selectSql(source)}) TO STDOUT WITH (FORMAT csv, HEADER)`);
-  // The row count arrives with CommandComplete, which may follow the stream's end: wait for ReadyForQuery.
-  const settled = new Promise<void>((resolve) => {
-    stream.handleReadyForQuery = () => resolve();
+  // The row count arrives with CommandComplete, which may follow the stream's end: wait for ReadyForQuery,
+  // or for the error that ends the query instead (a connection lost after CopyDone, say).
+  let settle!: () => void;
+  let fail!: (error: unknown) => void;
+  const settled = new Promise<void>((resolve, reject) => {
+    settle = resolve;
+    fail = reject;
   });
+  settled.catch(() => undefined); // observed by the await below; an error during the loop is thrown there first
+  stream.handleReadyForQuery = () => settle();
+  stream.on('error', (error) => fail(error));
   client.query(stream);
-  let failure: unknown;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
-    if (failure !== undefined) continue;
-    // A failing sink does not abandon the COPY mid-stream (the connection could not run ROLLBACK after that):
-    // the rest is read and dropped, then the failure is reported.
-    await sink(chunk).catch((error: unknown) => (failure = error ?? new Error('CSV sink failed')));
+    try {
+      await sink(chunk);
+    } catch (error) {
+      // A COPY abandoned mid-stream leaves the connection unusable, and reading the rest of a large table
+      // first could take minutes: end the connection instead. The server rolls the transaction back; the
+      // caller's ROLLBACK then fails harmlessly and the pool drops the client on release.
+      await (client as pg.PoolClient & { end(): Promise<void> }).end().catch(() => undefined);
+      throw error;
+    }
   }
   await settled;
-  if (failure !== undefined) throw failure;
   return stream.rowCount;
 }
 
@@ -71,24 +83,42 @@ async function copyInRanges(engine: Engine, client: pg.PoolClient, source: CsvCo
     [quoteIdent(source.table)],
   );
   const pages = Number(size.rows[0]!.pages);
-  // A blob holds one piece per row: grouped into a reused buffer, a 256 KB blob is one write, not hundreds.
+  // PGlite (0.5.14) keeps what a failed COPY wrote to /dev/blob and puts it in front of the next blob:
+  // drop any such leftovers before the first range, and after a range that fails.
+  await engine._getWrittenBlob();
+  // A blob holds one piece per row: grouped into a reused buffer, a 64 KB blob is one write, not hundreds.
   const grouped = new Uint8Array(BLOB_TARGET_BYTES);
   let rows = 0;
-  let bytes = 0;
   let start = 0;
   let span = FIRST_RANGE_PAGES;
   for (let first = true; ; first = false) {
     const last = start + span >= pages;
     const where = ` WHERE ctid >= '(${start},0)'::tid` + (last ? '' : ` AND ctid < '(${start + span},0)'::tid`);
-    const result = await engine.query(`COPY (${selectSql(source, where)}) TO '/dev/blob' WITH (FORMAT csv${first ? ', HEADER' : ''})`);
+    let result;
+    try {
+      result = await engine.query(`COPY (${selectSql(source, where)}) TO '/dev/blob' WITH (FORMAT csv${first ? ', HEADER' : ''})`);
+    } catch (error) {
+      await engine._getWrittenBlob().catch(() => undefined);
+      throw error;
+    }
     rows += result.affectedRows ?? 0;
-    if (result.blob) bytes += await writeGrouped(result.blob, grouped, sink);
-    start += span;
-    const seenPages = Math.min(start, pages);
-    if (seenPages > 0 && bytes > 0) span = Math.max(1, Math.floor(BLOB_TARGET_BYTES / (bytes / seenPages)));
+    const bytes = result.blob ? await writeGrouped(result.blob, grouped, sink) : 0;
     if (last) break;
+    start += span;
+    span = nextSpan(span, bytes);
   }
   return rows;
+}
+
+/**
+ * Pages in the next range: sized from the density of the range just read (not a running average, which a
+ * stretch of dead or empty pages would drag down), growing at most 2× per range and never past
+ * MAX_RANGE_PAGES, so that one dense stretch after a sparse one cannot land in a single huge blob.
+ */
+export function nextSpan(span: number, bytes: number): number {
+  const limit = Math.min(span * 2, MAX_RANGE_PAGES);
+  if (bytes <= 0) return limit;
+  return Math.max(1, Math.min(limit, Math.floor(BLOB_TARGET_BYTES / (bytes / span))));
 }
 
 /** Passes the blob's pieces to `sink` in writes of up to `buffer.byteLength` bytes; returns the blob's size. */

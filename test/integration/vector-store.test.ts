@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { connect, type Database } from '../../src/postgres/connect.ts';
+import { connect, embeddedEngine, type Database } from '../../src/postgres/connect.ts';
 import { backupAndTruncate, backupVectorTables, listBackups, manifestFileName, restoreVectorTables, verifyBackup } from '../../src/vector/backup.ts';
 import { documentId, prepareQuestionSql, uuidV5 } from '../../src/vector/documents.ts';
 import { VectorStoreError } from '../../src/vector/errors.ts';
@@ -310,6 +310,23 @@ for (const backend of ['postgres', 'pglite'] as const) {
       assert.deepEqual(fs.readdirSync(dir), ['vector_backup_log.txt']);
       assert.match(fs.readFileSync(path.join(dir, 'vector_backup_log.txt'), 'utf8'), /\[ERROR\] backup .* failed, nothing was truncated/);
       assert.deepEqual(await listBackups(dir), []);
+    });
+
+    test('a COPY that failed earlier in this process leaves nothing in the next backup', { skip: backend !== 'pglite' }, async () => {
+      await dropTables(db);
+      const { collections } = await ensureVectorStore(db.pool, { dim: DIM });
+      await insertRows(db.pool, [1, 2, 3].map((seed) => ({ id: `l${seed}-sql`, collectionId: collections.sql!, document: `doc ${seed}`, embedding: unit(seed), cmetadata: { id: `l${seed}-sql` } })));
+      const engine = embeddedEngine(db.pool)!;
+      // PGlite keeps what a failed COPY wrote to /dev/blob for the next one.
+      await assert.rejects(engine.query(`COPY (SELECT 1 / (5 - g) FROM generate_series(1, 10000) AS g) TO '/dev/blob' WITH (FORMAT csv)`), /division by zero/);
+      const before = await checksum(db);
+      const dir = path.join(root, 'out', 'task_leftover', 'vector_bak');
+      const backup = await backupVectorTables(db.pool, dir, {});
+      const collectionCsv = fs.readFileSync(path.join(dir, `langchain_pg_collection_${backup.timestamp}.csv`), 'utf8');
+      assert.match(collectionCsv, /^uuid,name,cmetadata\n/);
+      const verified = await verifyBackup(path.join(root, 'out'), dir, backup.timestamp!);
+      await restoreVectorTables(db.pool, verified, { truncateBeforeRestore: true });
+      assert.deepEqual(await checksum(db), before);
     });
 
     test('no vector tables yet: backup and truncate are skipped, with the reason', async () => {
