@@ -23,25 +23,44 @@ class ApiError extends Error {
   }
 }
 
+const storedKey = () => localStorage.getItem('dp.apiKey');
+
 function headers(json) {
   const h = { 'Accept-Language': lang };
-  const key = localStorage.getItem('dp.apiKey');
+  const key = storedKey();
   if (key) h.Authorization = `Bearer ${key}`;
   if (json) h['Content-Type'] = 'application/json';
   return h;
 }
 
-async function api(method, path, body) {
-  const response = await fetch(path, { method, headers: headers(body !== undefined), body: body === undefined ? undefined : JSON.stringify(body) });
+async function api(method, path, body, signal) {
+  const sentKey = storedKey();
+  const response = await fetch(path, { method, headers: headers(body !== undefined), body: body === undefined ? undefined : JSON.stringify(body), signal });
   const envelope = await response.json().catch(() => null);
-  if (response.status === 401) askForKey();
+  // Only a refusal of the key we still hold asks again (answers to requests sent before a new key was set do not).
+  if (response.status === 401 && sentKey === storedKey()) needKey();
   if (!response.ok || !envelope?.success) throw new ApiError(response.status, envelope);
   return envelope.data;
 }
 
+// One prompt at a time, however many requests were refused; after "cancel", none until the key button.
+let keyPromptPending = false;
+let keyDismissed = false;
+function needKey() {
+  if (keyPromptPending || keyDismissed) return;
+  keyPromptPending = true;
+  setTimeout(askForKey, 0);
+}
+
 function askForKey() {
-  const key = prompt(t('apiKeyPrompt'), localStorage.getItem('dp.apiKey') ?? '');
-  if (key === null) return;
+  keyPromptPending = true;
+  const key = prompt(t('apiKeyPrompt'), storedKey() ?? '');
+  keyPromptPending = false;
+  if (key === null) {
+    keyDismissed = true;
+    return;
+  }
+  keyDismissed = false;
   if (key.trim()) localStorage.setItem('dp.apiKey', key.trim());
   else localStorage.removeItem('dp.apiKey');
   refreshAll();
@@ -83,9 +102,10 @@ async function refreshHealth() {
     await api('GET', '/api/v0/health');
     $('health').className = 'badge s-ok';
     $('health').textContent = t('healthOk');
-  } catch {
-    $('health').className = 'badge s-down';
-    $('health').textContent = t('healthDown');
+  } catch (error) {
+    const keyMissing = error instanceof ApiError && error.status === 401;
+    $('health').className = keyMissing ? 'badge s-cancelled' : 'badge s-down';
+    $('health').textContent = t(keyMissing ? 'keyRequired' : 'healthDown');
   }
   try {
     const stats = await api('GET', `${API}/vector/stats`);
@@ -136,6 +156,7 @@ async function createAndRun(event) {
   const text = (name) => form[name].value.trim() || undefined;
   const flag = (name) => form[name].checked;
   $('run-button').disabled = true;
+  let taskId = null;
   try {
     const task = await api('POST', `${API}/tasks`, {
       task_name: text('task_name'),
@@ -148,12 +169,18 @@ async function createAndRun(event) {
       backup_vector_tables: flag('backup_vector_tables'),
       truncate_vector_tables: flag('truncate_vector_tables'),
     });
-    await api('POST', `${API}/tasks/${encodeURIComponent(task.task_id)}/table-list`, { table_names: tables });
-    await api('POST', `${API}/tasks/${encodeURIComponent(task.task_id)}/execute`, { execution_mode: 'complete' });
+    taskId = task.task_id;
+    await api('POST', `${API}/tasks/${encodeURIComponent(taskId)}/table-list`, { table_names: tables });
+    await api('POST', `${API}/tasks/${encodeURIComponent(taskId)}/execute`, { execution_mode: 'complete' });
     await refreshTasks();
-    selectTask(task.task_id);
+    selectTask(taskId);
   } catch (error) {
-    $('form-error').textContent = describe(error);
+    // A task that was created stays (with what it got): shown, so that it can be fixed and run from there.
+    $('form-error').textContent = taskId ? `${t('createdButNotRun', { task: taskId })}\n${describe(error)}` : describe(error);
+    if (taskId) {
+      await refreshTasks();
+      selectTask(taskId);
+    }
   } finally {
     $('run-button').disabled = false;
   }
@@ -186,19 +213,26 @@ async function refreshTasks() {
 
 function selectTask(taskId) {
   selectedTaskId = taskId;
+  lastDetail = null;
   for (const row of $('task-rows').children) row.classList.toggle('selected', row.dataset.taskId === taskId);
   $('detail').hidden = false;
-  $('logs').replaceChildren();
+  $('detail-title').textContent = taskId;
+  $('detail-error').textContent = '';
+  $('detail-status').replaceWith(Object.assign(el('span', { class: 'badge', 'data-testid': 'detail-status' }), { id: 'detail-status' }));
+  for (const id of ['steps', 'files', 'logs']) $(id).replaceChildren();
   following?.abort();
   following = new AbortController();
   const signal = following.signal;
+  const current = () => !signal.aborted && taskId === selectedTaskId;
   (async () => {
     try {
-      renderDetail(await api('GET', `${API}/tasks/${encodeURIComponent(taskId)}`));
-      await Promise.all([loadLogs(taskId), loadFiles(taskId)]);
+      const task = await api('GET', `${API}/tasks/${encodeURIComponent(taskId)}`, undefined, signal);
+      if (!current()) return;
+      renderDetail(task);
+      await Promise.all([loadLogs(taskId, signal), loadFiles(taskId, signal)]);
       await followEvents(taskId, signal);
     } catch (error) {
-      if (!signal.aborted) $('detail-error').textContent = describe(error);
+      if (current()) $('detail-error').textContent = describe(error);
     }
   })();
 }
@@ -206,8 +240,10 @@ function selectTask(taskId) {
 function renderDetail(task) {
   lastDetail = task;
   $('detail-title').textContent = task.task_name ? `${task.task_name} (${task.task_id})` : task.task_id;
-  $('detail-status').replaceWith(Object.assign(statusBadge(task.status), { id: 'detail-status' }));
-  $('detail-status').dataset.testid = 'detail-status';
+  const badge = statusBadge(task.status);
+  badge.id = 'detail-status';
+  badge.dataset.testid = 'detail-status';
+  $('detail-status').replaceWith(badge);
   $('detail-error').textContent = task.error_message ?? '';
   const running = task.status === 'in_progress';
   $('cancel-button').hidden = !running;
@@ -233,8 +269,8 @@ function renderDetail(task) {
   );
 }
 
-async function loadFiles(taskId) {
-  const data = await api('GET', `${API}/tasks/${encodeURIComponent(taskId)}/files`);
+async function loadFiles(taskId, signal) {
+  const data = await api('GET', `${API}/tasks/${encodeURIComponent(taskId)}/files`, undefined, signal);
   if (taskId !== selectedTaskId) return;
   const items = data.files.map((file) =>
     el('li', {}, el('a', { href: file.download_url, onclick: (event) => download(event, file) }, file.file_name), el('span', { class: 'muted' }, ` ${file.file_size_human}`)),
@@ -247,7 +283,11 @@ async function download(event, file) {
   if (!localStorage.getItem('dp.apiKey')) return;
   event.preventDefault();
   const response = await fetch(file.download_url, { headers: headers(false) });
-  if (!response.ok) return;
+  if (!response.ok) {
+    const envelope = await response.json().catch(() => null);
+    $('detail-error').textContent = describe(new ApiError(response.status, envelope));
+    return;
+  }
   const url = URL.createObjectURL(await response.blob());
   el('a', { href: url, download: file.file_name }).click();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
@@ -258,17 +298,39 @@ function logLine(entry) {
   return el('div', { class: entry.level }, `${entry.timestamp} [${entry.level}] ${entry.logger ?? ''}: ${entry.message}`);
 }
 
-async function loadLogs(taskId) {
-  const data = await api('GET', `${API}/tasks/${encodeURIComponent(taskId)}/logs?limit=200`);
+async function loadLogs(taskId, signal) {
+  const data = await api('GET', `${API}/tasks/${encodeURIComponent(taskId)}/logs?limit=200`, undefined, signal);
   if (taskId !== selectedTaskId) return;
   $('logs').replaceChildren(...data.logs.map(logLine));
   $('logs').scrollTop = $('logs').scrollHeight;
 }
 
-/** Server-Sent Events read through fetch, so that an API key can go in a header (EventSource cannot). */
+/**
+ * Server-Sent Events read through fetch, so that an API key can go in a header (EventSource cannot). A
+ * stream that drops is opened again while the task is shown.
+ */
 async function followEvents(taskId, signal) {
+  while (!signal.aborted && taskId === selectedTaskId) {
+    try {
+      await readEvents(taskId, signal);
+    } catch (error) {
+      if (signal.aborted) return;
+      if (error instanceof ApiError) {
+        $('detail-error').textContent = describe(error);
+        if (error.status === 401 || error.status === 404) return;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+async function readEvents(taskId, signal) {
   const response = await fetch(`${API}/tasks/${encodeURIComponent(taskId)}/events`, { headers: headers(false), signal });
-  if (!response.ok || !response.body) return;
+  if (!response.ok || !response.body) {
+    const envelope = await response.json().catch(() => null);
+    if (response.status === 401) needKey();
+    throw new ApiError(response.status, envelope);
+  }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   for (;;) {
@@ -281,7 +343,7 @@ async function followEvents(taskId, signal) {
       buffer = buffer.slice(end + 2);
       const event = /^event: (.*)$/m.exec(block)?.[1];
       const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (!event || data === undefined || taskId !== selectedTaskId) continue;
+      if (!event || data === undefined || signal.aborted || taskId !== selectedTaskId) continue;
       const payload = JSON.parse(data);
       if (event === 'status') {
         renderDetail(payload);
@@ -292,7 +354,7 @@ async function followEvents(taskId, signal) {
         logs.append(logLine(payload));
         if (atBottom) logs.scrollTop = logs.scrollHeight;
       } else if (event === 'end') {
-        loadFiles(taskId).catch(() => undefined);
+        loadFiles(taskId, signal).catch(() => undefined);
         refreshHealth();
       }
     }

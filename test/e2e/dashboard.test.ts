@@ -137,6 +137,24 @@ describe('dashboard (real browser)', { skip, timeout: 300_000 }, () => {
     await page.close();
   });
 
+  test('switching tasks quickly never shows the task that was left', async () => {
+    const a = (await call(`${server.api}/tasks`, { method: 'POST', json: { task_name: 'slow task A' } })).body.data.task_id as string;
+    const b = (await call(`${server.api}/tasks`, { method: 'POST', json: { task_name: 'task B' } })).body.data.task_id as string;
+    const page = await open(`${server.baseUrl}/`);
+    // A's status answers late: it must not replace B's.
+    await page.route(`**/api/v0/data_pipeline/tasks/${a}`, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await route.continue().catch(() => undefined);
+    });
+    await page.locator(`#task-rows tr[data-task-id="${a}"]`).click();
+    await page.locator(`#task-rows tr[data-task-id="${b}"]`).click();
+    await page.locator('#detail-title', { hasText: 'task B' }).waitFor();
+    await page.waitForTimeout(2500);
+    assert.match((await page.locator('#detail-title').textContent()) ?? '', new RegExp(b));
+    assert.equal(await page.locator('#task-rows tr.selected').getAttribute('data-task-id'), b);
+    await page.close();
+  });
+
   test('with an API key the page asks for it, then works; the page itself is public', async () => {
     const secured = await startTestServer({ storeUrl: store.url, env: { DATA_PIPELINE_DB_URL: demo.url, DATA_PIPELINE_API_KEY: 'k-123456789' }, workers: false });
     try {
@@ -149,11 +167,25 @@ describe('dashboard (real browser)', { skip, timeout: 300_000 }, () => {
       await page.goto(`${secured.baseUrl}/`);
       await page.getByTestId('health').filter({ hasText: '服务正常' }).waitFor();
       await page.locator('#task-rows tr').first().waitFor();
-      assert.ok(prompts.length >= 1);
+      await page.waitForTimeout(3500); // one more refresh of the list: still no second prompt
+      assert.equal(prompts.length, 1, 'one prompt for all the refused requests');
       assert.match(prompts[0]!, /API 密钥/);
+      await page.close();
+
+      // Dismissed: the page says a key is needed and does not ask again by itself.
+      const dismissed = await browser.newPage();
+      let asked = 0;
+      dismissed.on('dialog', (dialog) => {
+        asked += 1;
+        void dialog.dismiss();
+      });
+      await dismissed.goto(`${secured.baseUrl}/`);
+      await dismissed.getByTestId('health').filter({ hasText: '需要 API 密钥' }).waitFor();
+      await dismissed.waitForTimeout(3500);
+      assert.equal(asked, 1);
+      await dismissed.close();
       const headers = (await call(`${secured.baseUrl}/`)).headers;
       assert.match(headers.get('content-security-policy') ?? '', /default-src 'self'/);
-      await page.close();
     } finally {
       await secured.close();
     }
