@@ -28,9 +28,10 @@ const DATE_TIME_BOUND =
 
 /**
  * A time-range bound as users write it (task query, log query): `YYYY-MM-DD`, or a date-time with `T` or
- * a space, optional seconds and fraction, local time unless it carries `Z` or `±HH:MM`. A date alone is the
- * start of that day, or for an end bound its last millisecond; an end bound without a fraction covers its
- * whole last second. Null when the text is not a real date (2025-02-30, 25:00 and the like never roll over).
+ * a space, optional seconds and fraction, local time unless it carries `Z` or `±HH:MM` (up to ±14:00). A
+ * start bound is the first millisecond of what it names, an end bound the last: a date alone covers the
+ * day, `HH:MM` the minute, `HH:MM:SS` the second. Null when the text is not a real date or time (2025-02-30,
+ * 25:00 and the like never roll over).
  */
 export function parseTimeBound(value: string, bound: 'start' | 'end'): Date | null {
   const match = DATE_TIME_BOUND.exec(value.trim());
@@ -42,10 +43,17 @@ export function parseTimeBound(value: string, bound: 'start' | 'end'): Date | nu
   if (hh === undefined) {
     return bound === 'start' ? new Date(year, month - 1, day, 0, 0, 0, 0) : new Date(year, month - 1, day, 23, 59, 59, 999);
   }
-  const [hour, minute, second] = [Number(hh), Number(mi), Number(ss ?? 0)];
+  const [hour, minute] = [Number(hh), Number(mi)];
+  // An end bound covers what it names: a minute written without seconds, a second without a fraction.
+  const second = ss !== undefined ? Number(ss) : bound === 'end' ? 59 : 0;
   if (hour > 23 || minute > 59 || second > 59) return null;
   const ms = fraction === undefined ? (bound === 'end' ? 999 : 0) : Math.floor(Number(`0.${fraction}`) * 1000);
   if (!zone) return new Date(year, month - 1, day, hour, minute, second, ms);
-  const offset = zone.toUpperCase() === 'Z' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
-  return new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms) - offset * 60_000);
+  let offsetMinutes = 0;
+  if (zone.toUpperCase() !== 'Z') {
+    const [zoneHours, zoneMinutes] = [Number(zone.slice(1, 3)), Number(zone.slice(-2))];
+    if (zoneHours > 14 || zoneMinutes > 59) return null;
+    offsetMinutes = (zone.startsWith('-') ? -1 : 1) * (zoneHours * 60 + zoneMinutes);
+  }
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000);
 }

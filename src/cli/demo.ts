@@ -89,7 +89,7 @@ export async function runDemo(settings: Settings, options: DemoOptions = {}): Pr
     reporter.stop();
     const final = (await app.store.getTask(task.task_id))!;
     const report = await buildReport(final, service.taskDir(task.task_id), unavailable, app, options.question);
-    for (const line of renderReport(report, lang, settings.outputDir, `http://${settings.host === '127.0.0.1' || settings.host === '::1' ? 'localhost' : settings.host}:${settings.port}`)) out(line);
+    for (const line of renderReport(report, lang, settings.outputDir, browsableUrl(settings.host, settings.port))) out(line);
     return { exitCode: final.status === 'completed' ? 0 : 1, report };
   } finally {
     await app.close();
@@ -158,6 +158,13 @@ async function buildReport(
     vector_store: vectorLabel,
     sample,
   };
+}
+
+/** The URL to type for a server bound to `host`: loopback and wildcard addresses as localhost, IPv6 in brackets. */
+export function browsableUrl(host: string, port: number): string {
+  const local = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(host);
+  const name = local ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${name}:${port}`;
 }
 
 export function renderReport(r: DemoReport, lang: Lang, outputDir: string, baseUrl: string): string[] {

@@ -17,6 +17,7 @@ describe('parseTimeBound (task query and log query bounds)', () => {
     assert.equal(at('2025-06-27T14:30:52', 'start'), '2025-06-27T14:30:52.000');
     assert.equal(at('2025-06-27 14:30:52', 'end'), '2025-06-27T14:30:52.999');
     assert.equal(at('2025-06-27T14:30', 'start'), '2025-06-27T14:30:00.000');
+    assert.equal(at('2025-06-27T14:30', 'end'), '2025-06-27T14:30:59.999', 'an end bound to the minute covers the minute');
     assert.equal(at('2025-06-27T14:30:52.5', 'end'), '2025-06-27T14:30:52.500');
     assert.equal(at('2025-06-27 14:30:52,25', 'start'), '2025-06-27T14:30:52.250');
     assert.equal(at('  2025-06-27T14:30:52  ', 'start'), '2025-06-27T14:30:52.000');
@@ -29,7 +30,7 @@ describe('parseTimeBound (task query and log query bounds)', () => {
   });
 
   it('refuses what is not a real date or time, instead of rolling over', () => {
-    for (const bad of ['', 'yesterday', '2025-13-01', '2025-02-30', '2025-06-27T24:00:00', '2025-06-27T10:60', '2025-06-27T10:00:60', '2025-6-1', '2025-06-27T10', '2025-06-27T10:00:00+8', '20250627']) {
+    for (const bad of ['', 'yesterday', '2025-13-01', '2025-02-30', '2025-06-27T24:00:00', '2025-06-27T10:60', '2025-06-27T10:00:60', '2025-6-1', '2025-06-27T10', '2025-06-27T10:00:00+8', '20250627', '2025-06-27T10:00:00+25:00', '2025-06-27T10:00:00+05:99']) {
       assert.equal(parseTimeBound(bad, 'start'), null, bad);
     }
     assert.ok(parseTimeBound('2024-02-29', 'start'));
