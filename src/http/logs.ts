@@ -2,32 +2,17 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { LOG_LEVELS } from '../logs/format.ts';
-import { LOG_SORT_FIELDS, LOG_SORT_ORDERS, toLogTimestamp } from '../logs/reader.ts';
+import { LOG_SORT_FIELDS, LOG_SORT_ORDERS } from '../logs/reader.ts';
 import { STEP_NAMES } from '../pipeline/steps.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { sendOk } from './envelope.ts';
-import { taskIdParams } from './schemas.ts';
+import { taskIdParams, timeBound } from './schemas.ts';
 
 const level = z
   .string()
   .transform((v) => v.trim().toUpperCase())
   .transform((v) => (v === 'WARN' ? 'WARNING' : v))
   .pipe(z.enum(LOG_LEVELS));
-
-const timeBound = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/, 'expected YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SS')
-  // The reader refuses what the pattern lets through (2025-13-45, 25:00): a 400 here, not a 500 there.
-  .refine((v) => isLogTime(v), 'not a valid date or time');
-
-function isLogTime(value: string): boolean {
-  try {
-    toLogTimestamp(value, 'start');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const logsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(10_000).default(100),

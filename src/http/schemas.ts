@@ -1,8 +1,14 @@
 // Schemas shared by several route files.
 import { z } from 'zod';
 import { TASK_ID_PATTERN } from '../tasks/workspace.ts';
+import { parseTimeBound } from '../time.ts';
 
 /** Ids are checked before any file system or database access (api-decisions.md). */
 export const taskIdParams = z.object({
   task_id: z.string().regex(TASK_ID_PATTERN, 'letters, digits, _ and - only, 1-64 characters'),
 });
+
+/** A time-range bound (task query, log query); what it means is src/time.ts parseTimeBound. */
+export const timeBound = z
+  .string()
+  .refine((v) => parseTimeBound(v, 'start') !== null, 'expected a real date or time: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (local time, or with Z / ±HH:MM)');

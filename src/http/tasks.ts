@@ -9,7 +9,7 @@ import { t } from '../messages.ts';
 import { sendOk } from './envelope.ts';
 import type { StatusCache } from './status-cache.ts';
 import { presentTaskListItem, presentTaskStatus } from './presenters.ts';
-import { taskIdParams } from './schemas.ts';
+import { taskIdParams, timeBound } from './schemas.ts';
 import { parseTimeBound } from '../time.ts';
 
 const optionalText = (max: number) => z.string().max(max).optional();
@@ -62,10 +62,6 @@ const listQuery = z.object({
   status: z.enum(TASK_STATUSES).optional(),
 });
 
-const isoDateTime = z
-  .string()
-  .refine((v) => parseTimeBound(v, 'start') !== null, 'expected a real date: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (local time, or with Z / ±HH:MM)');
-
 const queryBody = z
   .object({
     page: z.number().int().min(1).max(1_000_000).default(1),
@@ -74,8 +70,8 @@ const queryBody = z
     task_name: z.string().max(200).optional(),
     created_by: z.string().max(128).optional(),
     db_name: z.string().max(128).optional(),
-    created_time_start: isoDateTime.optional(),
-    created_time_end: isoDateTime.optional(),
+    created_time_start: timeBound.optional(),
+    created_time_end: timeBound.optional(),
   })
   .strict();
 
