@@ -229,8 +229,8 @@ function selectTask(taskId) {
       const task = await api('GET', `${API}/tasks/${encodeURIComponent(taskId)}`, undefined, signal);
       if (!current()) return;
       renderDetail(task);
-      await Promise.all([loadLogs(taskId, signal), loadFiles(taskId, signal)]);
-      await followEvents(taskId, signal);
+      const [logOffset] = await Promise.all([loadLogs(taskId, signal), loadFiles(taskId, signal)]);
+      await followEvents(taskId, signal, logOffset);
     } catch (error) {
       if (current()) $('detail-error').textContent = describe(error);
     }
@@ -300,19 +300,23 @@ function logLine(entry) {
 
 async function loadLogs(taskId, signal) {
   const data = await api('GET', `${API}/tasks/${encodeURIComponent(taskId)}/logs?limit=200`, undefined, signal);
-  if (taskId !== selectedTaskId) return;
+  if (taskId !== selectedTaskId) return undefined;
   $('logs').replaceChildren(...data.logs.map(logLine));
   $('logs').scrollTop = $('logs').scrollHeight;
+  return data.log_offset;
 }
 
 /**
- * Server-Sent Events read through fetch, so that an API key can go in a header (EventSource cannot). A
- * stream that drops is opened again while the task is shown.
+ * Server-Sent Events read through fetch, so that an API key can go in a header (EventSource cannot). The
+ * log is followed from where the snapshot ended (log_offset): no line lost or shown twice. A stream that
+ * drops is opened again, after a fresh snapshot, while the task is shown.
  */
-async function followEvents(taskId, signal) {
+async function followEvents(taskId, signal, logOffset) {
+  let offset = logOffset;
   while (!signal.aborted && taskId === selectedTaskId) {
     try {
-      await readEvents(taskId, signal);
+      if (offset === null) offset = await loadLogs(taskId, signal);
+      await readEvents(taskId, signal, offset);
     } catch (error) {
       if (signal.aborted) return;
       if (error instanceof ApiError) {
@@ -320,12 +324,14 @@ async function followEvents(taskId, signal) {
         if (error.status === 401 || error.status === 404) return;
       }
     }
+    offset = null;
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }
 }
 
-async function readEvents(taskId, signal) {
-  const response = await fetch(`${API}/tasks/${encodeURIComponent(taskId)}/events`, { headers: headers(false), signal });
+async function readEvents(taskId, signal, logOffset) {
+  const query = typeof logOffset === 'number' ? `?log_offset=${logOffset}` : '';
+  const response = await fetch(`${API}/tasks/${encodeURIComponent(taskId)}/events${query}`, { headers: headers(false), signal });
   if (!response.ok || !response.body) {
     const envelope = await response.json().catch(() => null);
     if (response.status === 401) needKey();

@@ -23,14 +23,20 @@ export function eventRoutes(service: TaskService, changes: TaskChangeFeed): Fast
           tags: ['tasks'],
           summary: '任务事件流 (SSE): status, log, end',
           params: taskIdParams,
-          querystring: z.object({ logs: z.enum(['true', 'false']).default('true') }),
+          querystring: z.object({
+            logs: z.enum(['true', 'false']).default('true'),
+            /** Where to start following the log: the `log_offset` of GET /logs (default: its current end). */
+            log_offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+          }),
         },
       },
       async (request, reply) => {
         const taskId = request.params.task_id;
         await service.getTask(taskId); // 404 before the stream starts
         const logFile = taskLogPath(service.taskDir(taskId));
-        let logOffset = request.query.logs === 'true' ? await fs.stat(logFile).then((s) => s.size, () => 0) : -1;
+        const logSize = await fs.stat(logFile).then((s) => s.size, () => 0);
+        // An offset past the end (the file was replaced since) starts at the end.
+        let logOffset = request.query.logs === 'true' ? Math.min(request.query.log_offset ?? logSize, logSize) : -1;
         let lastStatus = '';
         let lastActive: boolean | undefined;
         let closed = false;

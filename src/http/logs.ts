@@ -37,8 +37,9 @@ const logQueryBody = z
 export function logRoutes(service: TaskService): FastifyPluginAsyncZod {
   return async (app) => {
     app.get('/api/v0/data_pipeline/tasks/:task_id/logs', { schema: { tags: ['logs'], summary: '获取任务日志 (guide §5.1)', params: taskIdParams, querystring: logsQuery } }, async (request, reply) => {
-      const { entries, total, file } = await service.tailLogs(request.params.task_id, request.query.limit, request.query.level);
-      return sendOk(reply, 200, 'logs.list', { task_id: request.params.task_id, logs: entries, total, source: 'file', log_file: file });
+      const { entries, total, file, endOffset } = await service.tailLogs(request.params.task_id, request.query.limit, request.query.level);
+      // log_offset: pass it to /events?log_offset= to follow the log from exactly where this answer ends.
+      return sendOk(reply, 200, 'logs.list', { task_id: request.params.task_id, logs: entries, total, source: 'file', log_file: file, log_offset: endOffset });
     });
 
     app.post(

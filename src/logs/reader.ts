@@ -32,6 +32,8 @@ export interface TailResult {
   entries: LogEntry[];
   /** Number of entries returned (as in the guide's §5.1 example). */
   total: number;
+  /** Size of the file when it was read: the entries are from before this byte offset. */
+  endOffset: number;
 }
 
 /**
@@ -42,11 +44,11 @@ export interface TailResult {
 export async function tailLogEntries(filePath: string, options: TailOptions): Promise<TailResult> {
   const { limit, chunkSize = DEFAULT_TAIL_CHUNK_SIZE } = options;
   const wantedLevel = options.level === undefined ? undefined : normalizeLevel(options.level);
-  if (!(limit > 0)) return { entries: [], total: 0 };
+  if (!(limit > 0)) return { entries: [], total: 0, endOffset: 0 };
   if (!(chunkSize > 0)) throw new RangeError(`chunkSize must be positive, got ${chunkSize}`);
 
   const handle = await openIfExists(filePath);
-  if (!handle) return { entries: [], total: 0 };
+  if (!handle) return { entries: [], total: 0, endOffset: 0 };
 
   const newestFirst: LogEntry[] = [];
   // Lines met (backwards) below the next header up: the continuation of the entry that header starts.
@@ -66,8 +68,10 @@ export async function tailLogEntries(filePath: string, options: TailOptions): Pr
     return newestFirst.length >= limit;
   };
 
+  let endOffset = 0;
   try {
     const { size } = await handle.stat();
+    endOffset = size;
     let position = size;
     // Bytes in front of the first '\n' read so far: a line that may start further back in the file.
     let head = Buffer.alloc(0);
@@ -103,7 +107,7 @@ export async function tailLogEntries(filePath: string, options: TailOptions): Pr
   }
 
   const entries = newestFirst.reverse();
-  return { entries, total: entries.length };
+  return { entries, total: entries.length, endOffset };
 }
 
 // --------------------------------------------------------------------------------------------- query

@@ -77,8 +77,21 @@ describe('dashboard (real browser)', { skip, timeout: 300_000 }, () => {
     const download = await call(`${server.baseUrl}${href}`);
     assert.equal(download.status, 200);
     assert.match(download.text, /CREATE TABLE/);
-    // Log lines arrived (from the API, then live from the event stream).
-    assert.ok((await page.locator('#logs div').count()) > 5);
+    // Log lines arrived (a snapshot from the API, then live from the event stream at the snapshot's
+    // offset): the page shows the task's log entries exactly, none lost, none twice.
+    const taskId = /task_\d{8}_\d{6}(?:_\d+)?/.exec((await page.locator('#detail-title').textContent()) ?? '')![0];
+    const logged = async () =>
+      ((await call(`${server.api}/tasks/${taskId}/logs?limit=10000`)).body.data.logs as Array<{ timestamp: string; level: string; logger: string; message: string }>).map(
+        (l) => `${l.timestamp} [${l.level}] ${l.logger}: ${l.message}`,
+      );
+    const shown = async () => (await page.locator('#logs div').allTextContents()).filter((line) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \[/.test(line));
+    let expected = await logged();
+    for (let i = 0; i < 20 && (await shown()).length !== expected.length; i += 1) {
+      await page.waitForTimeout(250);
+      expected = await logged();
+    }
+    assert.ok(expected.length > 5);
+    assert.deepEqual(await shown(), expected);
     // The list shows the task, completed.
     const row = page.locator('#task-rows tr', { hasText: '看板测试' });
     await row.locator('.badge[data-status=completed]').waitFor();

@@ -1350,6 +1350,37 @@ describe('GET /tasks/{id}/events (Server-Sent Events)', () => {
     assert.deepEqual(events.at(-1), { event: 'end', data: { task_id: id, status: 'completed' } });
   });
 
+  it('log_offset of GET /logs makes the stream continue the log exactly there: nothing lost, nothing twice', async () => {
+    const id = await createTask();
+    const logger = server.app.service.taskLogger(id);
+    logger.write('INFO', 'OffsetTest', 'before the snapshot');
+    const snapshot = expectOk(await req(`${api}/tasks/${id}/logs?limit=50`), 200);
+    assert.ok(snapshot.logs.some((l: any) => l.message === 'before the snapshot'));
+    assert.equal(typeof snapshot.log_offset, 'number');
+    logger.write('INFO', 'OffsetTest', 'between the snapshot and the stream');
+    const controller = new AbortController();
+    const response = await fetch(`${api}/tasks/${id}/events?log_offset=${snapshot.log_offset}`, { signal: controller.signal });
+    assert.equal(response.status, 200);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const deadline = Date.now() + 10_000;
+    try {
+      while (!text.includes('between the snapshot') && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+    } finally {
+      controller.abort();
+      await reader.cancel().catch(() => undefined);
+    }
+    const messages = [...text.matchAll(/^event: log\ndata: (.+)$/gm)].map((m) => JSON.parse(m[1]!).message);
+    assert.ok(messages.includes('between the snapshot and the stream'), messages.join(' | '));
+    assert.ok(!messages.includes('before the snapshot'), 'a line of the snapshot came again');
+    for (const bad of ['-1', 'abc', '1.5']) expectError(await req(`${api}/tasks/${id}/events?log_offset=${bad}`), 400, 'VALIDATION_ERROR', { mention: 'log_offset' });
+  });
+
   it('answers 404 before streaming for an unknown task, 400 for an invalid id', async () => {
     expectError(await req(`${api}/tasks/task_19990101_000000/events`), 404, 'TASK_NOT_FOUND');
     expectError(await req(`${api}/tasks/bad.id/events`), 400, 'VALIDATION_ERROR', { mention: 'task_id' });
