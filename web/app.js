@@ -352,8 +352,11 @@ async function readEvents(taskId, signal, logOffset) {
       if (!event || data === undefined || signal.aborted || taskId !== selectedTaskId) continue;
       const payload = JSON.parse(data);
       if (event === 'status') {
+        const before = JSON.stringify(lastDetail?.step_status ?? null);
         renderDetail(payload);
         refreshTasks();
+        // A step that finishes writes files: list them as soon as its status says so.
+        if (JSON.stringify(payload.step_status ?? null) !== before) loadFiles(taskId, signal).catch(() => undefined);
       } else if (event === 'log') {
         const logs = $('logs');
         const atBottom = logs.scrollTop + logs.clientHeight >= logs.scrollHeight - 20;

@@ -69,6 +69,9 @@ describe('dashboard (real browser)', { skip, timeout: 300_000 }, () => {
     }
     // Counters of the run are shown with their step.
     assert.match((await page.locator('#steps li[data-step=training_load]').textContent()) ?? '', /\d/);
+    // The file list follows the steps (it is read again when a step's status changes).
+    await page.locator('#files a', { hasText: /\.ddl$/ }).first().waitFor();
+    await page.locator('#files a', { hasText: /_pair\.json$/ }).first().waitFor();
     const files = await page.locator('#files a').allTextContents();
     assert.ok(files.some((f) => f.endsWith('.ddl')), files.join(', '));
     assert.ok(files.some((f) => f.endsWith('_pair.json')), files.join(', '));
