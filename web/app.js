@@ -261,6 +261,7 @@ function renderDetail(task) {
         el('strong', {}, t(`step.${step}`)),
         ' ',
         statusBadge(status),
+        running ? null : el('button', { type: 'button', class: 'step-run', onclick: () => executeSelected({ execution_mode: 'step', step_name: step }) }, t('runStep')),
         progress && progress.total > 0 ? el('div', {}, el('progress', { max: progress.total, value: progress.done }), ` ${progress.done}/${progress.total} ${progress.unit ?? ''}`) : null,
         counters ? el('div', { class: 'muted' }, counters) : null,
         info?.error_message ? el('div', { class: 'error' }, info.error_message) : null,
@@ -404,10 +405,11 @@ async function searchVectors(event) {
   }
 }
 
-async function executeSelected() {
+async function executeSelected(request = { execution_mode: 'complete' }) {
   if (!selectedTaskId) return;
+  $('detail-error').textContent = '';
   try {
-    await api('POST', `${API}/tasks/${encodeURIComponent(selectedTaskId)}/execute`, { execution_mode: 'complete' });
+    await api('POST', `${API}/tasks/${encodeURIComponent(selectedTaskId)}/execute`, request);
   } catch (error) {
     $('detail-error').textContent = describe(error);
   }
@@ -446,7 +448,7 @@ $('select-all-tables').addEventListener('change', (event) => {
 });
 $('task-form').addEventListener('submit', createAndRun);
 $('search-form').addEventListener('submit', searchVectors);
-$('execute-button').addEventListener('click', executeSelected);
+$('execute-button').addEventListener('click', () => executeSelected());
 $('cancel-button').addEventListener('click', cancelSelected);
 refreshAll();
 setInterval(refreshTasks, LIST_REFRESH_MS);

@@ -101,6 +101,19 @@ describe('dashboard (real browser)', { skip, timeout: 300_000 }, () => {
     // The vector store counter in the header reflects the load.
     await page.getByTestId('vector-stats').filter({ hasText: /向量库: [1-9]\d* 行/ }).waitFor();
 
+    // One step again, alone (guide §8.3): queued in step mode, run, and the page follows it.
+    await page.locator('#steps li[data-step=ddl_generation] button', { hasText: '单独执行此步骤' }).click();
+    await page.locator('#logs div', { hasText: '任务执行已排队: mode=step, step=ddl_generation' }).first().waitFor(); // accepted: in_progress from here on
+    let afterStep = (await call(`${server.api}/tasks/${taskId}`)).body.data;
+    for (let i = 0; i < 300 && afterStep.status === 'in_progress'; i += 1) {
+      await page.waitForTimeout(200);
+      afterStep = (await call(`${server.api}/tasks/${taskId}`)).body.data;
+    }
+    assert.equal(afterStep.execution_mode, 'step');
+    assert.equal(afterStep.step_status.ddl_generation, 'completed');
+    await page.locator(`[data-testid=detail-status][data-status=${afterStep.status}]`).waitFor();
+    await page.locator('#steps li[data-step=ddl_generation] .badge[data-status=completed]').waitFor();
+
     // Retrieval check: a question of the pair file finds its own pair first.
     const pairHref = await page.locator('#files a', { hasText: /_pair\.json$/ }).first().getAttribute('href');
     const pairs = JSON.parse((await call(`${server.baseUrl}${pairHref}`)).text) as Array<{ question: string; sql: string }>;
