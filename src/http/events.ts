@@ -43,6 +43,12 @@ export function eventRoutes(service: TaskService, changes: TaskChangeFeed): Fast
 
         reply.hijack();
         const res = reply.raw;
+        // The client may have gone while the task and the log were read above; its 'close' has then been
+        // emitted already and would never reach the listener below: nothing to follow.
+        if (request.raw.socket?.destroyed || res.destroyed) {
+          res.destroy();
+          return;
+        }
         res.writeHead(200, {
           'Content-Type': 'text/event-stream; charset=utf-8',
           'Cache-Control': 'no-cache, no-transform',
@@ -90,7 +96,8 @@ export function eventRoutes(service: TaskService, changes: TaskChangeFeed): Fast
           clearInterval(keepalive);
           res.end();
         };
-        request.raw.on('close', stop);
+        // Registered in the same tick as the check above: a disconnect from here on is seen.
+        res.on('close', stop);
         await tick().catch(() => (statusStale = true));
       },
     );

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
@@ -1379,6 +1380,23 @@ describe('GET /tasks/{id}/events (Server-Sent Events)', () => {
     assert.ok(messages.includes('between the snapshot and the stream'), messages.join(' | '));
     assert.ok(!messages.includes('before the snapshot'), 'a line of the snapshot came again');
     for (const bad of ['-1', 'abc', '1.5']) expectError(await req(`${api}/tasks/${id}/events?log_offset=${bad}`), 400, 'VALIDATION_ERROR', { mention: 'log_offset' });
+  });
+
+  it('a client that leaves before the stream starts leaves nothing running on the server', async () => {
+    const id = await createTask();
+    const { port } = new URL(server.baseUrl);
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    // Gone while the route still reads the task and the log: its 'close' comes before the stream is set up.
+    for (let i = 0; i < 20; i += 1) {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      socket.end(`GET /api/v0/data_pipeline/tasks/${id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      socket.destroy();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Each stream left behind would keep two intervals (poll and keep-alive) forever.
+    assert.ok(timers() - before < 10, `timers before ${before}, after ${timers()}`);
   });
 
   it('answers 404 before streaming for an unknown task, 400 for an invalid id', async () => {
