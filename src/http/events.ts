@@ -14,6 +14,12 @@ const POLL_MS = 500;
 const KEEPALIVE_MS = 15_000;
 const MAX_LOG_BYTES_PER_TICK = 256 * 1024;
 
+let openStreams = 0;
+/** Event streams this process is serving now (each holds two timers until its client goes). */
+export function activeEventStreams(): number {
+  return openStreams;
+}
+
 export function eventRoutes(service: TaskService, changes: TaskChangeFeed): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
@@ -91,12 +97,14 @@ export function eventRoutes(service: TaskService, changes: TaskChangeFeed): Fast
         const stop = () => {
           if (closed) return;
           closed = true;
+          openStreams -= 1;
           changes.off('change', onChange);
           clearInterval(timer);
           clearInterval(keepalive);
           res.end();
         };
         // Registered in the same tick as the check above: a disconnect from here on is seen.
+        openStreams += 1;
         res.on('close', stop);
         await tick().catch(() => (statusStale = true));
       },
