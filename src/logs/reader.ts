@@ -44,7 +44,7 @@ export interface TailResult {
 export async function tailLogEntries(filePath: string, options: TailOptions): Promise<TailResult> {
   const { limit, chunkSize = DEFAULT_TAIL_CHUNK_SIZE } = options;
   const wantedLevel = options.level === undefined ? undefined : normalizeLevel(options.level);
-  if (!(limit > 0)) return { entries: [], total: 0, endOffset: 0 };
+  if (!(limit > 0)) return { entries: [], total: 0, endOffset: await stat(filePath).then((s) => s.size, () => 0) };
   if (!(chunkSize > 0)) throw new RangeError(`chunkSize must be positive, got ${chunkSize}`);
 
   const handle = await openIfExists(filePath);

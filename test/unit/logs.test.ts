@@ -170,8 +170,11 @@ describe('tailLogEntries', () => {
     assert.equal(unterminated.entries[0].message, '[training_load] 加载失败\n  at load (load.ts:10:3)');
     const headless = await tailLogEntries(logFile(`stray line\n${SAMPLE}`), { limit: 100, chunkSize: 8 });
     assert.equal(headless.total, 7);
-    assert.deepEqual(await tailLogEntries(logFile(''), { limit: 5 }), { entries: [], total: 0 });
-    assert.deepEqual(await tailLogEntries(logFile(SAMPLE), { limit: 0 }), { entries: [], total: 0 });
+    assert.deepEqual(await tailLogEntries(logFile(''), { limit: 5 }), { entries: [], total: 0, endOffset: 0 });
+    const size = Buffer.byteLength(SAMPLE);
+    assert.deepEqual(await tailLogEntries(logFile(SAMPLE), { limit: 0 }), { entries: [], total: 0, endOffset: size });
+    // endOffset: where the read ended (the file's size then), for following the log from exactly there.
+    assert.equal((await tailLogEntries(logFile(SAMPLE), { limit: 2, chunkSize: 8 })).endOffset, size);
   });
 
   test('is exact on a log of many entries', async () => {
@@ -190,7 +193,7 @@ describe('tailLogEntries', () => {
   });
 
   test('a missing file is empty', async () => {
-    assert.deepEqual(await tailLogEntries(join(workDir, 'nope.log'), { limit: 10 }), { entries: [], total: 0 });
+    assert.deepEqual(await tailLogEntries(join(workDir, 'nope.log'), { limit: 10 }), { entries: [], total: 0, endOffset: 0 });
   });
 });
 
