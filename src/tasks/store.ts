@@ -95,10 +95,8 @@ export class TaskStore {
   }
 
   private onChange(taskId: string, countsMayChange = false): void {
-    if (countsMayChange) {
-      this.clearTotals();
-      this.feed?.countsChanged();
-    }
+    // The feed's 'counts' event (emitted at once, in-process) clears the cached totals.
+    if (countsMayChange) this.feed?.countsChanged();
     this.feed?.changed(taskId);
   }
 
@@ -310,11 +308,7 @@ export class TaskStore {
   /** Ends the current run: completed / partial_completed / failed / cancelled. Unrun pending steps of a
    * failed or cancelled run become cancelled so that no step is left looking queued. */
   async finishRun(taskId: string, runId: string, status: TaskStatus, error?: { code: string; message: string }): Promise<boolean> {
-    return this.announcing(taskId, this.finishRunTx(taskId, runId, status, error), true);
-  }
-
-  private finishRunTx(taskId: string, runId: string, status: TaskStatus, error?: { code: string; message: string }): Promise<boolean> {
-    return (withTransaction(this.pool, async (client) => {
+    const finished = withTransaction(this.pool, async (client) => {
       const { rowCount } = await client.query(
         `UPDATE ${T} SET status = $3, completed_at = now(), updated_at = now(), worker_id = NULL, run_id = NULL,
                 cancel_requested = false, error_code = $4, error_message = $5
@@ -326,7 +320,8 @@ export class TaskStore {
         await client.query(`UPDATE ${S} SET status = 'cancelled' WHERE task_id = $1 AND status IN ('pending', 'running')`, [taskId]);
       }
       return true;
-    }));
+    });
+    return this.announcing(taskId, finished, true);
   }
 
   /**
@@ -334,11 +329,7 @@ export class TaskStore {
    * worker stops at the next checkpoint.
    */
   async requestCancel(taskId: string): Promise<{ task: TaskRow; immediate: boolean } | { notRunning: TaskRow } | undefined> {
-    return this.announcing(taskId, this.requestCancelTx(taskId), true);
-  }
-
-  private requestCancelTx(taskId: string): Promise<{ task: TaskRow; immediate: boolean } | { notRunning: TaskRow } | undefined> {
-    return (withTransaction(this.pool, async (client) => {
+    const requested = withTransaction(this.pool, async (client): Promise<{ task: TaskRow; immediate: boolean } | { notRunning: TaskRow } | undefined> => {
       const { rows } = await client.query<TaskRow>(`SELECT * FROM ${T} WHERE task_id = $1 FOR UPDATE`, [taskId]);
       const task = rows[0];
       if (!task) return undefined;
@@ -354,7 +345,8 @@ export class TaskStore {
       }
       await client.query(`UPDATE ${T} SET cancel_requested = true, updated_at = now() WHERE task_id = $1`, [taskId]);
       return { task, immediate: false };
-    }));
+    });
+    return this.announcing(taskId, requested, true);
   }
 
   async deleteTasks(taskIds: string[], force: boolean): Promise<{ deleted: string[]; running: string[]; missing: string[] }> {
