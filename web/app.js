@@ -281,7 +281,7 @@ async function loadFiles(taskId, signal) {
 
 /** With an API key a plain link would be refused: fetch with the header, then save the blob. */
 async function download(event, file) {
-  if (!localStorage.getItem('dp.apiKey')) return;
+  if (!storedKey()) return;
   event.preventDefault();
   const response = await fetch(file.download_url, { headers: headers(false) });
   if (!response.ok) {
@@ -354,10 +354,13 @@ async function readEvents(taskId, signal, logOffset) {
       const payload = JSON.parse(data);
       if (event === 'status') {
         const before = JSON.stringify(lastDetail?.step_status ?? null);
+        const statusChanged = payload.status !== lastDetail?.status;
         renderDetail(payload);
-        refreshTasks();
+        // Progress comes every half second: the list (status and step dots) is read again only when they move.
+        const stepsChanged = JSON.stringify(payload.step_status ?? null) !== before;
+        if (statusChanged || stepsChanged) refreshTasks();
         // A step that finishes writes files: list them as soon as its status says so.
-        if (JSON.stringify(payload.step_status ?? null) !== before) loadFiles(taskId, signal).catch(() => undefined);
+        if (stepsChanged) loadFiles(taskId, signal).catch(() => undefined);
       } else if (event === 'log') {
         const logs = $('logs');
         const atBottom = logs.scrollTop + logs.clientHeight >= logs.scrollHeight - 20;
@@ -439,7 +442,6 @@ $('lang').addEventListener('change', () => {
   t = translator(lang);
   applyTexts();
   refreshAll();
-  if (lastDetail) renderDetail(lastDetail);
 });
 $('api-key-button').addEventListener('click', askForKey);
 $('load-tables').addEventListener('click', loadTables);

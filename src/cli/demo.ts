@@ -22,6 +22,7 @@ import { TaskRunner } from '../tasks/runner.ts';
 import { TaskService } from '../tasks/service.ts';
 import type { TaskWithSteps } from '../tasks/store.ts';
 import { searchCollections, vectorStats } from '../vector/store.ts';
+import { parseQuestionSqlDocument } from '../vector/documents.ts';
 import { createProgressReporter } from './progress.ts';
 
 export const DEMO_DB_URL = 'pglite://./data/highway_db';
@@ -89,7 +90,7 @@ export async function runDemo(settings: Settings, options: DemoOptions = {}): Pr
     reporter.stop();
     const final = (await app.store.getTask(task.task_id))!;
     const report = await buildReport(final, service.taskDir(task.task_id), unavailable, app, options.question);
-    for (const line of renderReport(report, lang, settings.outputDir, browsableUrl(settings.host, settings.port))) out(line);
+    for (const line of renderReport(report, lang, browsableUrl(settings.host, settings.port))) out(line);
     return { exitCode: final.status === 'completed' ? 0 : 1, report };
   } finally {
     await app.close();
@@ -125,13 +126,7 @@ async function buildReport(
           const embedder = await ignore(app.services.createEmbedder());
           const hits = embedder ? await ignore(embedder.embed([q]).then(([v]) => searchCollections(db.pool, v!, ['sql'], 3))) : undefined;
           const top = hits?.sql?.[0];
-          let parsed: { question?: string; sql?: string } = {};
-          try {
-            parsed = top ? JSON.parse(top.document) : {};
-          } catch {
-            // not our format
-          }
-          sample = { question: q, top: top ? { question: parsed.question ?? null, sql: parsed.sql ?? null, score: top.score } : null };
+          sample = { question: q, top: top ? { ...parseQuestionSqlDocument(top.document), score: top.score } : null };
         }
       } finally {
         await db.close();
@@ -167,7 +162,7 @@ export function browsableUrl(host: string, port: number): string {
   return `http://${name}:${port}`;
 }
 
-export function renderReport(r: DemoReport, lang: Lang, outputDir: string, baseUrl: string): string[] {
+export function renderReport(r: DemoReport, lang: Lang, baseUrl: string): string[] {
   const zh = lang === 'zh';
   const rel = (p: string) => {
     const relative = path.relative(process.cwd(), p);
@@ -181,7 +176,7 @@ export function renderReport(r: DemoReport, lang: Lang, outputDir: string, baseU
     if (s.error_code === 'STEP_NOT_AVAILABLE') lines.push(zh ? `  ✗ ${s.step}: 当前版本尚未提供该步骤 (STEP_NOT_AVAILABLE)` : `  ✗ ${s.step}: not available in this build yet (STEP_NOT_AVAILABLE)`);
     else lines.push(`  ✗ ${s.step}: [${s.error_code}] ${s.error}`);
   }
-  const na = zh ? '—' : '—';
+  const na = '—';
   lines.push(`${zh ? '表' : 'Tables'}: ${r.tables ?? na}`);
   lines.push(`${zh ? '问答对' : 'Question-SQL pairs'}: ${r.pairs ?? na}`);
   lines.push(
@@ -210,6 +205,5 @@ export function renderReport(r: DemoReport, lang: Lang, outputDir: string, baseU
   const search = `curl -X POST ${baseUrl}/api/v0/data_pipeline/vector/search -H "Content-Type: application/json" -d '{"question": "...", "k": 3}'`;
   lines.push(zh ? `看板: ${baseUrl}/   (serve 运行时)` : `Dashboard: ${baseUrl}/   (while serving)`);
   lines.push(zh ? `试试: ${search}` : `Try: ${search}`);
-  void outputDir;
   return lines;
 }

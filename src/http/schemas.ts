@@ -4,9 +4,8 @@ import { TASK_ID_PATTERN } from '../tasks/workspace.ts';
 import { parseTimeBound } from '../time.ts';
 
 /** Ids are checked before any file system or database access (api-decisions.md). */
-export const taskIdParams = z.object({
-  task_id: z.string().regex(TASK_ID_PATTERN, 'letters, digits, _ and - only, 1-64 characters'),
-});
+export const taskIdSchema = z.string().regex(TASK_ID_PATTERN, 'letters, digits, _ and - only, 1-64 characters');
+export const taskIdParams = z.object({ task_id: taskIdSchema });
 
 /** A time-range bound (task query, log query); what it means is src/time.ts parseTimeBound. */
 export const timeBound = z

@@ -11,40 +11,39 @@ import type { MessageKey } from '../messages.ts';
 import type { Embedder } from '../embed/types.ts';
 import type { Database } from '../postgres/connect.ts';
 import { TASK_ID_PATTERN } from '../tasks/workspace.ts';
+import { taskIdSchema } from './schemas.ts';
 import { BACKUP_DIR_NAME, backupVectorTables, listBackups, restoreVectorTables, STAMP_PATTERN, verifyBackup, type BackupEntry } from '../vector/backup.ts';
-import { SEARCHABLE_COLLECTIONS } from '../vector/documents.ts';
+import { COLLECTIONS, parseQuestionSqlDocument, SEARCHABLE_COLLECTIONS } from '../vector/documents.ts';
 import { errorMessage, VectorStoreError } from '../vector/errors.ts';
 import { EMBEDDING_TABLE } from '../vector/schema.ts';
 import { searchCollections, vectorStats, type SearchHit } from '../vector/store.ts';
 import { sendOk } from './envelope.ts';
 
-const taskId = z.string().regex(TASK_ID_PATTERN, 'letters, digits, _ and - only, 1-64 characters');
-const DEFAULT_COLLECTIONS = ['sql', 'ddl', 'documentation'] as const;
 
 const searchBody = z
   .object({
     question: z.string().trim().min(1).max(4000),
     k: z.number().int().min(1).max(100).default(5),
-    collections: z.array(z.enum(SEARCHABLE_COLLECTIONS)).min(1).max(4).default([...DEFAULT_COLLECTIONS]),
+    collections: z.array(z.enum(SEARCHABLE_COLLECTIONS)).min(1).max(4).default([...COLLECTIONS]),
   })
   .strict();
 
 const backupBody = z
   .object({
-    task_id: taskId.optional().nullable(),
+    task_id: taskIdSchema.optional().nullable(),
     backup_vector_tables: z.boolean().default(true),
     truncate_vector_tables: z.boolean().default(false),
   })
   .strict();
 
 const listQuery = z.object({
-  task_id: taskId.optional(),
+  task_id: taskIdSchema.optional(),
   global_only: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 
 const restoreBody = z
   .object({
-    task_id: taskId.optional().nullable(),
+    task_id: taskIdSchema.optional().nullable(),
     timestamp: z.string().regex(STAMP_PATTERN, 'expected YYYYMMDD_HHMMSS (as listed by /vector/restore/list)'),
     truncate_before_restore: z.boolean().default(false),
     /** Before a truncating restore, back up what is there now (to the global vector_bak). */
@@ -276,16 +275,9 @@ function presentHit(hit: SearchHit, rank: number) {
   const base = { rank, id: hit.id, score: round(hit.score), distance: round(hit.distance) };
   const meta = hit.cmetadata ?? {};
   if (hit.collection === 'sql' || hit.collection === 'error_sql') {
-    let pair: { question?: unknown; sql?: unknown } = {};
-    try {
-      pair = JSON.parse(hit.document);
-    } catch {
-      // a row someone else wrote in another format: shown as its document
-    }
     return {
       ...base,
-      question: typeof pair.question === 'string' ? pair.question : null,
-      sql: typeof pair.sql === 'string' ? pair.sql : null,
+      ...parseQuestionSqlDocument(hit.document), // null parts for another format: shown as its document
       document: hit.document,
       metadata: meta,
     };

@@ -50,6 +50,17 @@ export function questionSqlDocument(question: string, sql: string): string {
   return JSON.stringify({ question, sql });
 }
 
+/** Reads a sql document back; null parts for a row someone else wrote in another format. */
+export function parseQuestionSqlDocument(document: string): { question: string | null; sql: string | null } {
+  let pair: { question?: unknown; sql?: unknown } = {};
+  try {
+    pair = JSON.parse(document) ?? {};
+  } catch {
+    // not our format: no question, no sql
+  }
+  return { question: typeof pair.question === 'string' ? pair.question : null, sql: typeof pair.sql === 'string' ? pair.sql : null };
+}
+
 export interface PreparedDocument {
   id: string;
   collection: CollectionName;
