@@ -8,6 +8,7 @@
 // Only pg.Pool / pg.PoolClient APIs are used, so this runs on a real server and on in-process PGlite.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { mulberry32 } from '../src/random.ts';
 
 export const DEMO_TABLES: string[] = [
   'bss_company',
@@ -191,16 +192,6 @@ function schemaStatements(): string[] {
 
 // ---------------------------------------------------------------------------------------------------------
 // Deterministic helpers
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 32-char lowercase hex id derived from the seed and a stable key. */
 function hexId(seed: number, ...parts: string[]): string {

@@ -4,8 +4,8 @@
 // Lines are split on the '\n' byte before decoding: that byte never occurs inside a UTF-8 sequence, so a
 // chunk boundary can never cut a character in two, and the tail and the query see exactly the same lines.
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { parseTimeBound, localTimestamp } from '../time.ts';
-import { formatLocalTimestamp, levelSeverity, normalizeLevel, parseLogLine, type LogEntry, type ParsedLogLine } from './format.ts';
+import { localIso, localTimestamp, parseTimeBound } from '../time.ts';
+import { levelSeverity, normalizeLevel, parseLogLine, type LogEntry, type ParsedLogLine } from './format.ts';
 import { stepOfEntry } from './task-logger.ts';
 
 const NEWLINE = 0x0a;
@@ -316,7 +316,7 @@ export interface LogFileInfo {
 export async function logFileInfo(filePath: string): Promise<LogFileInfo> {
   try {
     const facts = await stat(filePath);
-    return { exists: true, file_path: filePath, file_size: facts.size, last_modified: formatLocalTimestamp(facts.mtime).replace(' ', 'T') };
+    return { exists: true, file_path: filePath, file_size: facts.size, last_modified: localIso(facts.mtime) };
   } catch (error) {
     if (isMissingFile(error)) return { exists: false, file_path: filePath, file_size: 0, last_modified: null };
     throw error;

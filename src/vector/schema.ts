@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import { COLLECTIONS, collectionUuid, type CollectionName } from './documents.ts';
 import { errorMessage, VectorStoreError } from './errors.ts';
+import { withTransaction } from '../postgres/connect.ts';
 
 export const COLLECTION_TABLE = 'langchain_pg_collection';
 export const EMBEDDING_TABLE = 'langchain_pg_embedding';
@@ -88,19 +89,10 @@ export interface VectorStoreHandle {
 
 /** Creates what is missing (extension, tables, index, collections) and checks what exists. */
 export async function ensureVectorStore(pool: pg.Pool, options: EnsureOptions): Promise<VectorStoreHandle> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [VECTOR_LOCK_KEY]);
-    const handle = await ensureInTransaction(client, options);
-    await client.query('COMMIT');
-    return handle;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+    return ensureInTransaction(client, options);
+  });
 }
 
 export async function ensureInTransaction(client: pg.PoolClient, options: EnsureOptions): Promise<VectorStoreHandle> {

@@ -5,7 +5,8 @@ import type { Lang } from '../../config.ts';
 import type { CatalogModel } from './catalog.ts';
 import type { PairCollector } from './collector.ts';
 import type { ExecutionChecker } from './execution-check.ts';
-import { hashString, OfflineDrafter, prng, type Draft } from './pairs-offline.ts';
+import { hashString, OfflineDrafter, type Draft } from './pairs-offline.ts';
+import { mulberry32 } from '../../random.ts';
 import { renderQuestion } from './phrasing.ts';
 import { classifySql, COMPLEXITY_LEVELS, type Complexity } from './sql-analysis.ts';
 import { QUESTION_STYLES, type GeneratedPair, type Theme, type ThemeOutcome } from './types.ts';
@@ -46,7 +47,7 @@ export async function offlinePairsForTheme(args: {
   signal?: AbortSignal;
 }): Promise<OfflineThemeOutcome> {
   const { catalog, theme, lang, count, collector, check } = args;
-  const rand = prng(args.seed ^ hashString(theme.name) ^ args.themeIndex);
+  const rand = mulberry32(args.seed ^ hashString(theme.name) ^ args.themeIndex);
   const drafts = new OfflineDrafter(catalog, theme, lang, rand).drafts();
   const dropped: Record<string, number> = {};
   const drop = (reason: string) => (dropped[reason] = (dropped[reason] ?? 0) + 1);
