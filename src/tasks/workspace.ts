@@ -3,10 +3,10 @@
  * `table_list_file` paths that never leave the input folder, the task file list (guide §4.1) and atomic writes.
  */
 import { localIso } from '../time.ts';
-import { randomBytes } from 'node:crypto';
 import type { Dirent, Stats } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { TEMP_FILE } from '../files.ts';
 
 export const TASK_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -309,8 +309,6 @@ export function downloadUrl(downloadUrlPrefix: string, relativePath: string): st
   return `${prefix}/${relativePath.split('/').map(encodeURIComponent).join('/')}`;
 }
 
-/** Temporary files written by writeFileAtomic; never listed. */
-const TEMP_FILE = /^\..+\.\d+\.[0-9a-f]{12}\.tmp$/;
 const MAX_DEPTH = 16;
 const MAX_LISTED_FILES = 100_000;
 
@@ -399,24 +397,4 @@ export async function listTaskFiles(
 // ---------------------------------------------------------------------------------------------------------
 // Atomic writes
 
-/**
- * Writes `data` to `filePath` atomically: a temporary file in the same directory, fsync, then rename over
- * the target (readers see the old or the new content, never a partial file). The directory must exist.
- */
-export async function writeFileAtomic(filePath: string, data: string | Uint8Array): Promise<void> {
-  const dir = path.dirname(filePath);
-  const tmp = path.join(dir, `.${path.basename(filePath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let handle: Awaited<ReturnType<typeof fsp.open>> | undefined;
-  try {
-    handle = await fsp.open(tmp, 'wx', 0o644);
-    await handle.writeFile(data);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await fsp.rename(tmp, filePath);
-  } catch (err) {
-    if (handle) await handle.close().catch(() => undefined);
-    await fsp.unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-}
+export { writeFileAtomic } from '../files.ts';

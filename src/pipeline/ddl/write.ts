@@ -2,7 +2,6 @@
 // filename_mapping.txt. Each file is written atomically (temp file + rename), so a re-run replaces the
 // previous files in place — never `_1` copies — and files of tables a previous run wrote but this one
 // does not are removed.
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { FILENAME_MAPPING_FILE, SCHEMA_FILE, type SchemaFile, type TableInfo } from '../artifacts.ts';
@@ -11,17 +10,9 @@ import type { GeneratedTable, TableFailure } from './generate.ts';
 import { renderDdl, type DdlTable } from './render/ddl.ts';
 import { parseMapping, renderMapping } from './render/files.ts';
 import { displayName, renderMarkdown, type IncomingReference } from './render/markdown.ts';
+import { writeFileAtomic } from '../../files.ts';
 
-export async function writeFileAtomic(file: string, content: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
-  await fs.writeFile(tmp, content, 'utf8');
-  try {
-    await fs.rename(tmp, file);
-  } catch (error) {
-    await fs.rm(tmp, { force: true });
-    throw error;
-  }
-}
+const writeOutput = (file: string, content: string) => writeFileAtomic(file, content, { fsync: false });
 
 export interface RenderedTable {
   info: TableInfo;
@@ -71,8 +62,8 @@ export async function writeOutputs(tables: GeneratedTable[], options: WriteOptio
   await fs.mkdir(options.dir, { recursive: true });
   const written = new Set<string>();
   for (const r of rendered) {
-    await writeFileAtomic(path.join(options.dir, r.info.files.ddl), r.ddl);
-    await writeFileAtomic(path.join(options.dir, r.info.files.detail), r.md);
+    await writeOutput(path.join(options.dir, r.info.files.ddl), r.ddl);
+    await writeOutput(path.join(options.dir, r.info.files.detail), r.md);
     written.add(r.info.files.ddl);
     written.add(r.info.files.detail);
   }
@@ -86,8 +77,8 @@ export async function writeOutputs(tables: GeneratedTable[], options: WriteOptio
     ...(options.failures.length ? { failed_tables: options.failures } : {}),
     llm_model: options.llmModel,
   };
-  await writeFileAtomic(path.join(options.dir, SCHEMA_FILE), `${JSON.stringify(schema, null, 2)}\n`);
-  await writeFileAtomic(path.join(options.dir, FILENAME_MAPPING_FILE), renderMapping(schema.tables, options.language, generatedAt));
+  await writeOutput(path.join(options.dir, SCHEMA_FILE), `${JSON.stringify(schema, null, 2)}\n`);
+  await writeOutput(path.join(options.dir, FILENAME_MAPPING_FILE), renderMapping(schema.tables, options.language, generatedAt));
   const removed: string[] = [];
   for (const file of previous) {
     if (written.has(file) || !/\.(ddl|md)$/.test(file) || file.includes('/') || file.includes('\\') || file.startsWith('.')) continue;

@@ -3,7 +3,6 @@
 //   per chunk of a few hundred items: which ids exist (1 round trip) → embed the missing ones in batches →
 //   insert them (1 round trip, ON CONFLICT DO NOTHING) → report added / unchanged / failed per collection.
 // A run in which any row failed ends as failed (TRAINING_LOAD_INCOMPLETE) after loading all the others.
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { localIso, localStamp } from '../../time.ts';
 import { COLLECTIONS, type CollectionName } from '../../vector/documents.ts';
@@ -13,6 +12,7 @@ import { ensureVectorStore } from '../../vector/schema.ts';
 import { existingIds, insertRows, type VectorRow } from '../../vector/store.ts';
 import { StepCancelledError, StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
 import { collectInputs, type LoadItem } from './inputs.ts';
+import { writeFileAtomic } from '../../files.ts';
 
 /** Items per round trip (existence check, then insert). */
 export const LOAD_CHUNK = 500;
@@ -225,7 +225,7 @@ export async function runTrainingLoad(ctx: StepContext): Promise<StepResult> {
     duration_ms: Date.now() - started,
   };
   const reportFile = `training_load_${localStamp(new Date())}_report.json`;
-  await writeAtomic(path.join(ctx.workspaceDir, reportFile), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileAtomic(path.join(ctx.workspaceDir, reportFile), `${JSON.stringify(report, null, 2)}\n`, { fsync: false });
   for (const c of COLLECTIONS) {
     const n = counts[c];
     log.info(`${c}: 新增 ${n.added}, 未变 ${n.unchanged}, 失败 ${n.failed}${n.duplicates ? `, 重复 ${n.duplicates}` : ''}`);
@@ -254,8 +254,3 @@ export function flatCounters(counts: Record<CollectionName, CollectionCounts>): 
   return out;
 }
 
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, text, 'utf8');
-  await fs.rename(tmp, file);
-}

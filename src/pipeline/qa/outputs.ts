@@ -10,17 +10,13 @@ import { pairFileName, pairMetaFileName, type QuestionSqlPair } from '../artifac
 import type { CatalogModel, TableModel } from './catalog.ts';
 import { literal } from './sql-text.ts';
 import type { GeneratedPair, QaSettings, Theme, ThemeOutcome } from './types.ts';
+import { writeFileAtomic } from '../../files.ts';
 
 export const METADATA_FILE = 'metadata.txt';
 export const METADATA_DETAIL_FILE = 'metadata_detail.md';
 export const DECISION_PROMPT_FILE = 'db_query_decision_prompt.txt';
 
-export async function writeFileAtomic(dir: string, name: string, content: string): Promise<void> {
-  const target = path.join(dir, name);
-  const temp = path.join(dir, `.${name}.${process.pid}.${Date.now()}.tmp`);
-  await fs.writeFile(temp, content, 'utf8');
-  await fs.rename(temp, target);
-}
+const writeOutput = (dir: string, name: string, content: string) => writeFileAtomic(path.join(dir, name), content, { fsync: false });
 
 function tableName(catalog: CatalogModel, key: string): string {
   const t = catalog.table(key);
@@ -224,10 +220,10 @@ export async function writeOutputs(args: {
   const plain: QuestionSqlPair[] = pairs.map((p) => ({ question: p.question, sql: p.sql }));
   const themes = outcomes.filter((o) => o.status === 'ok').map((o) => o.theme);
   // The sidecar first: a pair file never exists without its metadata.
-  await writeFileAtomic(dir, metaFile, `${JSON.stringify({ pair_file: pairFile, ...args.meta, pairs: pairs.map((p, index) => ({ index, ...p })) }, null, 2)}\n`);
-  await writeFileAtomic(dir, METADATA_FILE, metadataSql(themes, catalog, settings, args.generatedAt));
-  await writeFileAtomic(dir, METADATA_DETAIL_FILE, metadataDetail(outcomes, catalog, settings, args.generatedAt));
-  await writeFileAtomic(dir, DECISION_PROMPT_FILE, decisionPrompt(themes, catalog, settings));
-  await writeFileAtomic(dir, pairFile, `${JSON.stringify(plain, null, 2)}\n`);
+  await writeOutput(dir, metaFile, `${JSON.stringify({ pair_file: pairFile, ...args.meta, pairs: pairs.map((p, index) => ({ index, ...p })) }, null, 2)}\n`);
+  await writeOutput(dir, METADATA_FILE, metadataSql(themes, catalog, settings, args.generatedAt));
+  await writeOutput(dir, METADATA_DETAIL_FILE, metadataDetail(outcomes, catalog, settings, args.generatedAt));
+  await writeOutput(dir, DECISION_PROMPT_FILE, decisionPrompt(themes, catalog, settings));
+  await writeOutput(dir, pairFile, `${JSON.stringify(plain, null, 2)}\n`);
   return { pairFile, metaFile, files: [pairFile, metaFile, METADATA_FILE, METADATA_DETAIL_FILE, DECISION_PROMPT_FILE] };
 }

@@ -5,7 +5,6 @@
 //           modify_original_file=false: <pair>_validated.json beside the untouched original
 //           sql_validation_<ts>_report.json (per pair), sql_validation_<ts>_summary.txt (human),
 //           and last sql_validation_result.json: which file training_load must load.
-import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -21,6 +20,7 @@ import { loadCatalog, type Catalog } from './catalog.ts';
 import { SqlChecker } from './checker.ts';
 import { renderSummary, type ValidationReport } from './report.ts';
 import { validatePairs, type InputPair, type PairReport } from './validator.ts';
+import { writeFileAtomic } from '../../files.ts';
 
 export interface ValidationParameters {
   enableLlmRepair: boolean;
@@ -62,22 +62,6 @@ export function validationParameters(p: Record<string, unknown>): ValidationPara
   };
 }
 
-async function writeAtomic(filePath: string, data: string): Promise<void> {
-  const tmp = path.join(path.dirname(filePath), `.${path.basename(filePath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const handle = await fsp.open(tmp, 'wx', 0o644);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fsp.rename(tmp, filePath);
-  } catch (error) {
-    await fsp.unlink(tmp).catch(() => undefined);
-    throw error;
-  }
-}
 
 async function exists(file: string): Promise<boolean> {
   return fsp.lstat(file).then(
@@ -164,11 +148,11 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
     backupFile = `${pairFile}.backup`;
     // A re-run keeps the first backup: it holds the file as qa_generation wrote it.
     if (!(await exists(path.join(dir, backupFile)))) await fsp.copyFile(pairPath, path.join(dir, backupFile));
-    await writeAtomic(pairPath, `${JSON.stringify(validatedPairs, null, 2)}\n`);
+    await writeFileAtomic(pairPath, `${JSON.stringify(validatedPairs, null, 2)}\n`);
     validatedFile = pairFile;
   } else {
     validatedFile = validatedPairFileName(pairFile);
-    await writeAtomic(path.join(dir, validatedFile), `${JSON.stringify(validatedPairs, null, 2)}\n`);
+    await writeFileAtomic(path.join(dir, validatedFile), `${JSON.stringify(validatedPairs, null, 2)}\n`);
   }
 
   const reportFile = `sql_validation_${stamp}_report.json`;
@@ -212,8 +196,8 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
     elapsed_ms: Math.round(elapsedMs),
     pairs: reports,
   };
-  await writeAtomic(path.join(dir, reportFile), `${JSON.stringify(report, null, 2)}\n`);
-  await writeAtomic(path.join(dir, summaryFile), renderSummary(report, ctx.settings.lang));
+  await writeFileAtomic(path.join(dir, reportFile), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileAtomic(path.join(dir, summaryFile), renderSummary(report, ctx.settings.lang));
   const result: ValidationResultFile = {
     pair_file: pairFile,
     validated_file: validatedFile,
@@ -226,7 +210,7 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
     empty: counts.empty,
     generated_at: localIso(new Date())!,
   };
-  await writeAtomic(path.join(dir, VALIDATION_RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFileAtomic(path.join(dir, VALIDATION_RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
 
   const summary = `${reports.length} 个问答对: 有效 ${counts.valid}, 空结果 ${counts.empty}, 已修复 ${counts.repaired}, 无效 ${counts.invalid} → ${validatedFile}`;
   ctx.log.info(`SQL验证完成: ${summary} (${(elapsedMs / 1000).toFixed(1)}s)`);
