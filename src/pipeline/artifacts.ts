@@ -3,6 +3,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
+/** The task's table list (written by the task service, read by ddl_generation). */
+export const TABLE_LIST_FILE = 'table_list.txt';
+
 // ------------------------------------------------------------------------------------ ddl_generation
 
 export const SCHEMA_FILE = 'schema.json';

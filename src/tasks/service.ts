@@ -26,8 +26,9 @@ import {
   writeFileAtomic,
   type FileLang,
 } from './workspace.ts';
+import { TABLE_LIST_FILE } from '../pipeline/artifacts.ts';
 
-export const TABLE_LIST_FILE = 'table_list.txt';
+export { TABLE_LIST_FILE };
 export const TASK_CONFIG_FILE = 'task_config.json';
 
 export interface CreateTaskInput extends Partial<TaskFlags> {

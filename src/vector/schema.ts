@@ -1,7 +1,7 @@
 // The two LangChain PGVector tables (spec/vector-store.md): created when missing, used as they are when
 // present, and refused clearly when they cannot hold this embedder's vectors.
 import type pg from 'pg';
-import { COLLECTIONS, collectionUuid, type CollectionName } from './documents.ts';
+import { COLLECTIONS, collectionUuid } from './documents.ts';
 import { errorMessage, VectorStoreError } from './errors.ts';
 import { withTransaction } from '../postgres/connect.ts';
 
@@ -177,8 +177,4 @@ async function ensureCollections(client: pg.PoolClient, names: readonly string[]
     if (still.length) throw new VectorStoreError('VECTOR_SCHEMA_INVALID', `could not create collection(s) ${still.join(', ')} in ${COLLECTION_TABLE}`);
   }
   return result;
-}
-
-export function isCollectionName(name: string): name is CollectionName {
-  return (COLLECTIONS as readonly string[]).includes(name);
 }

@@ -127,5 +127,3 @@ export async function vectorStats(db: pg.Pool): Promise<VectorStats> {
     models: models.rows.map((r) => ({ model: r.model, rows: Number(r.rows) })),
   };
 }
-
-export { SEARCHABLE_COLLECTIONS };

@@ -16,8 +16,8 @@ import type { Lang } from './annotate/offline.ts';
 import { generateSchema } from './generate.ts';
 import { DEFAULT_ENUM_THRESHOLD } from './profile.ts';
 import { writeOutputs } from './write.ts';
+import { TABLE_LIST_FILE } from '../artifacts.ts';
 
-export const TABLE_LIST_FILE = 'table_list.txt';
 export const GLOSSARY_FILES = ['business_glossary.txt', 'glossary.txt', 'business_glossary.json'];
 const CONNECT_TIMEOUT_MS = 10_000;
 

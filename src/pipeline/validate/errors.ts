@@ -73,11 +73,5 @@ export function classifySqlState(code: string | undefined, message: string, phas
   // Data exceptions: a literal that does not convert (found while planning) is a type mismatch; anything
   // else (division by zero, overflow, a stored value that does not cast) is a runtime error.
   if (code.startsWith('22')) return phase !== 'execute' && (code === '22P02' || code === '22007' || code === '22008') ? 'type_mismatch' : 'runtime';
-  if (code.startsWith('42')) return 'other';
   return 'other';
-}
-
-/** Parse-gate reasons that are hostile or not a query at all: never repaired. Only syntax errors are. */
-export function gateReasonRepairable(reason: string | undefined): boolean {
-  return reason === 'parse_error';
 }

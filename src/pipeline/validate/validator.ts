@@ -7,7 +7,7 @@ import type { Lang } from '../../config.ts';
 import type { LlmClient } from '../../llm/types.ts';
 import type { Catalog } from './catalog.ts';
 import type { OutputColumn, RowCheck, SqlCheckError, SqlCheckResult, SqlChecker } from './checker.ts';
-import { gateReasonRepairable, REPAIRABLE_CLASSES, type ErrorClass } from './errors.ts';
+import { REPAIRABLE_CLASSES, type ErrorClass } from './errors.ts';
 import { deterministicFix, normalizeStoredSql, unwrapCodeFence, type FixName } from './fixes.ts';
 import { askRepair, type PreviousAttempt } from './repair.ts';
 
@@ -159,7 +159,6 @@ function markSame(report: PairReport, sameAs: number | null): PairReport {
 
 function repairable(error: SqlCheckError | undefined): boolean {
   if (!error) return false;
-  if (error.class === 'syntax' && error.phase === 'parse') return gateReasonRepairable(error.reason);
   return REPAIRABLE_CLASSES.has(error.class);
 }
 
