@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runDdlGeneration } from '../src/pipeline/ddl/index.ts';
-import { readCatalog } from '../src/postgres/catalog.ts';
+import { readCatalog } from '../src/postgres/catalog/index.ts';
 import { connect } from '../src/postgres/connect.ts';
 import { stepContext } from '../test/fixtures/test-schema.ts';
 import { createBenchDatabase, makeTempDir, median, onCleanup, printTable, round, runCleanups, startWatchdog, writeResults } from './lib/harness.ts';

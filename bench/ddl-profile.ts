@@ -4,7 +4,7 @@
 // Target, as a ratio in one run: median profile time(5M rows) < 2 × median profile time(5k rows).
 // Rounds alternate small, big, small, big … so that machine noise hits both.
 // Run: npx tsx bench/ddl-profile.ts   (writes bench/results/ddl-profile.json)
-import { profileRelation, readCatalog } from '../src/postgres/catalog.ts';
+import { profileRelation, readCatalog } from '../src/postgres/catalog/index.ts';
 import { connect } from '../src/postgres/connect.ts';
 import { createBenchDatabase, median, onCleanup, printTable, round, runCleanups, startWatchdog, writeResults } from './lib/harness.ts';
 

@@ -13,7 +13,7 @@ import { migrateStore } from './tasks/migrations.ts';
 import { RunQueue } from './tasks/queue.ts';
 import { TaskRunner, type RunObserver } from './tasks/runner.ts';
 import { TaskService, type Preflight } from './tasks/service.ts';
-import { preflightTables } from './postgres/catalog.ts';
+import { preflightTables } from './postgres/catalog/index.ts';
 import { TaskChangeFeed } from './tasks/change-feed.ts';
 import { TaskStore } from './tasks/store.ts';
 

@@ -14,7 +14,7 @@ import { parseGlossary } from '../pipeline/ddl/annotate/glossary.ts';
 import { generateSchema } from '../pipeline/ddl/generate.ts';
 import { compactType } from '../pipeline/ddl/model.ts';
 import { renderTables } from '../pipeline/ddl/write.ts';
-import { listRelations, parseTableName, TableNameError, type CatalogKind } from '../postgres/catalog.ts';
+import { listRelations, parseTableName, TableNameError, type CatalogKind } from '../postgres/catalog/index.ts';
 import type { Database } from '../postgres/connect.ts';
 import { databaseNameOf, databaseUrlKind, maskConnectionString, maskSecretsInText } from '../postgres/connection-string.ts';
 import { sendOk } from './envelope.ts';

@@ -12,7 +12,7 @@ import {
   preflightTables,
   profileRelation,
   readCatalog,
-} from '../../src/postgres/catalog.ts';
+} from '../../src/postgres/catalog/index.ts';
 import { connect, type Database } from '../../src/postgres/connect.ts';
 import { ADMIN_URL, type TestDatabase } from '../helpers/postgres.ts';
 import { createTestSchemaDatabase, TEST_SCHEMA_TABLES } from '../fixtures/test-schema.ts';

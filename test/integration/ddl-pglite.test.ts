@@ -9,7 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { SchemaFile } from '../../src/pipeline/artifacts.ts';
 import { runDdlGeneration } from '../../src/pipeline/ddl/index.ts';
-import { readCatalog } from '../../src/postgres/catalog.ts';
+import { readCatalog } from '../../src/postgres/catalog/index.ts';
 import { connect, type Database } from '../../src/postgres/connect.ts';
 import { commentSignature, stepContext, structureSignature, TEST_SCHEMA_SQL, TEST_SCHEMA_TABLES } from '../fixtures/test-schema.ts';
 

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { runDdlGeneration } from '../../src/pipeline/ddl/index.ts';
 import type { SchemaFile, TableInfo } from '../../src/pipeline/artifacts.ts';
 import { StepCancelledError, StepError } from '../../src/pipeline/context.ts';
-import { readCatalog } from '../../src/postgres/catalog.ts';
+import { readCatalog } from '../../src/postgres/catalog/index.ts';
 import { connect, type Database } from '../../src/postgres/connect.ts';
 import { DEMO_TABLES } from '../../demo/highway-db.ts';
 import { createDemoDatabase } from '../helpers/demo.ts';

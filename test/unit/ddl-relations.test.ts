@@ -2,7 +2,7 @@
 // cycles, enum decisions (pg_stats first, the bounded sample as fallback), sample plans.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CatalogColumn, CatalogConstraint, CatalogRelation, ColumnProfile, RelationProfile } from '../../src/postgres/catalog.ts';
+import type { CatalogColumn, CatalogConstraint, CatalogRelation, ColumnProfile, RelationProfile } from '../../src/postgres/catalog/index.ts';
 import { samplePlan } from '../../src/postgres/catalog/sampling.ts';
 import { decideEnum } from '../../src/pipeline/ddl/profile.ts';
 import { dependencyOrder, inferRelationships, nameWords, RelationIndex, splitKeyName, tableCores } from '../../src/pipeline/ddl/relations.ts';

@@ -5,7 +5,7 @@
 // step and by the database tools API.
 import pLimit from 'p-limit';
 import type { Database } from '../../postgres/connect.ts';
-import { overlapCount, profileRelation, readCatalog, type CatalogRelation, type CatalogResult, type RelationProfile } from '../../postgres/catalog.ts';
+import { overlapCount, profileRelation, readCatalog, type CatalogRelation, type CatalogResult, type RelationProfile } from '../../postgres/catalog/index.ts';
 import { maskSecretsInText } from '../../postgres/connection-string.ts';
 import { LlmError, type LlmClient } from '../../llm/types.ts';
 import type { ForeignKeyInfo, TableInfo } from '../artifacts.ts';

@@ -7,7 +7,7 @@
 // array or text; also read from business_glossary.txt / glossary.txt in the task directory).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { readTableListText } from '../../postgres/catalog.ts';
+import { readTableListText } from '../../postgres/catalog/index.ts';
 import type { Database } from '../../postgres/connect.ts';
 import { maskSecretsInText } from '../../postgres/connection-string.ts';
 import { StepCancelledError, StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';

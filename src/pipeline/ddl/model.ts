@@ -1,6 +1,6 @@
 // From the catalog (postgres/catalog.ts) to the schema.json contract (pipeline/artifacts.ts): exact
 // types, keys, declared foreign keys, indexes, comments from the database (source `db`).
-import type { CatalogColumn, CatalogRelation } from '../../postgres/catalog.ts';
+import type { CatalogColumn, CatalogRelation } from '../../postgres/catalog/index.ts';
 import type { ColumnInfo, ForeignKeyInfo, TableInfo } from '../artifacts.ts';
 
 /** format_type() output in the compact spelling people write (`varchar(32)`, `timestamptz`); still valid SQL. */

@@ -1,7 +1,7 @@
 // What the bounded profile (postgres/catalog.ts profileRelation) and pg_stats say about each column:
 // sample values, enum values (≤ N distinct values, by frequency: pg_stats first, the bounded sample as
 // the fallback) and the row estimate.
-import type { CatalogColumn, CatalogRelation, ColumnProfile, RelationProfile } from '../../postgres/catalog.ts';
+import type { CatalogColumn, CatalogRelation, ColumnProfile, RelationProfile } from '../../postgres/catalog/index.ts';
 import type { TableInfo } from '../artifacts.ts';
 import { uniqueColumns } from './model.ts';
 

@@ -1,7 +1,7 @@
 // Relationships that are not declared, inferred from names and confirmed by a bounded value-overlap
 // check (`company_id` → bss_company.id, `service_no` → bss_service_area.service_area_no), and the order
 // in which the tables' .ddl files run (dependencies first; FK cycles broken by request order).
-import type { CatalogColumn, CatalogRelation, RelationProfile } from '../../postgres/catalog.ts';
+import type { CatalogColumn, CatalogRelation, RelationProfile } from '../../postgres/catalog/index.ts';
 import type { ForeignKeyInfo } from '../artifacts.ts';
 import { uniqueColumns } from './model.ts';
 

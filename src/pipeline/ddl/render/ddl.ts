@@ -4,7 +4,7 @@
 // keys to other tables. Executing every file of a run in filename_mapping.txt order recreates all of
 // them in an empty database. Identifiers are quoted by the server (quote_ident) and every expression is
 // schema-qualified, so any name works.
-import type { CatalogConstraint, CatalogRelation, CatalogType } from '../../../postgres/catalog.ts';
+import type { CatalogConstraint, CatalogRelation, CatalogType } from '../../../postgres/catalog/index.ts';
 import { quoteLiteral } from '../../../postgres/identifiers.ts';
 import type { ColumnInfo, CommentSource, ForeignKeyInfo, TableInfo } from '../../artifacts.ts';
 import { compactType } from '../model.ts';
