@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import { STEP_NAMES } from '../pipeline/steps.ts';
+import { userRelationshipsSchema } from '../pipeline/ddl/user-relationships.ts';
 import { EXECUTION_MODES, TASK_STATUSES } from '../tasks/model.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { t } from '../messages.ts';
@@ -44,6 +45,7 @@ export const createTaskBody = z
     row_check_limit: z.number().int().min(1).max(1000).optional(),
     validation_concurrency: z.number().int().min(1).max(64).optional(),
     max_execute_cost: z.number().min(0).optional(),
+    relationships: userRelationshipsSchema.optional(),
   })
   .strict();
 

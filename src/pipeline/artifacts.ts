@@ -53,6 +53,49 @@ export interface ColumnInfo {
   sample_values: string[];
   /** Set when the column has few distinct values (≤ the enum threshold): values by frequency. */
   enum_values: string[] | null;
+  /** Numbers, dates and times: smallest and largest value (pg_stats and the bounded sample; `exact` when
+   * the sample read the whole table). */
+  range?: ValueRange | null;
+  /** Share of NULLs (pg_stats, else the bounded sample). */
+  null_share?: number | null;
+  /** Share of distinct values among the sampled non-null values (1 = all distinct). */
+  distinct_share?: number | null;
+  /** Set when some sampled values were longer than the profile reads: those are never shown as literals. */
+  long_values?: boolean;
+  /** What the column is to an analyst; decides how queries may use it (../spec/pair-quality.md). */
+  role?: ColumnRole;
+  /** Why the role was chosen, e.g. ["primary key"], ["name word price", "type numeric"]. */
+  role_evidence?: string[];
+}
+
+export const COLUMN_ROLES = [
+  'identifier',
+  'foreign_key',
+  'code',
+  'label',
+  'additive_measure',
+  'non_additive_measure',
+  'business_time',
+  'technical_time',
+  'flag',
+  'soft_delete',
+  'text',
+  'contact',
+  'other',
+] as const;
+export type ColumnRole = (typeof COLUMN_ROLES)[number];
+
+export interface ValueRange {
+  min: string;
+  max: string;
+  source: 'stats' | 'sample' | 'exact';
+}
+
+/** The business noun for one row of a table (客户 / customer), and where it came from. */
+export interface EntityName {
+  zh: string;
+  en: string;
+  source: 'db' | 'glossary' | 'llm' | 'offline';
 }
 
 export interface ForeignKeyInfo {
@@ -67,7 +110,35 @@ export interface ForeignKeyInfo {
   evidence?: string;
   /** For inferred keys: the value-overlap check (distinct sampled source values found in the target). */
   overlap?: { matched: number; sampled: number };
+  /** Where the relationship comes from: the catalog, join discovery, or the user (`relationships`). */
+  origin?: 'declared' | 'inferred' | 'user';
+  /** For inferred keys: the discovery rule, containment, target uniqueness, sample size. */
+  discovery?: RelationshipEvidence;
 }
+
+export const DISCOVERY_RULES = ['key_suffix', 'same_name', 'prefixed_name', 'flat_compound', 'role_name', 'llm'] as const;
+export type DiscoveryRule = (typeof DISCOVERY_RULES)[number];
+
+export interface RelationshipEvidence {
+  rule: DiscoveryRule;
+  /** Share of the sampled distinct child values found in the target (0–1). */
+  containment: number;
+  /** How the target column is known to be unique: a key or unique constraint, or all distinct in the data. */
+  target_unique: 'key' | 'data';
+  sampled: number;
+}
+
+/** A relationship the user declares or vetoes (task parameter `relationships`, or relationships.json). */
+export interface UserRelationship {
+  from: string;
+  to: string;
+  /** false vetoes a relationship (declared FKs stay in the .ddl, but are not used for joins). */
+  enabled?: boolean;
+}
+
+export const RELATIONSHIPS_FILE = 'relationships.json';
+/** Name words that no glossary could translate, with the columns that use them (ddl_generation). */
+export const GLOSSARY_TODO_FILE = 'glossary_todo.json';
 
 export interface IndexInfo {
   name: string;
@@ -105,6 +176,12 @@ export interface TableInfo {
   depends_on?: string[];
   /** File names (relative to the task directory) of this table's outputs. */
   files: { ddl: string; detail: string };
+  /** The business noun of one row; questions use it, never the label column's word. */
+  entity?: EntityName;
+  /** An inheritance child: `schema.name` of its parent (later steps query the parent). */
+  partition_of?: string;
+  /** How the comments were made when an LLM is configured: `offline` when this table's LLM call failed. */
+  annotation?: 'llm' | 'offline';
 }
 
 export interface SchemaFile {

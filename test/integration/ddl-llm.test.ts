@@ -22,6 +22,7 @@ import {
   proseWrapped,
   rateLimited,
   scripted,
+  serverError,
   startFakeOpenAI,
   thinkWrapped,
   type FakeChatRequest,
@@ -185,6 +186,33 @@ describe('ddl_generation with an OpenAI-compatible LLM (fake server)', () => {
       await fake.idle(2_000);
     });
   }
+
+  test('one table whose call keeps failing gets offline comments; the others keep theirs; roles and entity from the model', async () => {
+    fake.reset();
+    fake.setHandler((request) => {
+      const { table } = asked(request);
+      if (table === 'public.order_note') return serverError(503, 'upstream overloaded');
+      const base = messyAnswer(request);
+      if (table !== 'public.customer') return base;
+      return jsonReply({ table_comment: 'LLM table', entity: { zh: '顾客', en: 'customer' }, columns: {}, roles: { email: 'contact' }, relationships: [] });
+    });
+    const dir = taskDir(['customer', 'order_note', 'public.product']);
+    const llm = createLlmClient(llmSettings(fake, { maxRetries: 1 }), undefined, { backoffBaseMs: 5, maxBackoffMs: 20, maxRetryAfterMs: 50 });
+    const ctx = stepContext({ dir, db, llm });
+    const result = await runDdlGeneration(ctx);
+    const schema = readSchema(dir);
+    assert.equal(schema.tables.length, 3, 'the step completes');
+    const note = schema.tables.find((t) => t.name === 'order_note')!;
+    assert.equal(note.annotation, 'offline');
+    assert.ok(note.columns.every((c) => c.comment_source !== 'llm'));
+    const product = schema.tables.find((t) => t.name === 'product')!;
+    assert.equal(product.annotation, 'llm');
+    assert.ok(product.columns.some((c) => c.comment_source === 'llm'), 'the other tables keep their LLM comments');
+    assert.equal(result.counters?.llm_fallback_tables, 1);
+    const customer = schema.tables.find((t) => t.name === 'customer')!;
+    assert.deepEqual(customer.entity, { zh: '顾客', en: 'customer', source: 'llm' });
+    assert.ok(ctx.logs.some((l) => l.level === 'warn' && /order_note/.test(l.message)));
+  });
 
   test('continue_on_error: an LLM failure becomes a warning; offline comments, never the error text', async () => {
     fake.reset();

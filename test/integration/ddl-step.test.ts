@@ -160,7 +160,8 @@ describe('ddl_generation on the test schema (PostgreSQL 15, offline)', () => {
     ]);
     for (const fk of table(schema, 'public.order_note').foreign_keys) {
       assert.equal(fk.inferred, true);
-      assert.match(fk.evidence ?? '', /sampled values match/);
+      assert.match(fk.evidence ?? '', /sampled values found/);
+      assert.equal(fk.discovery?.containment, 1);
       assert.ok(fk.overlap && fk.overlap.matched === fk.overlap.sampled);
     }
   });

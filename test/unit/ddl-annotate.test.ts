@@ -55,6 +55,7 @@ function tableOf(name: string, columns: ColumnInfo[], extra: Partial<TableInfo> 
 }
 
 const none = new Map<string, string>();
+const pick = (a: ReturnType<typeof normaliseAnswer>) => ({ tableComment: a?.tableComment, columns: a?.columns });
 
 describe('offline annotator', () => {
   test('common column words, in Chinese and English', () => {
@@ -62,10 +63,10 @@ describe('offline annotator', () => {
       ['create_ts', '创建时间', 'Create time'],
       ['created_by', '创建人', 'Created by'],
       ['update_ts', '更新时间', 'Update time'],
-      ['deleted_at', '删除时间', 'Deleted time'],
+      ['deleted_at', '删除时间', 'Deleted at'],
       ['company_id', '公司ID', 'Company ID'],
       ['company_name', '公司名称', 'Company name'],
-      ['service_area_no', '服务区域编号', 'Service area number'],
+      ['service_area_no', '服务区编码', 'Service area number'],
       ['order_status', '订单状态', 'Order status'],
       ['car_type', '车辆类型', 'Car type'],
       ['pay_amount', '支付金额', 'Payment amount'],
@@ -81,7 +82,7 @@ describe('offline annotator', () => {
     }
     assert.equal(offlineColumnComment(column('id', { is_primary_key: true }), 'zh', none), '主键ID');
     assert.equal(offlineColumnComment(column('行号'), 'zh', none), '行号');
-    assert.equal(offlineColumnComment(column('wx_order'), 'zh', none), 'wx订单');
+    assert.equal(offlineColumnComment(column('wx_order'), 'zh', none), 'wx order', 'never half-translated (not wx订单)');
   });
 
   test('names it cannot read fall back on what the samples look like', () => {
@@ -114,11 +115,14 @@ describe('offline annotator', () => {
 
 describe('LLM answers', () => {
   test('any reasonable JSON shape is normalised', () => {
-    assert.deepEqual(normaliseAnswer({ table_comment: 'T', columns: { a: 'A', b: { comment: 'B' } } }), { tableComment: 'T', columns: [['a', 'A'], ['b', 'B']] });
+    const answer = normaliseAnswer({ table_comment: 'T', columns: { a: 'A', b: { comment: 'B', role: 'label' } }, entity: { zh: '客户', en: 'customer' }, roles: { a: 'additive_measure', c: 'bogus' } });
+    assert.deepEqual({ tableComment: answer?.tableComment, columns: answer?.columns }, { tableComment: 'T', columns: [['a', 'A'], ['b', 'B']] });
+    assert.deepEqual(answer?.entity, { zh: '客户', en: 'customer' });
+    assert.deepEqual(answer?.roles, [['a', 'additive_measure'], ['b', 'label']], 'valid roles only, from roles and from column objects');
     assert.deepEqual(normaliseAnswer({ columns: [{ name: 'a', comment: 'A' }, { column_name: 'b', description: 'B' }, ['c', 'C']] })?.columns, [['a', 'A'], ['b', 'B'], ['c', 'C']]);
     assert.deepEqual(normaliseAnswer([{ field: 'a', desc: 'A' }])?.columns, [['a', 'A']]);
-    assert.deepEqual(normaliseAnswer({ table_comment: 'T', a: 'A' }), { tableComment: 'T', columns: [['a', 'A']] });
-    assert.deepEqual(normaliseAnswer({ table: { comment: 'T' }, fields: { a: 'A' } }), { tableComment: 'T', columns: [['a', 'A']] });
+    assert.deepEqual(pick(normaliseAnswer({ table_comment: 'T', a: 'A' })), { tableComment: 'T', columns: [['a', 'A']] });
+    assert.deepEqual(pick(normaliseAnswer({ table: { comment: 'T' }, fields: { a: 'A' } })), { tableComment: 'T', columns: [['a', 'A']] });
     assert.equal(normaliseAnswer({ columns: { a: '' } }), undefined);
     assert.equal(normaliseAnswer('text'), undefined);
     assert.equal(annotationAnswerSchema.safeParse({}).success, false, 'an empty answer is malformed (retried)');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { CatalogColumn, CatalogConstraint, CatalogRelation, ColumnProfile, RelationProfile } from '../../src/postgres/catalog/index.ts';
 import { samplePlan } from '../../src/postgres/catalog/sampling.ts';
 import { decideEnum } from '../../src/pipeline/ddl/profile.ts';
-import { dependencyOrder, inferRelationships, nameWords, RelationIndex, splitKeyName, tableCores } from '../../src/pipeline/ddl/relations.ts';
+import { dependencyOrder, discoverRelationships, nameWords, RelationIndex, splitKeyName, tableCores } from '../../src/pipeline/ddl/relations.ts';
 
 let nextOid = 1000;
 
@@ -34,6 +34,7 @@ function col(name: string, udt = 'varchar', extra: Partial<CatalogColumn> = {}):
     nDistinct: null,
     mostCommonVals: null,
     mostCommonFreqs: null,
+    histogramBounds: null,
     ...extra,
   };
 }
@@ -57,6 +58,7 @@ function rel(name: string, columns: CatalogColumn[], constraints: Partial<Catalo
     viewDefinition: null,
     partitionKey: null,
     foreignServer: null,
+    inheritsFrom: null,
     columns,
     constraints: constraints.map((c) => ({
       name: 'c',
@@ -125,19 +127,20 @@ describe('inferred relationships', () => {
     assert.deepEqual(new RelationIndex([company, intCol]).candidates(intCol, intCol.columns[0]!), [], 'type classes must match');
   });
 
-  test('confirmed by value overlap ≥ 80 %; the first confirmed candidate wins; evidence recorded', async () => {
-    const values = ['a', 'b', 'c', 'd', 'e'];
-    const probes: string[] = [];
-    const found = await inferRelationships(mapper, profileOf({ service_area_id: values, service_no: ['x'] }, mapper), index, async (candidate, v) => {
-      probes.push(`${candidate.target.name}.${candidate.targetColumn.name}`);
-      return candidate.target.name === 'bss_service_area' && candidate.targetColumn.name === 'id' ? 4 : 0;
-    });
-    assert.deepEqual(found.map((f) => `${f.columns}→${f.target_table}.${f.target_columns}`), ['service_area_id→bss_service_area.id']);
-    assert.equal(found[0]!.inferred, true);
-    assert.equal(found[0]!.evidence, 'name service_area_id → bss_service_area.id; 4/5 sampled values match');
-    assert.deepEqual(found[0]!.overlap, { matched: 4, sampled: 5 });
-    const rejected = await inferRelationships(area, profileOf({ company_id: values }, area), index, async () => 3);
-    assert.deepEqual(rejected, [], '3/5 is not enough');
+  const tablesOf = (...items: Array<[CatalogRelation, Record<string, string[]>]>) => items.map(([relation, values]) => ({ relation, profile: profileOf(values, relation) }));
+
+  test('confirmed by containment ≥ 0.9; the best-ranked confirmed candidate wins; evidence recorded', async () => {
+    const values = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'];
+    const found = await discoverRelationships(tablesOf([area, { id: values }], [mapper, { service_area_id: values, service_no: ['x'] }]), async (candidate) =>
+      candidate.target.name === 'bss_service_area' && candidate.targetColumn.name === 'id' ? 9 : 0,
+    );
+    const fks = found.byRelation.get(mapper.oid) ?? [];
+    assert.deepEqual(fks.map((f) => `${f.columns}→${f.target_table}.${f.target_columns}`), ['service_area_id→bss_service_area.id']);
+    assert.equal(fks[0]!.inferred, true);
+    assert.deepEqual(fks[0]!.discovery, { rule: 'key_suffix', containment: 0.9, target_unique: 'key', sampled: 10 });
+    assert.deepEqual(fks[0]!.overlap, { matched: 9, sampled: 10 });
+    const rejected = await discoverRelationships(tablesOf([company, {}], [area, { company_id: values }]), async () => 8);
+    assert.equal(rejected.byRelation.size, 0, '8/10 is not enough');
   });
 
   test('declared keys and empty columns are not inferred again', async () => {
@@ -146,9 +149,26 @@ describe('inferred relationships', () => {
       { type: 'f', columns: ['company_id'], targetOid: company.oid },
     ]);
     let probes = 0;
-    assert.deepEqual(await inferRelationships(declared, profileOf({ company_id: ['a'] }, declared), index, async () => (probes++, 1)), []);
-    assert.deepEqual(await inferRelationships(area, profileOf({}, area), index, async () => (probes++, 1)), []);
+    const a = await discoverRelationships(tablesOf([company, {}], [declared, { company_id: ['a'] }]), async () => (probes++, 1));
+    assert.equal(a.byRelation.size, 0);
+    const b = await discoverRelationships(tablesOf([company, {}], [area, {}]), async () => (probes++, 1));
+    assert.equal(b.byRelation.size, 0);
     assert.equal(probes, 0);
+  });
+
+  test('user-declared relationships win, vetoes remove inferred ones', async () => {
+    const values = ['a', 'b'];
+    const user = await discoverRelationships(tablesOf([company, {}], [area, { company_id: values }]), async () => 2, {
+      user: [{ from: 'bss_service_area.company_id', to: 'bss_company.company_no' }],
+    });
+    const fk = user.byRelation.get(area.oid)![0]!;
+    assert.equal(`${fk.target_table}.${fk.target_columns}`, 'bss_company.company_no');
+    assert.equal(fk.origin, 'user');
+    const veto = await discoverRelationships(tablesOf([company, {}], [area, { company_id: values }]), async () => 2, {
+      user: [{ from: 'bss_service_area.company_id', to: 'bss_company.id', enabled: false }],
+    });
+    assert.equal(veto.byRelation.size, 0);
+    assert.equal(veto.stats.vetoed, 1);
   });
 });
 

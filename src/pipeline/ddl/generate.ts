@@ -8,14 +8,15 @@ import type { Database } from '../../postgres/connect.ts';
 import { overlapCount, profileRelation, readCatalog, type CatalogRelation, type CatalogResult, type RelationProfile } from '../../postgres/catalog/index.ts';
 import { maskSecretsInText } from '../../postgres/connection-string.ts';
 import { LlmError, type LlmClient } from '../../llm/types.ts';
-import type { ForeignKeyInfo, TableInfo } from '../artifacts.ts';
+import type { ColumnRole, ForeignKeyInfo, TableInfo, UserRelationship } from '../artifacts.ts';
 import { StepCancelledError, StepError, type StepLogger } from '../context.ts';
 import type { Glossary } from './annotate/glossary.ts';
 import { annotateWithLlm } from './annotate/llm.ts';
-import { offlineColumnComment, offlineTableComment, type Lang } from './annotate/offline.ts';
+import { GlossaryTodo, nameContext, offlineColumnComment, offlineEntity, offlineTableComment, type Lang } from './annotate/offline.ts';
+import { assignRoles } from './roles.ts';
 import { tableInfo } from './model.ts';
-import { applyProfile, DEFAULT_ENUM_THRESHOLD } from './profile.ts';
-import { dependencyOrder, inferRelationships, probeNeedsCap, RelationIndex } from './relations.ts';
+import { applyProfile, DEFAULT_ENUM_THRESHOLD, keepEnumForRole } from './profile.ts';
+import { columnPrefix, dependencyOrder, discoverRelationships, probeNeedsCap, runTablePrefix, type DiscoveryResult, type ProposedRelationship } from './relations.ts';
 import { tableFiles } from './render/files.ts';
 
 export interface GenerateOptions {
@@ -40,12 +41,16 @@ export interface GenerateOptions {
   dbConcurrency?: number;
   /** LLM calls in flight at once (default 8). */
   llmConcurrency?: number;
+  /** Relationships the user declares or vetoes (task parameter and relationships.json). */
+  userRelationships?: UserRelationship[];
 }
 
 export interface GeneratedTable {
   info: TableInfo;
   relation: CatalogRelation;
   profile: RelationProfile | undefined;
+  /** What this table's LLM call said beyond comments (roles, relationship proposals). */
+  llmRoles?: Map<string, ColumnRole>;
 }
 
 export interface TableFailure {
@@ -59,6 +64,9 @@ export interface GenerateResult {
   /** In dependency order (what filename_mapping.txt lists). */
   tables: GeneratedTable[];
   failures: TableFailure[];
+  /** Name words no glossary could translate (glossary_todo.json). */
+  glossaryTodo: GlossaryTodo;
+  discovery: DiscoveryResult['stats'] & { ms: number; unknownUser: string[] };
   counters: {
     tables: number;
     columns: number;
@@ -66,7 +74,10 @@ export interface GenerateResult {
     comments_llm: number;
     comments_offline: number;
     inferred_relationships: number;
+    user_relationships: number;
     llm_failures: number;
+    llm_fallback_tables: number;
+    glossary_todo: number;
   };
   timings: { catalog_ms: number; total_ms: number };
 }
@@ -80,14 +91,15 @@ function pgCode(error: unknown): string | undefined {
 }
 
 /** Fills missing comments with the offline annotator (source `offline`). */
-export function fillOffline(info: TableInfo, language: Lang, glossary: Glossary): void {
+export function fillOffline(info: TableInfo, language: Lang, glossary: Glossary, options: { todo?: GlossaryTodo; runPrefix?: string[]; columnPrefix?: string[] } = {}): void {
+  const context = nameContext(info);
   if (!info.comment) {
-    info.comment = offlineTableComment(info, language, glossary);
+    info.comment = offlineTableComment(info, language, glossary, { todo: options.todo, runPrefix: options.runPrefix });
     info.comment_source = 'offline';
   }
   for (const column of info.columns) {
     if (column.comment) continue;
-    column.comment = offlineColumnComment(column, language, glossary);
+    column.comment = offlineColumnComment(column, language, glossary, { context, todo: options.todo, where: info.name, columnPrefix: options.columnPrefix });
     column.comment_source = 'offline';
   }
 }
@@ -115,7 +127,6 @@ export async function generateSchema(options: GenerateOptions): Promise<Generate
   const relations = catalog.relations.filter((r) => r.readable);
   if (!relations.length) throw new StepError('TABLES_NOT_FOUND', `没有可处理的表 (no table to process): ${options.names.join(', ')}`);
 
-  const index = new RelationIndex(relations);
   const byOid = new Map(relations.map((r) => [r.oid, r]));
   const dbLimit = pLimit(options.dbConcurrency ?? (db.kind === 'pglite' ? 1 : 4));
   // Overlap probes have their own lane: they sit between a table's profile and its LLM call, so they
@@ -138,12 +149,15 @@ export async function generateSchema(options: GenerateOptions): Promise<Generate
       ),
     );
 
+  let llmSuccesses = 0;
+  const proposed: ProposedRelationship[] = [];
   const processOne = async (relation: CatalogRelation): Promise<GeneratedTable | undefined> => {
     const name = `${relation.schema}.${relation.name}`;
     if (stop()) return undefined;
     log.info(`开始处理表: ${name}`);
     const info = tableInfo(relation);
     info.files = tableFiles(relation.schema, relation.name);
+    if (relation.inheritsFrom) info.partition_of = relation.inheritsFrom;
     let profile: RelationProfile | undefined;
     try {
       if (stop()) return undefined;
@@ -153,11 +167,6 @@ export async function generateSchema(options: GenerateOptions): Promise<Generate
       log.debug(
         `${name}: ${profile?.rows ?? 0} 行样本 (${profile?.plan.method}${profile?.plan.percent ? ` ${profile.plan.percent}%` : ''}), ${profile?.ms ?? 0} ms`,
       );
-      if (options.inferRelations !== false) {
-        const inferred = await inferRelationships(relation, profile, index, (candidate, values) => probe(candidate, values));
-        for (const fk of inferred) log.info(`推断关联: ${name}.${fk.columns.join(',')} → ${fk.target_schema}.${fk.target_table}.${fk.target_columns.join(',')} (${fk.evidence})`);
-        info.foreign_keys.push(...inferred);
-      }
     } catch (error) {
       if (stop()) return undefined;
       const message = `${name}: ${errorMessage(error)}`;
@@ -167,12 +176,15 @@ export async function generateSchema(options: GenerateOptions): Promise<Generate
       return undefined;
     }
 
+    let llmRoles: Map<string, ColumnRole> | undefined;
     if (llm) {
       try {
         const annotation = await llmLimit(() =>
           stop() ? Promise.resolve(undefined) : annotateWithLlm(llm, info, { language, businessContext: options.businessContext, glossary, signal: options.signal, log }),
         );
         if (!annotation) return undefined;
+        llmSuccesses += 1;
+        info.annotation = 'llm';
         if (annotation.tableComment && !info.comment) {
           info.comment = annotation.tableComment;
           info.comment_source = 'llm';
@@ -184,22 +196,25 @@ export async function generateSchema(options: GenerateOptions): Promise<Generate
             column.comment_source = 'llm';
           }
         }
+        if (annotation.entity) info.entity = { ...annotation.entity, source: 'llm' };
+        llmRoles = annotation.roles;
+        for (const r of annotation.relationships) proposed.push({ from: `${relation.schema}.${relation.name}.${r.column}`, to: r.references });
         if (annotation.unknown.length) log.debug(`${name}: LLM 返回了不存在的字段，已忽略: ${annotation.unknown.join(', ')}`);
         const left = info.columns.filter((c) => !c.comment).map((c) => c.name);
         if (left.length) log.debug(`${name}: LLM 未给出注释的字段由离线规则补充: ${left.join(', ')}`);
       } catch (error) {
         if (stop() || (error as Error)?.name === 'AbortError') return undefined;
+        // One table's failed call does not sink the step: this table gets offline comments, marked and counted.
         llmFailures += 1;
+        info.annotation = 'offline';
         const message = `${name}: ${errorMessage(error)}`;
-        if (!continueOnError) throw new StepError('LLM_ERROR', `LLM 注释生成失败 (LLM annotation failed): ${message}`);
-        log.warn(`LLM 注释生成失败，改用离线规则 (continue_on_error) [LLM_ERROR]: ${message}`);
+        log.warn(`LLM 注释生成失败，该表改用离线规则 (LLM annotation failed, offline comments used) [${error instanceof LlmError ? error.code : 'LLM_ERROR'}]: ${message}`);
         failures.push({ name, code: error instanceof LlmError ? error.code : 'LLM_ERROR', message: `${errorMessage(error)} (offline comments used)` });
       }
     }
-    fillOffline(info, language, glossary);
     done += 1;
     options.onProgress?.(done, total);
-    return { info, relation, profile };
+    return { info, relation, profile, llmRoles };
   };
 
   const settled = await Promise.allSettled(
@@ -212,8 +227,36 @@ export async function generateSchema(options: GenerateOptions): Promise<Generate
   );
   if (options.signal?.aborted) throw new StepCancelledError(String(options.signal.reason ?? 'cancelled'));
   if (firstError !== undefined) throw firstError;
+  if (llm && llmSuccesses === 0 && llmFailures > 0 && !continueOnError) {
+    throw new StepError('LLM_ERROR', `所有表的 LLM 注释调用均失败 (every LLM annotation call failed): ${failures.filter((f) => f.code !== 'TABLE_FAILED').map((f) => `${f.name}: ${f.message}`).slice(0, 3).join('; ')}`);
+  }
   const generated = new Map<number, GeneratedTable>();
   for (const s of settled) if (s.status === 'fulfilled' && s.value) generated.set(s.value.relation.oid, s.value);
+
+  // The schema-wide passes: joins (they need every table's profile), then roles, entities and comments.
+  const discoveryStarted = performance.now();
+  const discovered = [...generated.values()];
+  const found = options.inferRelations === false
+    ? { byRelation: new Map<number, ForeignKeyInfo[]>(), stats: { candidates: 0, probes: 0, confirmed: 0, vetoed: 0, user: 0 }, unknownUser: [] as string[] }
+    : await discoverRelationships(
+        discovered.map((g) => ({ relation: g.relation, profile: g.profile })),
+        (candidate, values) => probe({ target: candidate.target, targetColumn: candidate.targetColumn }, values),
+        { proposed, user: options.userRelationships },
+      );
+  if (options.signal?.aborted) throw new StepCancelledError(String(options.signal.reason ?? 'cancelled'));
+  for (const entry of found.unknownUser) log.warn(`relationships 中的关联无法对应到本次的表和字段，已忽略 (unknown relationship ignored): ${entry}`);
+  const runPrefix = runTablePrefix(discovered.map((g) => g.relation.name));
+  const todo = new GlossaryTodo();
+  for (const g of discovered) {
+    const fks = found.byRelation.get(g.relation.oid) ?? [];
+    for (const fk of fks) log.info(`${fk.origin === 'user' ? '用户声明关联' : '推断关联'}: ${g.info.full_name}.${fk.columns.join(',')} → ${fk.target_schema}.${fk.target_table}.${fk.target_columns.join(',')} (${fk.evidence})`);
+    g.info.foreign_keys.push(...fks);
+    assignRoles(g.info, g.llmRoles);
+    keepEnumForRole(g.info);
+    g.info.entity ??= offlineEntity(g.info, glossary, runPrefix);
+    fillOffline(g.info, language, glossary, { todo, runPrefix, columnPrefix: columnPrefix(g.relation) });
+  }
+  const discoveryMs = Math.round(performance.now() - discoveryStarted);
 
   // Order: dependencies first; record them in the contract.
   const kept = relations.filter((r) => generated.has(r.oid));
@@ -236,7 +279,10 @@ export async function generateSchema(options: GenerateOptions): Promise<Generate
     comments_llm: 0,
     comments_offline: 0,
     inferred_relationships: 0,
+    user_relationships: found.stats.user,
     llm_failures: llmFailures,
+    llm_fallback_tables: tables.filter((t) => t.info.annotation === 'offline').length,
+    glossary_todo: todo.words.size,
   };
   for (const { info } of tables) {
     counters.columns += info.columns.length;
@@ -247,5 +293,5 @@ export async function generateSchema(options: GenerateOptions): Promise<Generate
     }
     counters.inferred_relationships += info.foreign_keys.filter((fk: ForeignKeyInfo) => fk.inferred).length;
   }
-  return { catalog, tables, failures, counters, timings: { catalog_ms: catalog.stats.ms, total_ms: Math.round(performance.now() - started) } };
+  return { catalog, tables, failures, glossaryTodo: todo, discovery: { ...found.stats, ms: discoveryMs, unknownUser: found.unknownUser }, counters, timings: { catalog_ms: catalog.stats.ms, total_ms: Math.round(performance.now() - started) } };
 }

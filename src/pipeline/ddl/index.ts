@@ -16,7 +16,9 @@ import type { Lang } from './annotate/offline.ts';
 import { generateSchema } from './generate.ts';
 import { DEFAULT_ENUM_THRESHOLD } from './profile.ts';
 import { writeOutputs } from './write.ts';
-import { TABLE_LIST_FILE } from '../artifacts.ts';
+import { GLOSSARY_TODO_FILE, TABLE_LIST_FILE } from '../artifacts.ts';
+import { writeFileAtomic } from '../../files.ts';
+import { readUserRelationships } from './user-relationships.ts';
 
 export const GLOSSARY_FILES = ['business_glossary.txt', 'glossary.txt', 'business_glossary.json'];
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -95,6 +97,7 @@ export async function runDdlGeneration(ctx: StepContext): Promise<StepResult> {
     log: ctx.log,
     signal: ctx.signal,
     llmConcurrency: ctx.settings.llm?.concurrency ?? 8,
+    userRelationships: await readUserRelationships(ctx.workspaceDir, ctx.parameters.relationships),
     onProgress: (done, total) => ctx.progress(done, total, 'tables'),
   });
   if (ctx.signal.aborted) throw new StepCancelledError(String(ctx.signal.reason ?? 'cancelled'));
@@ -108,7 +111,12 @@ export async function runDdlGeneration(ctx: StepContext): Promise<StepResult> {
     llmModel: ctx.llm && result.counters.comments_llm > 0 ? ctx.llm.model : null,
     failures: result.failures,
   });
+  await writeFileAtomic(path.join(ctx.workspaceDir, GLOSSARY_TODO_FILE), `${JSON.stringify(result.glossaryTodo.toJSON(), null, 2)}\n`, { fsync: false });
   for (const t of result.tables) ctx.log.info(`已生成: ${t.info.full_name} -> ${t.info.files.ddl}, ${t.info.files.detail}`);
+  if (result.glossaryTodo.words.size)
+    ctx.log.info(`${result.glossaryTodo.words.size} 个字段名词没有译名，已列入 ${GLOSSARY_TODO_FILE}（补充 business_glossary 后重新运行）: ${[...result.glossaryTodo.words.keys()].slice(0, 20).join(', ')}`);
+  const d = result.discovery;
+  ctx.log.info(`关联发现: ${d.candidates} 个候选，${d.probes} 次包含度查询，确认 ${d.confirmed} 个，用户声明 ${d.user} 个，${d.ms} ms`);
   if (removed.length) ctx.log.info(`已删除上次运行遗留的文件: ${removed.join(', ')}`);
   ctx.progress(result.tables.length, result.tables.length + result.failures.filter((f) => f.code !== 'LLM_ERROR').length, 'tables');
 
@@ -116,8 +124,13 @@ export async function runDdlGeneration(ctx: StepContext): Promise<StepResult> {
   const summary =
     `${c.tables} 个表，${c.columns} 个字段；注释: 数据库 ${c.comments_db}，LLM ${c.comments_llm}，离线规则 ${c.comments_offline}；` +
     `推断关联 ${c.inferred_relationships} 个；目录查询 ${result.catalog.stats.roundTrips} 次往返` +
+    (c.llm_fallback_tables ? `；LLM 失败改用离线注释的表 ${c.llm_fallback_tables} 个` : '') +
+    (c.glossary_todo ? `；待补充译名 ${c.glossary_todo} 个` : '') +
     (result.failures.length ? `；警告 ${result.failures.length} 个` : '');
-  return { summary, counters: { ...c, catalog_round_trips: result.catalog.stats.roundTrips, warnings: result.failures.length } };
+  return {
+    summary,
+    counters: { ...c, catalog_round_trips: result.catalog.stats.roundTrips, relationship_probes: d.probes, warnings: result.failures.length },
+  };
 }
 
 export const ddlGenerationStep: PipelineStep = {

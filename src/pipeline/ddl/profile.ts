@@ -2,7 +2,9 @@
 // sample values, enum values (≤ N distinct values, by frequency: pg_stats first, the bounded sample as
 // the fallback) and the row estimate.
 import type { CatalogColumn, CatalogRelation, ColumnProfile, RelationProfile } from '../../postgres/catalog/index.ts';
-import type { TableInfo } from '../artifacts.ts';
+import { hasRange } from '../../postgres/catalog/index.ts';
+import { isAuditColumn } from './roles.ts';
+import type { TableInfo, ValueRange } from '../artifacts.ts';
 import { uniqueColumns } from './model.ts';
 
 export const DEFAULT_ENUM_THRESHOLD = 20;
@@ -98,12 +100,57 @@ export function applyProfile(
     const target = info.columns[i]!;
     const p = profile?.columns[i];
     const samples = p?.top.length ? p.top.map((t) => t.value) : column.mostCommonVals ?? [];
-    target.sample_values = samples.slice(0, SAMPLE_VALUES).map((v) => (v.length > SAMPLE_CHARS ? `${v.slice(0, SAMPLE_CHARS)}…` : v));
+    // A value cut by the profile (or too long to show) is not a literal anyone can query with.
+    const whole = samples.filter((v) => v.length < Math.min(SAMPLE_CHARS, PROFILE_VALUE_CHARS));
+    target.sample_values = whole.slice(0, SAMPLE_VALUES);
+    if (whole.length < samples.length) target.long_values = true;
+    target.null_share = column.nullFrac ?? (profile && profile.rows > 0 && p ? round3(1 - p.nonNull / profile.rows) : null);
+    target.distinct_share = p && p.nonNull > 0 ? round3(p.distinct / p.nonNull) : null;
+    if (hasRange(column)) target.range = valueRange(column, p, profile?.complete === true);
     const decision = decideEnum(column, p, rows, {
       threshold: options.enumThreshold,
       labels: labelsByType.get(column.typeOid) ?? null,
       unique: unique.has(column.name),
     });
-    target.enum_values = decision.values;
+    target.enum_values = decision.values?.length ? decision.values.filter((v) => v.length < PROFILE_VALUE_CHARS) : null;
+    if (!target.enum_values?.length) target.enum_values = null;
   });
+}
+
+/** The profile reads values cut to this many characters (postgres/catalog/sampling.ts profileSql). */
+const PROFILE_VALUE_CHARS = 200;
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** Compares two values of a range column as the column's type would. */
+function compareValues(a: string, b: string, numeric: boolean): number {
+  if (numeric) return Number(a) - Number(b);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Smallest and largest value: exact when the bounded sample read the whole relation; otherwise the
+ * sample's, widened by what pg_stats saw (histogram bounds and most common values).
+ */
+export function valueRange(column: CatalogColumn, profile: ColumnProfile | undefined, complete: boolean): ValueRange | null {
+  const numeric = column.typcategory === 'N';
+  const sampled = [profile?.min, profile?.max].filter((v): v is string => v !== undefined);
+  if (complete && sampled.length === 2) return { min: sampled[0]!, max: sampled[1]!, source: 'exact' };
+  const fromStats = [...(column.histogramBounds ?? []), ...(column.mostCommonVals ?? [])].filter((v) => !numeric || Number.isFinite(Number(v)));
+  const values = [...sampled, ...fromStats].sort((a, b) => compareValues(a, b, numeric));
+  if (!values.length) return null;
+  return { min: values[0]!, max: values[values.length - 1]!, source: fromStats.length ? 'stats' : 'sample' };
+}
+
+/**
+ * Enum values are for codes: columns that repeat a few values. Keys, references, flags, measures and
+ * times are never enums, whatever their number of distinct values (`store_id` 1, 2 is a reference).
+ */
+export function keepEnumForRole(info: TableInfo): void {
+  for (const column of info.columns) {
+    if (!column.enum_values) continue;
+    if (!['code', 'label', 'other'].includes(column.role ?? 'other') || isAuditColumn(column)) column.enum_values = null;
+  }
 }

@@ -2,11 +2,10 @@
 // check (`company_id` → bss_company.id, `service_no` → bss_service_area.service_area_no), and the order
 // in which the tables' .ddl files run (dependencies first; FK cycles broken by request order).
 import type { CatalogColumn, CatalogRelation, RelationProfile } from '../../postgres/catalog/index.ts';
-import type { ForeignKeyInfo } from '../artifacts.ts';
+import type { DiscoveryRule, ForeignKeyInfo, UserRelationship } from '../artifacts.ts';
 import { uniqueColumns } from './model.ts';
 
 const KEY_SUFFIXES = ['id', 'no', 'code', 'num', 'number', 'key', 'sn', 'uuid', 'guid'];
-const MIN_OVERLAP = 0.8;
 const MAX_CANDIDATES = 3;
 
 /** snake_case / camelCase words, lower case. */
@@ -94,6 +93,10 @@ export class RelationIndex {
 
   /** Candidate targets of a key-like column, best name match first. */
   candidates(source: CatalogRelation, column: CatalogColumn): RelationCandidate[] {
+    return this.keySuffixCandidates(source, column);
+  }
+
+  private keySuffixCandidates(source: CatalogRelation, column: CatalogColumn): RelationCandidate[] {
     const key = splitKeyName(column.name);
     if (!key) return [];
     const sourceClass = typeClass(column);
@@ -136,48 +139,398 @@ export function probeNeedsCap(target: CatalogRelation, column: string): boolean 
   return !indexed && !(target.reltuples >= 0 && target.reltuples <= 100_000);
 }
 
-export type OverlapProbe = (candidate: RelationCandidate, values: string[]) => Promise<number>;
+// ------------------------------------------------------------------------------------ join discovery
+
+/** Share of the sampled distinct child values that must exist in the target. */
+export const MIN_CONTAINMENT = 0.9;
+/** A target column counts as unique in the data when at least this share of its sampled values is distinct. */
+const DATA_UNIQUE_SHARE = 0.95;
+const MAX_CANDIDATES_PER_COLUMN = 4;
+/** Names so common that sharing one says nothing about a relationship. */
+const GENERIC_NAMES = new Set(['id', 'name', 'title', 'code', 'no', 'key', 'uuid', 'guid', 'type', 'status', 'description', 'version', 'remark', 'label', 'value', 'sort', 'seq']);
+/** Role words of references to people (`manager_id`, `support_rep_id` → employee). */
+const PERSON_ROLES = new Set(['manager', 'rep', 'representative', 'supervisor', 'boss', 'lead', 'leader', 'mentor', 'owner', 'assignee', 'reporter', 'approver', 'reviewer', 'creator', 'agent', 'advisor', 'adviser', 'coach', 'referrer', 'recruiter', 'head', 'doctor', 'physician', 'nurse', 'teacher', 'instructor', 'tutor', 'salesperson', 'seller', 'buyer', 'handler', 'attending', 'primary', 'referring']);
+const PERSON_TABLES = new Set(['employee', 'employees', 'staff', 'user', 'users', 'person', 'people', 'member', 'worker', 'emp', 'account', 'doctor', 'physician', 'teacher', 'instructor', 'agent']);
+const SELF_ROLES = new Set(['parent', 'reports_to', 'reportsto', 'superior', 'predecessor', 'successor', 'previous', 'prev', 'next', 'original', 'replaced', 'merged']);
+
+export type UniqueKind = 'key' | 'data';
+
+/** Profiles and uniqueness of the run's tables: what join discovery reads. */
+export interface DiscoveryTable {
+  relation: CatalogRelation;
+  profile: RelationProfile | undefined;
+}
+
+export interface DiscoveryCandidate {
+  source: CatalogRelation;
+  column: CatalogColumn;
+  target: CatalogRelation;
+  targetColumn: CatalogColumn;
+  rule: DiscoveryRule;
+  /** Higher is a better name match. */
+  nameScore: number;
+  targetUnique: UniqueKind;
+}
+
+export interface ProposedRelationship {
+  /** `table.column` of the child (schema optional). */
+  from: string;
+  to: string;
+}
+
+export interface DiscoveryOptions {
+  /** Relationships the LLM proposed (rule `llm`): confirmed like every other candidate. */
+  proposed?: ProposedRelationship[];
+  /** User-declared (added as they are) and vetoed relationships. */
+  user?: UserRelationship[];
+}
+
+export interface DiscoveryResult {
+  /** By child relation oid: the relationships found (inferred and user-declared), one target per column. */
+  byRelation: Map<number, ForeignKeyInfo[]>;
+  stats: { candidates: number; probes: number; confirmed: number; vetoed: number; user: number };
+  /** User entries that name no column of the run (reported, never fatal). */
+  unknownUser: string[];
+}
+
+/** Words of a column name without the words its table puts in front of every column (`crmOrdCustId` → cust id). */
+export function columnPrefix(relation: CatalogRelation): string[] {
+  const lists = relation.columns.map((c) => nameWords(c.name));
+  if (lists.length < 2) return [];
+  let prefix: string[] = [];
+  for (let n = 1; n <= 3; n++) {
+    const counts = new Map<string, number>();
+    for (const w of lists) if (w.length > n) counts.set(w.slice(0, n).join('_'), (counts.get(w.slice(0, n).join('_')) ?? 0) + 1);
+    const best = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
+    if (!best || best[1] < Math.max(2, Math.ceil(lists.length * 0.6))) break;
+    prefix = best[0].split('_');
+  }
+  return prefix;
+}
+
+/** The first name word most tables of the run share (`bss`, `crm`): not part of any entity's name. */
+export function runTablePrefix(names: string[]): string[] {
+  if (names.length < 2) return [];
+  const counts = new Map<string, number>();
+  for (const n of names) {
+    const w = nameWords(n);
+    if (w.length > 1) counts.set(w[0]!, (counts.get(w[0]!) ?? 0) + 1);
+  }
+  const best = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
+  return best && best[1] >= Math.max(2, Math.ceil(names.length * 0.6)) ? [best[0]] : [];
+}
+
+function schemaPrefix(relations: CatalogRelation[]): string[] {
+  const prefixes = relations.map(columnPrefix).filter((p) => p.length);
+  if (prefixes.length < Math.max(2, relations.length * 0.6)) return [];
+  const first = prefixes[0]![0]!;
+  return prefixes.every((p) => p[0] === first) ? [first] : [];
+}
+
+function strip(words: string[], prefix: string[]): string[] {
+  if (!prefix.length || words.length <= prefix.length) return words;
+  return prefix.every((w, i) => words[i] === w) ? words.slice(prefix.length) : words;
+}
 
 /**
- * Inferred relationships of one table: every key-like column without a declared key, whose name points
- * at a key of another table of the run and whose sampled values (the profile's most frequent ones)
- * are found there (≥ 80 %).
+ * How a target column is unique: a key, or (nearly) all distinct in the data. A column unique only in the
+ * data must also be the table's own key by name (`city.city_name`, `paper.paperid`), so that a child that
+ * happens to be all distinct in a sample (`orders.customer_id`) is never taken for its siblings' parent.
  */
-export async function inferRelationships(
-  relation: CatalogRelation,
-  profile: RelationProfile | undefined,
-  index: RelationIndex,
-  probe: OverlapProbe,
-): Promise<ForeignKeyInfo[]> {
-  if (!profile) return [];
-  const declared = new Set(relation.constraints.filter((c) => c.type === 'f').flatMap((c) => c.columns));
-  const pk = relation.constraints.find((c) => c.type === 'p')?.columns ?? [];
-  const out: ForeignKeyInfo[] = [];
-  for (const [i, column] of relation.columns.entries()) {
-    if (declared.has(column.name)) continue;
-    if (pk.length === 1 && pk[0] === column.name) continue;
-    // Values cut to 200 characters by the profile cannot match: leave them out.
-    const values = (profile.columns[i]?.top ?? []).map((t) => t.value).filter((v) => v.length < 200);
-    if (!values.length) continue;
-    for (const candidate of index.candidates(relation, column)) {
-      // A probe that fails (a value the target type rejects, a timeout) confirms nothing.
-      const matched = await probe(candidate, values).catch(() => 0);
-      if (matched / values.length < MIN_OVERLAP) continue;
-      const target = candidate.target;
-      out.push({
-        name: null,
-        columns: [column.name],
-        target_schema: target.schema,
-        target_table: target.name,
-        target_columns: [candidate.targetColumn.name],
-        inferred: true,
-        evidence: `name ${column.name} → ${target.name}.${candidate.targetColumn.name}; ${matched}/${values.length} sampled values match`,
-        overlap: { matched, sampled: values.length },
-      });
-      break;
+function uniqueKind(table: DiscoveryTable, column: CatalogColumn, keys: Set<string>): UniqueKind | undefined {
+  if (keys.has(column.name)) return 'key';
+  const i = table.relation.columns.indexOf(column);
+  const p = table.profile?.columns[i];
+  if (!p || p.nonNull < 2) return undefined;
+  if (p.distinct / p.nonNull < DATA_UNIQUE_SHARE) return undefined;
+  return ownsName(table.relation, column) ? 'data' : undefined;
+}
+
+function ownsName(relation: CatalogRelation, column: CatalogColumn): boolean {
+  const words = nameWords(column.name);
+  const bare = strip(words, columnPrefix(relation));
+  if (bare.length === 1 && bare !== words) return true;
+  if (words.length === 1 && relation.columns[0] === column) return true;
+  const cores = tableCores(relation.name);
+  const flatCores = cores.map((c) => c.replace(/_/g, ''));
+  const joined = words.join('_');
+  const key = splitKeyName(column.name);
+  if (key && cores.includes(key.stem)) return true;
+  if (cores.some((c) => joined === `${c}_name` || joined === `${c}_code`)) return true;
+  return flatCores.some((c) => words.length === 1 && words[0]!.startsWith(c) && words[0]!.length - c.length <= 4);
+}
+
+interface TargetForm {
+  table: DiscoveryTable;
+  column: CatalogColumn;
+  unique: UniqueKind;
+  /** How a referencing column would be named, with the rule and strength of each form. */
+  forms: Map<string, { rule: DiscoveryRule; score: number }>;
+}
+
+/**
+ * Join discovery over the whole run: candidates from names (key suffixes, identical names with a unique
+ * side, names equal once a table prefix is removed, flat `<table>id` / `<table>_name` compounds, role
+ * names of people and self references, the LLM's proposals), each confirmed by type, a unique target and
+ * containment (≥ 0.9 of the sampled distinct child values exist in the target); then one target per
+ * child column (a key before a data-unique column, the better name, the higher containment), and never a
+ * child linked to a sibling: a target column that itself references a parent is replaced by the parent.
+ */
+export async function discoverRelationships(tables: DiscoveryTable[], probe: OverlapProbe, options: DiscoveryOptions = {}): Promise<DiscoveryResult> {
+  const stats = { candidates: 0, probes: 0, confirmed: 0, vetoed: 0, user: 0 };
+  const relations = tables.map((t) => t.relation);
+  const global = schemaPrefix(relations);
+  const byOid = new Map(tables.map((t) => [t.relation.oid, t]));
+  const keyIndex = new RelationIndex(relations);
+  const declaredCols = new Map<number, Set<string>>();
+  for (const r of relations) declaredCols.set(r.oid, new Set(r.constraints.filter((c) => c.type === 'f').flatMap((c) => c.columns)));
+
+  const targets: TargetForm[] = [];
+  for (const table of tables) {
+    const relation = table.relation;
+    if (!['r', 'p', 'm', 'f'].includes(relation.relkind)) continue;
+    const keys = uniqueColumns(relation);
+    const own = columnPrefix(relation);
+    const cores = tableCores(relation.name).map((c) => c.replace(/_/g, ''));
+    const coreWords = tableCores(relation.name).map((c) => c.split('_'));
+    const abbreviation = strip(own, global);
+    for (const column of relation.columns) {
+      if (typeClass(column) === 'other') continue;
+      const unique = uniqueKind(table, column, keys);
+      if (!unique) continue;
+      const forms = new Map<string, { rule: DiscoveryRule; score: number }>();
+      const add = (words: string[], rule: DiscoveryRule, score: number) => {
+        const form = words.join('_');
+        if (!form || GENERIC_NAMES.has(form)) return;
+        if ((forms.get(form)?.score ?? -1) < score) forms.set(form, { rule, score });
+      };
+      const words = nameWords(column.name);
+      add(words, 'same_name', 3);
+      add(strip(words, global), 'prefixed_name', 2);
+      const bare = strip(words, own);
+      if (abbreviation.length) add([...abbreviation, ...bare], 'prefixed_name', 2);
+      if (bare.length === 1 || words.length === 1) {
+        const key = bare.length === 1 ? bare : words;
+        for (const core of cores) add([`${core}${key[0]}`], 'flat_compound', 2);
+        for (const cw of coreWords) add([...cw, ...key], 'flat_compound', 2);
+      }
+      if (forms.size) targets.push({ table, column, unique, forms });
     }
   }
-  return out;
+  const byForm = new Map<string, TargetForm[]>();
+  for (const t of targets) for (const form of t.forms.keys()) push(byForm, form, t);
+
+  const resolveUser = (ref: string): { table: DiscoveryTable; column: CatalogColumn } | undefined => {
+    const parts = ref.split('.');
+    if (parts.length < 2) return undefined;
+    const columnName = parts.at(-1)!;
+    const tableName = parts.at(-2)!;
+    const schema = parts.length > 2 ? parts.at(-3) : undefined;
+    for (const t of tables) {
+      if (t.relation.name !== tableName || (schema && t.relation.schema !== schema)) continue;
+      const column = t.relation.columns.find((c) => c.name === columnName);
+      if (column) return { table: t, column };
+    }
+    return undefined;
+  };
+  const unknownUser: string[] = [];
+  const vetoed = new Set<string>();
+  const userEdges = new Map<string, { from: { table: DiscoveryTable; column: CatalogColumn }; to: { table: DiscoveryTable; column: CatalogColumn } }>();
+  for (const entry of options.user ?? []) {
+    const from = resolveUser(entry.from);
+    const to = resolveUser(entry.to);
+    if (!from || !to) {
+      unknownUser.push(`${entry.from} -> ${entry.to}`);
+      continue;
+    }
+    const id = `${from.table.relation.oid}:${from.column.name}`;
+    if (entry.enabled === false) vetoed.add(`${id}>${to.table.relation.oid}:${to.column.name}`);
+    else userEdges.set(id, { from, to });
+  }
+
+  // Candidates per child column.
+  const perColumn = new Map<string, { table: DiscoveryTable; column: CatalogColumn; candidates: DiscoveryCandidate[] }>();
+  for (const table of tables) {
+    const relation = table.relation;
+    const own = columnPrefix(relation);
+    const pk = relation.constraints.find((c) => c.type === 'p')?.columns ?? [];
+    const selfCores = new Set(tableCores(relation.name));
+    for (const column of relation.columns) {
+      if (declaredCols.get(relation.oid)!.has(column.name)) continue;
+      const cls = typeClass(column);
+      if (cls === 'other') continue;
+      const words = nameWords(column.name);
+      const key = splitKeyName(column.name);
+      // A table's own single-column key is a reference only when its name points elsewhere (1:1 tables).
+      if (pk.length === 1 && pk[0] === column.name && (!key || selfCores.has(key.stem) || GENERIC_NAMES.has(words.join('_')))) continue;
+      const found = new Map<string, DiscoveryCandidate>();
+      const consider = (target: DiscoveryTable, targetColumn: CatalogColumn, rule: DiscoveryRule, nameScore: number, unique: UniqueKind) => {
+        if (typeClass(targetColumn) !== cls) return;
+        if (target.relation.oid === relation.oid && targetColumn.name === column.name) return;
+        const id = `${target.relation.oid}:${targetColumn.name}`;
+        if ((found.get(id)?.nameScore ?? -1) >= nameScore) return;
+        found.set(id, { source: relation, column, target: target.relation, targetColumn, rule, nameScore, targetUnique: unique });
+      };
+      // Key suffix: `company_id` → company.id / company.company_id.
+      for (const c of keyIndex.candidates(relation, column)) {
+        const t = byOid.get(c.target.oid)!;
+        const unique = uniqueKind(t, c.targetColumn, uniqueColumns(c.target));
+        if (unique) consider(t, c.targetColumn, 'key_suffix', 3 + c.score / 100, unique);
+      }
+      // Identical, prefixed and flat names.
+      const childForms: Array<{ words: string[]; score: number }> = [
+        { words, score: 3 },
+        { words: strip(words, own), score: 2 },
+        { words: strip(words, global), score: 2 },
+      ];
+      for (const { words: w, score } of childForms) {
+        const form = w.join('_');
+        if (GENERIC_NAMES.has(form)) continue;
+        for (const t of byForm.get(form) ?? []) {
+          if (t.table.relation.oid === relation.oid) continue;
+          const f = t.forms.get(form)!;
+          consider(t.table, t.column, score === 3 && f.rule === 'same_name' ? 'same_name' : f.rule === 'same_name' ? 'prefixed_name' : f.rule, Math.min(score, f.score), t.unique);
+        }
+      }
+      // Role names: `citingpaperid` / `billing_address_id` end with a target's name; people and self references.
+      const flat = words.join('');
+      for (const t of targets) {
+        if (t.table.relation.oid === relation.oid && !SELF_ROLES.has(words[0]!)) continue;
+        for (const form of t.forms.keys()) {
+          const f = form.replace(/_/g, '');
+          if (f.length >= 4 && flat.length > f.length + 1 && flat.endsWith(f)) consider(t.table, t.column, 'role_name', 1, t.unique);
+        }
+      }
+      if (key && (words.some((w) => PERSON_ROLES.has(w)) || SELF_ROLES.has(words[0]!) || SELF_ROLES.has(words.slice(0, 2).join('_')))) {
+        const self = SELF_ROLES.has(words[0]!) || SELF_ROLES.has(words.slice(0, 2).join('_'));
+        for (const t of targets) {
+          const isSelf = t.table.relation.oid === relation.oid;
+          const person = tableCores(t.table.relation.name).some((core) => PERSON_TABLES.has(core.split('_').at(-1)!));
+          if (!(self ? isSelf : person)) continue;
+          if (t.unique !== 'key' && !t.column.name.toLowerCase().endsWith(key.suffix)) continue;
+          consider(t.table, t.column, 'role_name', 1, t.unique);
+        }
+      } else if (!key && SELF_ROLES.has(words.join('_'))) {
+        for (const t of targets) if (t.table.relation.oid === relation.oid && t.unique === 'key') consider(t.table, t.column, 'role_name', 1, t.unique);
+      }
+      for (const proposal of options.proposed ?? []) {
+        const from = resolveUser(proposal.from);
+        const to = resolveUser(proposal.to);
+        if (!from || !to || from.table.relation.oid !== relation.oid || from.column.name !== column.name) continue;
+        const unique = uniqueKind(to.table, to.column, uniqueColumns(to.table.relation));
+        if (unique) consider(to.table, to.column, 'llm', 1.5, unique);
+      }
+      const candidates = [...found.values()]
+        .filter((c) => !vetoed.has(`${relation.oid}:${column.name}>${c.target.oid}:${c.targetColumn.name}`))
+        .sort((a, b) => (a.targetUnique === b.targetUnique ? 0 : a.targetUnique === 'key' ? -1 : 1) || b.nameScore - a.nameScore || a.target.name.localeCompare(b.target.name))
+        .slice(0, MAX_CANDIDATES_PER_COLUMN);
+      stats.vetoed += found.size - [...found.values()].filter((c) => !vetoed.has(`${relation.oid}:${column.name}>${c.target.oid}:${c.targetColumn.name}`)).length;
+      if (candidates.length) perColumn.set(`${relation.oid}:${column.name}`, { table, column, candidates });
+    }
+  }
+
+  // Confirmation: containment of the sampled distinct child values.
+  interface Confirmed {
+    candidate: DiscoveryCandidate;
+    matched: number;
+    sampled: number;
+  }
+  const chosen = new Map<string, Confirmed>();
+  await Promise.all(
+    [...perColumn].map(async ([id, { table, column, candidates }]) => {
+      if (userEdges.has(id)) return;
+      const i = table.relation.columns.indexOf(column);
+      // Values cut to 200 characters by the profile cannot match: leave them out.
+      const values = (table.profile?.columns[i]?.top ?? []).map((t) => t.value).filter((v) => v.length < 200);
+      if (!values.length) return;
+      const confirmed: Confirmed[] = [];
+      for (const candidate of candidates) {
+        stats.candidates += 1;
+        stats.probes += 1;
+        // A probe that fails (a value the target type rejects, a timeout) confirms nothing.
+        const matched = await probe(candidate, values).catch(() => 0);
+        if (matched / values.length >= MIN_CONTAINMENT) confirmed.push({ candidate, matched, sampled: values.length });
+        // The best-ranked candidate that holds wins; the rest need not be probed.
+        if (confirmed.length && candidate.targetUnique === 'key' && candidates.indexOf(candidate) === 0) break;
+      }
+      confirmed.sort(
+        (a, b) =>
+          (a.candidate.targetUnique === b.candidate.targetUnique ? 0 : a.candidate.targetUnique === 'key' ? -1 : 1) ||
+          b.candidate.nameScore - a.candidate.nameScore ||
+          b.matched / b.sampled - a.matched / a.sampled,
+      );
+      if (confirmed[0]) chosen.set(id, confirmed[0]);
+    }),
+  );
+
+  // No sibling-to-sibling edge: a target column that itself references a parent gives way to the parent.
+  const referenceOf = (oid: number, columnName: string): { oid: number; column: string } | undefined => {
+    const relation = byOid.get(oid)?.relation;
+    const declared = relation?.constraints.find((c) => c.type === 'f' && c.columns.length === 1 && c.columns[0] === columnName && c.targetOid);
+    if (declared) return { oid: declared.targetOid!, column: declared.targetColumns[0]! };
+    const user = userEdges.get(`${oid}:${columnName}`);
+    if (user) return { oid: user.to.table.relation.oid, column: user.to.column.name };
+    const inferred = chosen.get(`${oid}:${columnName}`);
+    return inferred ? { oid: inferred.candidate.target.oid, column: inferred.candidate.targetColumn.name } : undefined;
+  };
+  for (let round = 0; round < 3; round++) {
+    for (const [id, confirmed] of chosen) {
+      const c = confirmed.candidate;
+      const parent = referenceOf(c.target.oid, c.targetColumn.name);
+      if (!parent) continue;
+      if (parent.oid === c.source.oid && parent.column === c.column.name) {
+        // A pair pointing at each other (1:1 extension table): keep the edge from the non-key side only.
+        if (uniqueColumns(c.source).has(c.column.name) && !uniqueColumns(c.target).has(c.targetColumn.name)) chosen.delete(id);
+        continue;
+      }
+      const parentTable = byOid.get(parent.oid);
+      const parentColumn = parentTable?.relation.columns.find((col) => col.name === parent.column);
+      // The target is itself a reference: a 1:1 extension table keeps its edge when it is the only way to
+      // the parent (the parent is not in the run); otherwise the child joins the parent directly.
+      if (!parentTable || !parentColumn) continue;
+      const unique = uniqueKind(parentTable, parentColumn, uniqueColumns(parentTable.relation)) ?? 'data';
+      chosen.set(id, {
+        candidate: { ...c, target: parentTable.relation, targetColumn: parentColumn, targetUnique: unique },
+        matched: confirmed.matched,
+        sampled: confirmed.sampled,
+      });
+    }
+  }
+
+  const byRelation = new Map<number, ForeignKeyInfo[]>();
+  const add = (oid: number, fk: ForeignKeyInfo) => push(byRelation, oid, fk);
+  for (const [, edge] of userEdges) {
+    stats.user += 1;
+    add(edge.from.table.relation.oid, {
+      name: null,
+      columns: [edge.from.column.name],
+      target_schema: edge.to.table.relation.schema,
+      target_table: edge.to.table.relation.name,
+      target_columns: [edge.to.column.name],
+      inferred: false,
+      origin: 'user',
+      evidence: 'declared by the user (relationships)',
+    });
+  }
+  for (const [, { candidate: c, matched, sampled }] of chosen) {
+    if (c.target.oid === c.source.oid && c.targetColumn.name === c.column.name) continue;
+    stats.confirmed += 1;
+    const containment = Math.round((matched / sampled) * 1000) / 1000;
+    add(c.source.oid, {
+      name: null,
+      columns: [c.column.name],
+      target_schema: c.target.schema,
+      target_table: c.target.name,
+      target_columns: [c.targetColumn.name],
+      inferred: true,
+      origin: 'inferred',
+      evidence: `${c.rule}: ${c.column.name} → ${c.target.name}.${c.targetColumn.name}; ${matched}/${sampled} sampled values found; target ${c.targetUnique === 'key' ? 'is a key' : 'unique in the data'}`,
+      overlap: { matched, sampled },
+      discovery: { rule: c.rule, containment, target_unique: c.targetUnique, sampled },
+    });
+  }
+  for (const list of byRelation.values()) list.sort((a, b) => a.columns[0]!.localeCompare(b.columns[0]!));
+  return { byRelation, stats, unknownUser };
 }
 
 /**
@@ -245,3 +598,5 @@ export function dependencyOrder(relations: CatalogRelation[]): { order: CatalogR
   }
   return { order, dependsOn };
 }
+
+export type OverlapProbe = (candidate: { target: CatalogRelation; targetColumn: CatalogColumn }, values: string[]) => Promise<number>;

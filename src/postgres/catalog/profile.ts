@@ -4,7 +4,7 @@ import type { Database } from '../connect.ts';
 import { readOnly } from '../read-only.ts';
 import { HEAP_SIZE_SQL } from './queries.ts';
 import { overlapSql, profileSql, samplePlan, type SamplePlan } from './sampling.ts';
-import type { CatalogRelation } from './types.ts';
+import type { CatalogColumn, CatalogRelation } from './types.ts';
 
 
 export interface ColumnProfile {
@@ -13,6 +13,9 @@ export interface ColumnProfile {
   nonNull: number;
   /** Distinct values within the sample (exact up to the sample). */
   distinct: number;
+  /** Numbers, dates and times: the smallest and largest value in the sample (as text). */
+  min?: string;
+  max?: string;
 }
 
 export interface RelationProfile {
@@ -52,18 +55,29 @@ export async function profileRelation(db: Database, relation: CatalogRelation, b
       }
       const plan = samplePlan({ relkind: relation.relkind, reltuples: relation.reltuples, heapBytes, blockSize }, rowBudget);
       let used = plan;
-      let rows = (await q.query(profileSql(relation.qualified, relation.columns, plan, topK))).rows;
+      const refs = relation.columns.map((c) => ({ qName: c.qName, range: hasRange(c) }));
+      let rows = (await q.query(profileSql(relation.qualified, refs, plan, topK))).rows;
       // TABLESAMPLE SYSTEM samples pages: a table whose estimate was stale may yield too few rows.
       if (plan.method === 'tablesample' && totalRows(rows) < Math.min(100, rowBudget)) {
         used = { method: 'limit', limit: rowBudget };
-        rows = (await q.query(profileSql(relation.qualified, relation.columns, used, topK))).rows;
+        rows = (await q.query(profileSql(relation.qualified, refs, used, topK))).rows;
       }
       return { rows, plan: used, measured };
     },
     { statementTimeoutMs: options.statementTimeoutMs ?? 60_000 },
   );
   const columns: ColumnProfile[] = relation.columns.map(() => ({ top: [], nonNull: 0, distinct: 0 }));
+  const ranged = relation.columns.map((c, i) => ({ c, i })).filter((x) => hasRange(x.c));
   for (const row of value.rows) {
+    if (row.k === -2) {
+      ranged.forEach((x, j) => {
+        const lo = row.lo?.[j];
+        const hi = row.hi?.[j];
+        if (lo !== null && lo !== undefined) columns[x.i]!.min = lo;
+        if (hi !== null && hi !== undefined) columns[x.i]!.max = hi;
+      });
+      continue;
+    }
     if (row.k < 0) continue;
     const c = columns[row.k];
     if (!c) continue;
@@ -80,6 +94,11 @@ export async function profileRelation(db: Database, relation: CatalogRelation, b
     ms: Math.round(performance.now() - started),
     ...(value.measured !== undefined ? { heapBytes: value.measured } : {}),
   };
+}
+
+/** Columns whose range is worth knowing: numbers, dates and times (not arrays). */
+export function hasRange(column: CatalogColumn): boolean {
+  return column.typcategory === 'N' || column.typcategory === 'D';
 }
 
 function totalRows(rows: any[]): number {

@@ -51,7 +51,9 @@ SELECT hit.ord, hit.requested_oid::int8 AS requested_oid, c.oid::int8 AS oid,
        (has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')) AS readable,
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END AS view_definition,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
-       CASE WHEN c.relkind = 'f' THEN (SELECT s.srvname FROM pg_foreign_table ft JOIN pg_foreign_server s ON s.oid = ft.ftserver WHERE ft.ftrelid = c.oid) END AS foreign_server
+       CASE WHEN c.relkind = 'f' THEN (SELECT s.srvname FROM pg_foreign_table ft JOIN pg_foreign_server s ON s.oid = ft.ftserver WHERE ft.ftrelid = c.oid) END AS foreign_server,
+       (SELECT pn.nspname || '.' || pc.relname FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent
+          JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid ORDER BY i.inhseqno LIMIT 1) AS inherits_from
 FROM hit
 JOIN pg_class c ON c.oid = hit.oid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -93,7 +95,8 @@ ORDER BY a.attrelid, a.attnum`;
 export const STATS_SQL = /* sql */ `
 SELECT s.schemaname AS schema, s.tablename AS name, s.attname AS column, s.inherited,
        s.null_frac::float8 AS null_frac, s.n_distinct::float8 AS n_distinct,
-       s.most_common_vals::text::text[] AS most_common_vals, s.most_common_freqs::float8[] AS most_common_freqs
+       s.most_common_vals::text::text[] AS most_common_vals, s.most_common_freqs::float8[] AS most_common_freqs,
+       s.histogram_bounds::text::text[] AS histogram_bounds
 FROM pg_stats s
 WHERE s.tablename = ANY ($1::text[])`;
 

@@ -112,6 +112,7 @@ export async function readCatalogIn(q: CountingClient, names: readonly string[])
       viewDefinition: row.view_definition,
       partitionKey: row.partition_key,
       foreignServer: row.foreign_server,
+      inheritsFrom: row.relkind === 'r' ? row.inherits_from : null,
       columns: [],
       constraints: [],
       indexes: [],
@@ -157,6 +158,7 @@ export async function readCatalogIn(q: CountingClient, names: readonly string[])
       nDistinct: null,
       mostCommonVals: null,
       mostCommonFreqs: null,
+      histogramBounds: null,
     });
   }
 
@@ -170,6 +172,7 @@ export async function readCatalogIn(q: CountingClient, names: readonly string[])
     column.nDistinct = s.n_distinct;
     column.mostCommonVals = s.most_common_vals ? flattenText(s.most_common_vals) : null;
     column.mostCommonFreqs = s.most_common_freqs;
+    column.histogramBounds = s.histogram_bounds ? flattenText(s.histogram_bounds) : null;
   }
 
   for (const c of (await q.query(CONSTRAINTS_SQL, [oids])).rows) {

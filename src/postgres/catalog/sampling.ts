@@ -46,28 +46,39 @@ export function samplePlan(input: PlanInput, rowBudget: number): SamplePlan {
 export interface ProfileColumnRef {
   /** quote_ident(name) */
   qName: string;
+  /** Also read the column's min and max (numbers, dates and times), compared in its own type. */
+  range?: boolean;
 }
 
 /**
  * One query per relation: reads at most `plan.limit` rows (as text, each value cut to `maxChars`), then
  * per column the `topK` most frequent values with their counts, the non-null count and the number of
- * distinct values within the sample. Rows: k = -1 (v NULL, n = rows read) and k = column index.
+ * distinct values within the sample. Rows: k = -1 (v NULL, n = rows read), k = -2 (lo/hi: per range
+ * column, in `columns` order, min and max as text) and k = column index. Ties in frequency are broken
+ * by md5 of the value: deterministic, but not alphabetical (an alphabetical pick of tied values shows
+ * `aaa…` values that say nothing about the column).
  */
 export function profileSql(qualified: string, columns: ProfileColumnRef[], plan: SamplePlan, topK: number, maxChars = 200): string {
   const sample =
     plan.method === 'tablesample' ? ` TABLESAMPLE SYSTEM (${plan.percent}) REPEATABLE (42)` : '';
+  const ranged = columns.map((c, i) => ({ c, i })).filter((x) => x.c.range);
   const select = columns.length
-    ? columns.map((c, i) => `left(t.${c.qName}::text, ${maxChars}) AS c${i}`).join(', ')
+    ? [...columns.map((c, i) => `left(t.${c.qName}::text, ${maxChars}) AS c${i}`), ...ranged.map((x) => `t.${x.c.qName} AS r${x.i}`)].join(', ')
     : '1 AS c_';
-  const head = `WITH s AS MATERIALIZED (SELECT ${select} FROM ${qualified} AS t${sample} LIMIT ${plan.limit})
-SELECT -1 AS k, NULL::text AS v, count(*)::int AS n, 0 AS nonnull, 0 AS ndistinct FROM s`;
+  let head = `WITH s AS MATERIALIZED (SELECT ${select} FROM ${qualified} AS t${sample} LIMIT ${plan.limit})
+SELECT -1 AS k, NULL::text AS v, count(*)::int AS n, 0 AS nonnull, 0 AS ndistinct, NULL::text[] AS lo, NULL::text[] AS hi FROM s`;
+  if (ranged.length) {
+    head += `
+UNION ALL
+SELECT -2, NULL, 0, 0, 0, ARRAY[${ranged.map((x) => `min(s.r${x.i})::text`).join(', ')}], ARRAY[${ranged.map((x) => `max(s.r${x.i})::text`).join(', ')}] FROM s`;
+  }
   if (!columns.length) return head;
   const values = columns.map((_c, i) => `(${i}, s.c${i})`).join(', ');
   return `${head}
 UNION ALL
-SELECT k, v, n, nonnull, ndistinct FROM (
+SELECT k, v, n, nonnull, ndistinct, NULL, NULL FROM (
   SELECT x.k, x.v, count(*)::int AS n,
-         row_number() OVER (PARTITION BY x.k ORDER BY count(*) DESC, x.v) AS rn,
+         row_number() OVER (PARTITION BY x.k ORDER BY count(*) DESC, md5(x.v)) AS rn,
          (sum(count(*)) OVER (PARTITION BY x.k))::int AS nonnull,
          (count(*) OVER (PARTITION BY x.k))::int AS ndistinct
   FROM s CROSS JOIN LATERAL (VALUES ${values}) AS x(k, v)

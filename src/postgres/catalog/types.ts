@@ -39,6 +39,8 @@ export interface CatalogColumn {
   nDistinct: number | null;
   mostCommonVals: string[] | null;
   mostCommonFreqs: number[] | null;
+  /** pg_stats.histogram_bounds as text (ordered; the first and last approximate the range). */
+  histogramBounds: string[] | null;
 }
 
 export interface CatalogConstraint {
@@ -168,6 +170,8 @@ export interface CatalogRelation {
   viewDefinition: string | null;
   partitionKey: string | null;
   foreignServer: string | null;
+  /** An inheritance child (not a declarative partition): `schema.name` of its parent. */
+  inheritsFrom: string | null;
   columns: CatalogColumn[];
   constraints: CatalogConstraint[];
   indexes: CatalogIndex[];

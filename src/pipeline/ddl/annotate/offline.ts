@@ -1,47 +1,106 @@
-// The offline annotator: comments from names (the task's business glossary first, then the built-in
-// glossary of common column words) and, for names it cannot read, from what the sample values look
-// like. Deterministic, no network. Used when no LLM is configured, and for whatever the LLM left out.
+// The offline annotator: comments from names (the task's business glossary first, then built-in
+// phrases such as first_name → 名, unit_price → 单价, then built-in words) and, for names it cannot read,
+// from what the sample values look like. A name that cannot be fully translated keeps its English
+// phrase whole ("rental rate"), never half-translated ("rental费率"); its unknown words are collected
+// for glossary_todo.json. Deterministic, no network. Used when no LLM is configured, when a table's LLM
+// call failed, and for whatever the LLM left out.
 import type { ColumnInfo, TableInfo } from '../../artifacts.ts';
 import { nameWords } from '../relations.ts';
-import { BUILTIN_GLOSSARY, type Glossary } from './glossary.ts';
+import { ABBREVIATIONS, BUILTIN_GLOSSARY, BUILTIN_PHRASES, type Glossary } from './glossary.ts';
 
 export type Lang = 'zh' | 'en';
 
-const ACTIONS = new Set(['create', 'created', 'update', 'updated', 'modify', 'modified', 'delete', 'deleted', 'insert', 'start', 'begin', 'end', 'finish', 'oper']);
-const TIME_WORDS = new Set(['ts', 'at', 'time', 'timestamp']);
 /** Short prefixes of table names that carry no meaning (`bss_`, `t_`, `tb_`, `ods_` ...). */
 const TABLE_PREFIX = /^(t|tb|tbl|bss|sys|ods|dwd|dws|dim|ads|fact|app|biz|base|md|dm)$/;
+const TIME_WORDS = new Set(['ts', 'at', 'time', 'timestamp', 'on']);
+const PERSON_TABLE_WORDS = new Set(['employee', 'staff', 'person', 'people', 'user', 'member', 'customer', 'student', 'teacher', 'doctor', 'patient', 'author', 'actor', 'artist', 'contact', 'instructor', 'nurse']);
 
-interface Phrase {
+/** Unknown name words met while annotating: word → the columns (`table.column`) that use it. */
+export class GlossaryTodo {
+  readonly words = new Map<string, Set<string>>();
+
+  add(word: string, where: string): void {
+    const set = this.words.get(word) ?? new Set<string>();
+    set.add(where);
+    this.words.set(word, set);
+  }
+
+  toJSON(): Array<{ word: string; used_by: string[] }> {
+    return [...this.words.entries()]
+      .sort((a, b) => b[1].size - a[1].size || a[0].localeCompare(b[0]))
+      .map(([word, used]) => ({ word, used_by: [...used].sort() }));
+  }
+}
+
+/** What a table's columns say about it, for words whose meaning depends on it (state, title). */
+export interface NameContext {
+  /** The table has address-like columns (country, city): `state` is 州/省, not 状态. */
+  geographic: boolean;
+  /** The table is about people: `title` is 职位, not 标题. */
+  person: boolean;
+}
+
+export function nameContext(table: TableInfo): NameContext {
+  const words = new Set(table.columns.flatMap((c) => nameWords(c.name)));
+  const tableWords = nameWords(table.name);
+  return {
+    geographic: ['country', 'city', 'address', 'postal', 'zip', 'province'].some((w) => words.has(w)),
+    person: tableWords.some((w) => PERSON_TABLE_WORDS.has(w.replace(/s$/, ''))) || (words.has('first') && words.has('last')),
+  };
+}
+
+const NO_CONTEXT: NameContext = { geographic: false, person: false };
+
+interface Translation {
   text: string;
-  /** How many words the glossaries knew. */
-  known: number;
+  /** Words no glossary knew (empty when the whole name was translated). */
+  unknown: string[];
 }
 
 function hasNonAscii(text: string): boolean {
   return /[^\x00-\x7f]/.test(text);
 }
 
-function word(w: string, lang: Lang, glossary: Glossary): { text: string; known: boolean } {
-  const user = glossary.get(w);
-  if (user) return { text: user, known: true };
-  const builtin = BUILTIN_GLOSSARY[w];
-  if (builtin) return { text: builtin[lang], known: true };
-  return { text: w, known: false };
+function contextual(word: string, lang: Lang, context: NameContext): string | undefined {
+  if (word === 'state' && context.geographic) return lang === 'zh' ? '州/省' : 'state';
+  if (word === 'title' && context.person) return lang === 'zh' ? '职位' : 'job title';
+  return undefined;
 }
 
-function phrase(words: string[], lang: Lang, glossary: Glossary): Phrase {
-  const parts = words.map((w) => word(w, lang, glossary));
-  const known = parts.filter((p) => p.known).length;
-  if (lang === 'en') return { text: parts.map((p) => p.text).join(' '), known };
-  // Chinese: glossary words join directly; unknown ASCII words keep a space from a neighbouring ASCII word.
-  let text = '';
-  for (const p of parts) {
-    const last = text.at(-1);
-    if (last && /[A-Za-z0-9]/.test(last) && /^[A-Za-z0-9]/.test(p.text)) text += ' ';
-    text += p.text;
+/**
+ * Translates name words, longest known phrase first: the business glossary, built-in phrases, then
+ * words (abbreviations expanded: cust → customer). Chinese with any unknown word gives the English
+ * phrase whole.
+ */
+export function translateWords(words: string[], lang: Lang, glossary: Glossary, context: NameContext = NO_CONTEXT): Translation {
+  const expanded = words.map((w) => ABBREVIATIONS[w] ?? w);
+  const parts: string[] = [];
+  const unknown: string[] = [];
+  for (let i = 0; i < expanded.length; ) {
+    let matched = false;
+    for (let n = Math.min(4, expanded.length - i); n >= 1 && !matched; n--) {
+      const key = expanded.slice(i, i + n).join('_');
+      const user = glossary.get(key) ?? glossary.get(expanded.slice(i, i + n).join(' ')) ?? (n === 1 ? glossary.get(words[i]!) : undefined);
+      const text =
+        (lang === 'zh' ? user : undefined) ??
+        (n === 1 ? contextual(key, lang, context) : undefined) ??
+        BUILTIN_PHRASES[key]?.[lang] ??
+        (n === 1 ? BUILTIN_GLOSSARY[key]?.[lang] : undefined);
+      if (text !== undefined) {
+        parts.push(text);
+        i += n;
+        matched = true;
+      }
+    }
+    if (!matched) {
+      parts.push(expanded[i]!);
+      if (!/^\d+$/.test(expanded[i]!)) unknown.push(words[i]!);
+      i += 1;
+    }
   }
-  return { text, known };
+  if (lang === 'en') return { text: parts.join(' '), unknown };
+  if (unknown.length) return { text: expanded.join(' '), unknown };
+  return { text: parts.join(''), unknown };
 }
 
 function capitalise(text: string): string {
@@ -65,58 +124,128 @@ function sampleHint(values: string[], lang: Lang): string | undefined {
   return undefined;
 }
 
+export interface OfflineOptions {
+  context?: NameContext;
+  /** Words a table puts in front of every column (`crm`, `cust` in crmCustName): not part of the meaning. */
+  columnPrefix?: string[];
+  todo?: GlossaryTodo;
+  /** `table` for the todo list. */
+  where?: string;
+}
+
 /** An offline comment for a column (never empty). */
-export function offlineColumnComment(column: ColumnInfo, lang: Lang, glossary: Glossary): string {
+export function offlineColumnComment(column: ColumnInfo, lang: Lang, glossary: Glossary, options: OfflineOptions = {}): string {
   const whole = glossary.get(column.name.toLowerCase());
   if (whole) return whole;
   const zh = lang === 'zh';
   if (hasNonAscii(column.name) && !/[A-Za-z]/.test(column.name)) return column.name;
-  const words = nameWords(column.name);
+  let words = nameWords(column.name);
+  const prefix = options.columnPrefix ?? [];
+  if (prefix.length && words.length > prefix.length && prefix.every((w, i) => words[i] === w)) {
+    // crmCustName in crmCustomer: the table prefix names the table's own entity (cust → 客户名称).
+    const own = prefix.filter((w) => ABBREVIATIONS[w] || BUILTIN_GLOSSARY[w]).slice(-1);
+    words = [...own, ...words.slice(prefix.length)];
+  }
   if (!words.length) return column.name;
+  const context = options.context ?? NO_CONTEXT;
+  const record = (t: Translation) => {
+    // English comments need no translation: only Chinese output leaves words to the glossary.
+    if (zh) for (const w of t.unknown) options.todo?.add(w, `${options.where ?? ''}${options.where ? '.' : ''}${column.name}`);
+    return t;
+  };
   const last = words[words.length - 1]!;
   const rest = words.slice(0, -1);
 
   if (words.length === 1 && last === 'id') return column.is_primary_key ? (zh ? '主键ID' : 'Primary key ID') : 'ID';
-  let text: string;
-  let known: number;
-  if ((words[0] === 'is' || words[0] === 'has') && words.length > 1) {
-    const p = phrase(words.slice(1), lang, glossary);
-    text = zh ? `${words[0] === 'is' ? '是否' : '是否有'}${p.text}` : `${words[0] === 'is' ? 'Is' : 'Has'} ${p.text}`;
-    known = p.known + 1;
-  } else if (last === 'by' && rest.length) {
-    const p = phrase(rest, lang, glossary);
-    text = zh ? `${p.text}人` : `${capitalise(p.text)} by`;
-    known = p.known + 1;
-  } else if (TIME_WORDS.has(last) && rest.length) {
-    const p = phrase(rest, lang, glossary);
-    text = zh ? `${p.text}时间` : `${capitalise(p.text)} time`;
-    known = p.known + (ACTIONS.has(rest[rest.length - 1]!) ? 1 : 0) + 1;
-  } else if (last === 'id' && rest.length) {
-    const p = phrase(rest, lang, glossary);
-    text = zh ? `${p.text}ID` : `${capitalise(p.text)} ID`;
-    known = p.known + 1;
-  } else {
-    const p = phrase(words, lang, glossary);
-    text = zh ? p.text : capitalise(p.text);
-    known = p.known;
+  const phrase = BUILTIN_PHRASES[words.join('_')];
+  if (phrase || glossary.get(words.join('_'))) {
+    const t = translateWords(words, lang, glossary, context);
+    return zh ? t.text : capitalise(t.text);
   }
-  if (known === 0) {
+  let t: Translation;
+  let text: string;
+  if ((words[0] === 'is' || words[0] === 'has') && words.length > 1) {
+    t = record(translateWords(words.slice(1), lang, glossary, context));
+    text = zh ? (t.unknown.length ? column.name : `${words[0] === 'is' ? '是否' : '是否有'}${t.text}`) : `${words[0] === 'is' ? 'Is' : 'Has'} ${t.text}`;
+  } else if (last === 'by' && rest.length) {
+    t = record(translateWords(rest, lang, glossary, context));
+    text = zh ? (t.unknown.length ? words.join(' ') : `${t.text}人`) : `${capitalise(t.text)} by`;
+  } else if (TIME_WORDS.has(last) && rest.length) {
+    t = record(translateWords(rest, lang, glossary, context));
+    text = zh ? (t.unknown.length ? words.join(' ') : `${t.text}时间`) : `${capitalise(t.text)} time`;
+  } else if (last === 'id' && rest.length) {
+    t = record(translateWords(rest, lang, glossary, context));
+    text = zh ? (t.unknown.length ? `${rest.join(' ')} ID` : `${t.text}ID`) : `${capitalise(t.text)} ID`;
+  } else {
+    t = record(translateWords(words, lang, glossary, context));
+    text = zh ? t.text : capitalise(t.text);
+  }
+  if (zh && t.unknown.length === words.length) {
     const hint = sampleHint(column.sample_values, lang);
-    if (hint) return zh ? `${column.name}（${hint}）` : `${column.name} (${hint})`;
+    if (hint) return `${column.name}（${hint}）`;
+  }
+  if (!zh) {
+    const hint = t.unknown.length === words.length ? sampleHint(column.sample_values, lang) : undefined;
+    if (hint && words.every((w) => !BUILTIN_GLOSSARY[w] && !ABBREVIATIONS[w])) return `${column.name} (${hint})`;
   }
   return text;
 }
 
+/** The words of a table name that name its entity (`bss_service_area` → service area). */
+export function tableNameWords(name: string, runPrefix: string[] = []): string[] {
+  let words = nameWords(name);
+  if (runPrefix.length && words.length > runPrefix.length && runPrefix.every((w, i) => words[i] === w)) words = words.slice(runPrefix.length);
+  if (words.length > 1 && TABLE_PREFIX.test(words[0]!)) words = words.slice(1);
+  return words;
+}
+
+function singularWord(word: string): string {
+  if (/ies$/.test(word)) return word.replace(/ies$/, 'y');
+  if (/(ss|us|is)$/.test(word)) return word;
+  if (/(s|x|ch|sh)es$/.test(word)) return word.replace(/es$/, '');
+  if (/[^s]s$/.test(word)) return word.slice(0, -1);
+  return word;
+}
+
 /** An offline comment for a table (never empty). */
-export function offlineTableComment(table: TableInfo, lang: Lang, glossary: Glossary): string {
+export function offlineTableComment(table: TableInfo, lang: Lang, glossary: Glossary, options: OfflineOptions & { runPrefix?: string[] } = {}): string {
   const whole = glossary.get(table.name.toLowerCase()) ?? glossary.get(table.full_name.toLowerCase());
   if (whole) return whole;
   const zh = lang === 'zh';
   const isView = table.kind === 'view' || table.kind === 'materialized_view';
   if (hasNonAscii(table.name) && !/[A-Za-z]/.test(table.name)) return table.name;
-  let words = nameWords(table.name);
-  if (words.length > 1 && TABLE_PREFIX.test(words[0]!)) words = words.slice(1);
-  const p = phrase(words, lang, glossary);
-  if (zh) return /(表|视图)$/.test(p.text) ? p.text : `${p.text}${isView ? '视图' : '表'}`;
-  return `${capitalise(p.text)} ${isView ? 'view' : 'table'}`;
+  const words = tableNameWords(table.name, options.runPrefix);
+  const t = translateWords(words, lang, glossary);
+  if (zh) for (const w of t.unknown) options.todo?.add(w, table.name);
+  if (zh) {
+    if (t.unknown.length) return `${words.join(' ')}${isView ? '视图' : '表'}`;
+    return /(表|视图)$/.test(t.text) ? t.text : `${t.text}${isView ? '视图' : '表'}`;
+  }
+  return `${capitalise(t.text)} ${isView ? 'view' : 'table'}`;
+}
+
+/**
+ * The business noun for one row of a table: from the database's table comment (its first clause without
+ * 表/信息表), else the glossary and built-in words of the table name (singular). Chinese falls back to the
+ * English noun whole when a word is unknown.
+ */
+export function offlineEntity(table: TableInfo, glossary: Glossary, runPrefix: string[] = []): { zh: string; en: string; source: 'db' | 'glossary' | 'offline' } {
+  const words = tableNameWords(table.name, runPrefix);
+  const singular = words.map((w, i) => (i === words.length - 1 ? singularWord(w) : w));
+  const en = translateWords(singular, 'en', new Map()).text || table.name;
+  const glossed = glossary.get(table.name.toLowerCase()) ?? glossary.get(singular.join('_'));
+  if (glossed) return { zh: nounOf(glossed), en, source: 'glossary' };
+  if (table.comment && table.comment_source === 'db' && hasNonAscii(table.comment)) {
+    const noun = nounOf(table.comment);
+    if (noun) return { zh: noun, en, source: 'db' };
+  }
+  if (hasNonAscii(table.name) && !/[A-Za-z]/.test(table.name)) return { zh: nounOf(table.name) || table.name, en, source: 'offline' };
+  const zh = translateWords(singular, 'zh', glossary);
+  return { zh: zh.unknown.length ? en : zh.text, en, source: 'offline' };
+}
+
+/** `服务区基础信息表（…）` → 服务区; `公司信息表` → 公司. */
+function nounOf(text: string): string {
+  const clause = text.split(/[（(，,；;。:：\n]/)[0]!.trim();
+  return clause.replace(/(的)?(基础|基本|主|明细|详细)?(信息|资料|数据|记录|档案)?(表|视图|清单|列表)$/, '').trim() || clause;
 }

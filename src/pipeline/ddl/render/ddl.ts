@@ -297,7 +297,7 @@ export function renderDdl(table: DdlTable, ctx: DdlContext): string {
     out.push('', zh ? '-- 外键' : '-- Foreign keys', ...fkLines);
   }
 
-  const inferred = info.foreign_keys.filter((fk) => fk.inferred);
+  const inferred = info.foreign_keys.filter((fk) => fk.inferred || fk.origin === 'user');
   if (inferred.length) {
     out.push('', zh ? '-- 推断的关联关系（数据库中未声明，仅供参考）:' : '-- Inferred relationships (not declared in the database; for reference):');
     for (const fk of inferred) out.push(`--   ${describeFk(fk)}${fk.evidence ? ` [${oneLine(fk.evidence)}]` : ''}`);

@@ -1,6 +1,6 @@
 // <table>_detail.md in the guide's style: a heading with the table comment, then every column as
 // `- name (type) - comment [主键, 非空] [示例: ...]`, then notes on keys, enum values and relationships.
-import type { ColumnInfo, ForeignKeyInfo, TableInfo } from '../../artifacts.ts';
+import type { ColumnInfo, ColumnRole, ForeignKeyInfo, TableInfo } from '../../artifacts.ts';
 import { shownType } from '../model.ts';
 
 export type Lang = 'zh' | 'en';
@@ -37,6 +37,30 @@ function flags(table: TableInfo, column: ColumnInfo, lang: Lang): string[] {
   if (column.identity || /^nextval\(/.test(column.default ?? '')) out.push(zh ? '自增' : 'auto-increment');
   if (column.generated) out.push(zh ? '生成列' : 'generated');
   return out;
+}
+
+/** Short role tags as `_detail.md` shows them (`[角色: 可加度量]`). */
+const ROLE_TAGS: Record<ColumnRole, [string, string]> = {
+  identifier: ['标识', 'identifier'],
+  foreign_key: ['外键', 'foreign key'],
+  code: ['编码', 'code'],
+  label: ['名称', 'label'],
+  additive_measure: ['可加度量', 'additive measure'],
+  non_additive_measure: ['不可加度量', 'non-additive measure'],
+  business_time: ['业务时间', 'business time'],
+  technical_time: ['技术时间', 'technical time'],
+  flag: ['标志', 'flag'],
+  soft_delete: ['软删除', 'soft delete'],
+  text: ['文本', 'text'],
+  contact: ['联系方式', 'contact'],
+  other: ['其他', 'other'],
+};
+
+function rangeText(column: ColumnInfo, lang: Lang): string {
+  if (!column.range) return '';
+  const zh = lang === 'zh';
+  const approx = column.range.source === 'exact' ? '' : zh ? '约' : '~';
+  return ` [${zh ? '范围' : 'range'}: ${approx}${v(column.range.min)} ~ ${v(column.range.max)}]`;
 }
 
 function commentSourceTag(column: { comment_source: string | null }, lang: Lang): string {
@@ -76,6 +100,8 @@ export function renderMarkdown(table: TableInfo, incoming: IncomingReference[], 
   } else {
     out.push(zh ? `${name} ${kindZh}（${rows} 行）` : `${name} ${kindEn} (${rows} rows)`);
   }
+  if (table.entity) out.push(zh ? `业务实体：${table.entity.zh}（${table.entity.en}）` : `Entity: ${table.entity.en} (${table.entity.zh})`);
+  if (table.partition_of) out.push(zh ? `继承自 ${table.partition_of}（查询请使用父表）` : `Inherits from ${table.partition_of} (query the parent)`);
   out.push(zh ? '字段列表：' : 'Columns:');
 
   const fkByColumn = new Map<string, ForeignKeyInfo[]>();
@@ -86,7 +112,9 @@ export function renderMarkdown(table: TableInfo, incoming: IncomingReference[], 
     if (column.comment) line += ` - ${column.comment.replace(/\s+/g, ' ')}`;
     const f = flags(table, column, lang);
     if (f.length) line += ` [${f.join(', ')}]`;
+    if (column.role) line += ` [${zh ? '角色' : 'role'}: ${ROLE_TAGS[column.role][zh ? 0 : 1]}]`;
     if (column.sample_values.length) line += ` [${zh ? '示例' : 'e.g.'}: ${column.sample_values.slice(0, 3).map(v).join(', ')}]`;
+    line += rangeText(column, lang);
     if (column.enum_values?.length) {
       const shown = column.enum_values.slice(0, MAX_ENUM_SHOWN).map(v);
       line += ` [${zh ? '枚举' : 'values'}: ${shown.join(', ')}${column.enum_values.length > MAX_ENUM_SHOWN ? ', …' : ''}]`;
@@ -110,7 +138,9 @@ export function renderMarkdown(table: TableInfo, incoming: IncomingReference[], 
   for (const fk of table.foreign_keys) {
     const cols = fk.columns.join(', ');
     const target = `${targetName(fk)}.${fk.target_columns.join(', ')}`;
-    if (fk.inferred) {
+    if (fk.origin === 'user') {
+      notes.push(zh ? `- ${cols} 关联 ${target}（用户声明）` : `- ${cols} references ${target} (declared by the user)`);
+    } else if (fk.inferred) {
       notes.push(zh ? `- ${cols} 关联 ${target}（推断: ${fk.evidence ?? ''}）` : `- ${cols} references ${target} (inferred: ${fk.evidence ?? ''})`);
     } else {
       notes.push(zh ? `- ${cols} 关联 ${target}（外键 ${fk.name ?? ''}）` : `- ${cols} references ${target} (foreign key ${fk.name ?? ''})`);
