@@ -86,7 +86,7 @@ describe('offline annotator', () => {
   });
 
   test('names it cannot read fall back on what the samples look like', () => {
-    assert.equal(offlineColumnComment(column('contact', { sample_values: ['a@b.com', 'c@d.cn'] }), 'zh', none), 'contact（邮箱地址）');
+    assert.equal(offlineColumnComment(column('ctc', { sample_values: ['a@b.com', 'c@d.cn'] }), 'zh', none), 'ctc（邮箱地址）');
     assert.equal(offlineColumnComment(column('xyz', { sample_values: ['115.123,28.456'] }), 'en', none), 'xyz (coordinates (lng,lat))');
     assert.equal(offlineColumnComment(column('xyz', { sample_values: ['abc'] }), 'zh', none), 'xyz');
   });

@@ -145,12 +145,12 @@ export function valueRange(column: CatalogColumn, profile: ColumnProfile | undef
 }
 
 /**
- * Enum values are for codes: columns that repeat a few values. Keys, references, flags, measures and
- * times are never enums, whatever their number of distinct values (`store_id` 1, 2 is a reference).
+ * Enum values are for codes: columns that repeat a few values. Keys, references, labels (names repeat,
+ * but they are not categories), flags, measures and times are never enums, whatever their number of distinct values (`store_id` 1, 2 is a reference).
  */
 export function keepEnumForRole(info: TableInfo): void {
   for (const column of info.columns) {
     if (!column.enum_values) continue;
-    if (!['code', 'label', 'other'].includes(column.role ?? 'other') || isAuditColumn(column)) column.enum_values = null;
+    if (!['code', 'other'].includes(column.role ?? 'other') || isAuditColumn(column)) column.enum_values = null;
   }
 }

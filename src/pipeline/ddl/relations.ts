@@ -362,14 +362,16 @@ export async function discoverRelationships(tables: DiscoveryTable[], probe: Ove
       const words = nameWords(column.name);
       const key = splitKeyName(column.name);
       // A table's own single-column key is a reference only when its name points elsewhere (1:1 tables).
-      if (pk.length === 1 && pk[0] === column.name && (!key || selfCores.has(key.stem) || GENERIC_NAMES.has(words.join('_')))) continue;
+      if (pk.length === 1 && pk[0] === column.name && ((key && selfCores.has(key.stem)) || GENERIC_NAMES.has(words.join('_')) || ownsName(relation, column))) continue;
       const found = new Map<string, DiscoveryCandidate>();
       const consider = (target: DiscoveryTable, targetColumn: CatalogColumn, rule: DiscoveryRule, nameScore: number, unique: UniqueKind) => {
         if (typeClass(targetColumn) !== cls) return;
         if (target.relation.oid === relation.oid && targetColumn.name === column.name) return;
         const id = `${target.relation.oid}:${targetColumn.name}`;
-        if ((found.get(id)?.nameScore ?? -1) >= nameScore) return;
-        found.set(id, { source: relation, column, target: target.relation, targetColumn, rule, nameScore, targetUnique: unique });
+        // Of two keys with the same name, the table whose own key it is (state.state_name, not highlow.state_name).
+        const score = nameScore + (ownsName(target.relation, targetColumn) ? 0.5 : 0);
+        if ((found.get(id)?.nameScore ?? -1) >= score) return;
+        found.set(id, { source: relation, column, target: target.relation, targetColumn, rule, nameScore: score, targetUnique: unique });
       };
       // Key suffix: `company_id` → company.id / company.company_id.
       for (const c of keyIndex.candidates(relation, column)) {

@@ -135,13 +135,16 @@ export function decideRole(column: ColumnInfo, facts: TableFacts, llmRole?: Colu
     if (!(llmRole.endsWith('measure') && !numeric)) return decided(llmRole, 'LLM');
   }
 
-  if (CONTACT_WORDS.has(last) || words.some((w) => ['email', 'phone', 'mobile', 'telephone', 'fax', 'address', 'url', 'website'].includes(w)) || /(电话|手机|邮箱|地址|传真|网址)/.test(comment))
+  if (CONTACT_WORDS.has(last) || (words.some((w) => ['email', 'phone', 'mobile', 'telephone', 'fax', 'address', 'url', 'website'].includes(w)) && !ADDITIVE_WORDS.has(last)) || /(电话|手机|邮箱|地址|传真|网址)$/.test(comment))
     return decided('contact', `name word ${words.find((w) => CONTACT_WORDS.has(w)) ?? last}`);
   if (FLAG_PREFIX.has(first) && words.length > 1) return decided('flag', `name starts with ${first}`);
   if (/^(是否|有无)/.test(comment)) return decided('flag', 'comment 是否');
 
   if (numeric) {
     if (YEAR_NAMES.test(lower) && isIntegerLike(column)) return decided('business_time', `name ${column.name}`);
+    // `citation_num`, `num_items`: a count; `invoice_num`, `house_no`: a code.
+    if (['num', 'number', 'cnt', 'count'].includes(last) && words.length > 1 && /^(citation|reference|view|visit|click|page|order|item|member|employee|student|seat|room|bed)s?$/.test(words[words.length - 2]!))
+      return decided('additive_measure', `name ${column.name} counts ${words[words.length - 2]}`);
     if (KEY_SUFFIX_WORDS.has(last) && isIntegerLike(column)) {
       if (facts.unique.has(column.name)) return decided('identifier', `name ends with ${last}`, 'unique');
       return decided('code', `name ends with ${last}`);

@@ -142,8 +142,11 @@ function columnLine(c: ColumnModel, lang: Lang): string {
   if (c.info.is_primary_key) flags.push(zh ? '主键' : 'PK');
   if (!c.info.nullable) flags.push('NOT NULL');
   if (c.role === 'soft_delete') flags.push(zh ? '软删除标记' : 'soft delete');
+  // The ddl step's role (schema.json): what aggregates and filters the column allows (pair-quality.md).
+  if (c.info.role) flags.push(`${zh ? '角色' : 'role'} ${c.info.role}`);
   if (flags.length) bits.push(`[${flags.join(', ')}]`);
   if (c.info.comment) bits.push(`— ${clip(c.info.comment, 60)}`);
+  if (c.info.range) bits.push(`${zh ? '；范围' : '; range'}: ${clip(c.info.range.min, 30)} ~ ${clip(c.info.range.max, 30)}`);
   const values = c.values.length ? c.values : [];
   if (values.length) bits.push(`${zh ? '；枚举值' : '; values'}: ${values.slice(0, 12).map((v) => clip(v, 30)).join(', ')}${values.length > 12 ? ', …' : ''}`);
   else if (c.info.sample_values.length && !['key', 'fk', 'audit', 'audit_time', 'soft_delete'].includes(c.role)) {

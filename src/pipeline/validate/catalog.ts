@@ -11,6 +11,9 @@ export interface CatalogColumn {
   nullable: boolean;
   comment: string | null;
   enumValues: string[] | null;
+  /** The ddl step's column role and value range (schema.json), when it wrote them. */
+  role?: string;
+  range?: { min: string; max: string } | null;
 }
 
 export interface CatalogTable {
@@ -85,6 +88,8 @@ export function catalogFromSchemaFile(schema: SchemaFile): Catalog {
         nullable: c.nullable,
         comment: c.comment,
         enumValues: c.enum_values,
+        role: c.role,
+        range: c.range ?? null,
       })),
       primaryKey: t.primary_key ?? [],
       foreignKeys: (t.foreign_keys ?? []).map((fk) => ({
@@ -161,6 +166,8 @@ export function renderTableDdl(table: CatalogTable, options: { maxEnumValues?: n
   const lines = table.columns.map((c, i) => {
     const notes: string[] = [];
     if (c.comment) notes.push(c.comment);
+    if (c.role) notes.push(`role: ${c.role}`);
+    if (c.range) notes.push(`range: ${c.range.min} .. ${c.range.max}`);
     if (c.enumValues?.length) {
       const shown = c.enumValues.slice(0, maxEnum).map((v) => `'${v.replace(/'/g, "''")}'`).join(', ');
       notes.push(`values: ${shown}${c.enumValues.length > maxEnum ? ', ...' : ''}`);

@@ -181,6 +181,10 @@ export const BUILTIN_GLOSSARY: Record<string, GlossaryEntry> = {
   sales: { zh: '销售', en: 'sales' },
   system: { zh: '系统', en: 'system' },
   is: { zh: '是否', en: 'is' },
+  contact: { zh: '联系人', en: 'contact' },
+  cited: { zh: '被引用', en: 'cited' },
+  citing: { zh: '引用', en: 'citing' },
+  phrase: { zh: '短语', en: 'phrase' },
   has: { zh: '是否有', en: 'has' },
   invoice: { zh: '发票', en: 'invoice' },
   track: { zh: '曲目', en: 'track' },
@@ -600,6 +604,14 @@ export const BUILTIN_PHRASES: Record<string, GlossaryEntry> = {
   service_area_no: { zh: '服务区编码', en: 'service area number' },
   service_area_type: { zh: '服务区类型', en: 'service area type' },
   oper_date: { zh: '营业日期', en: 'operation date' },
+  paid_at: { zh: '支付时间', en: 'paid at' },
+  customer_since: { zh: '成为客户日期', en: 'customer since' },
+  num_citing: { zh: '引用文献数', en: 'number of references' },
+  num_cited_by: { zh: '被引次数', en: 'times cited' },
+  key_phrase: { zh: '关键短语', en: 'key phrase' },
+  paid_date: { zh: '支付日期', en: 'paid date' },
+  opened_at: { zh: '开立时间', en: 'opened at' },
+  closed_at: { zh: '关闭时间', en: 'closed at' },
 };
 
 /** Abbreviations of name words, expanded before translation (`cust` → customer). */

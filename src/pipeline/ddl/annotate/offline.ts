@@ -15,6 +15,26 @@ const TABLE_PREFIX = /^(t|tb|tbl|bss|sys|ods|dwd|dws|dim|ads|fact|app|biz|base|m
 const TIME_WORDS = new Set(['ts', 'at', 'time', 'timestamp', 'on']);
 const PERSON_TABLE_WORDS = new Set(['employee', 'staff', 'person', 'people', 'user', 'member', 'customer', 'student', 'teacher', 'doctor', 'patient', 'author', 'actor', 'artist', 'contact', 'instructor', 'nurse']);
 
+/** Splits a flat lowercase compound into known words (`authorid` → author id, `numcitedby` → num cited by). */
+export function splitCompound(word: string, glossary: Glossary): string[] {
+  const known = (w: string) => w.length >= 2 && (BUILTIN_GLOSSARY[w] !== undefined || ABBREVIATIONS[w] !== undefined || glossary.has(w));
+  if (known(word) || word.length < 5 || !/^[a-z]+$/.test(word)) return [word];
+  // Fewest parts wins (dynamic programming over the word).
+  const best: Array<string[] | undefined> = [[]];
+  for (let end = 1; end <= word.length; end++) {
+    for (let start = Math.max(0, end - 14); start < end; start++) {
+      const prev = best[start];
+      const part = word.slice(start, end);
+      if (prev && known(part) && (!best[end] || best[end]!.length > prev.length + 1)) best[end] = [...prev, part];
+    }
+  }
+  return best[word.length] ?? [word];
+}
+
+function splitWords(words: string[], glossary: Glossary): string[] {
+  return words.flatMap((w) => splitCompound(w, glossary));
+}
+
 /** Unknown name words met while annotating: word → the columns (`table.column`) that use it. */
 export class GlossaryTodo {
   readonly words = new Map<string, Set<string>>();
@@ -142,10 +162,13 @@ export function offlineColumnComment(column: ColumnInfo, lang: Lang, glossary: G
   let words = nameWords(column.name);
   const prefix = options.columnPrefix ?? [];
   if (prefix.length && words.length > prefix.length && prefix.every((w, i) => words[i] === w)) {
-    // crmCustName in crmCustomer: the table prefix names the table's own entity (cust → 客户名称).
-    const own = prefix.filter((w) => ABBREVIATIONS[w] || BUILTIN_GLOSSARY[w]).slice(-1);
-    words = [...own, ...words.slice(prefix.length)];
+    // crmCustName in crmCustomer: the table prefix names the table's own entity (cust → 客户名称); a
+    // reference keeps only its own words (crmOrdCustId → 客户ID).
+    const rest = words.slice(prefix.length);
+    const own = rest.length === 1 ? prefix.filter((w) => ABBREVIATIONS[w] || BUILTIN_GLOSSARY[w]).slice(-1) : [];
+    words = [...own, ...rest];
   }
+  words = splitWords(words, glossary);
   if (!words.length) return column.name;
   const context = options.context ?? NO_CONTEXT;
   const record = (t: Translation) => {
@@ -192,8 +215,8 @@ export function offlineColumnComment(column: ColumnInfo, lang: Lang, glossary: G
 }
 
 /** The words of a table name that name its entity (`bss_service_area` → service area). */
-export function tableNameWords(name: string, runPrefix: string[] = []): string[] {
-  let words = nameWords(name);
+export function tableNameWords(name: string, runPrefix: string[] = [], glossary: Glossary = new Map()): string[] {
+  let words = splitWords(nameWords(name), glossary);
   if (runPrefix.length && words.length > runPrefix.length && runPrefix.every((w, i) => words[i] === w)) words = words.slice(runPrefix.length);
   if (words.length > 1 && TABLE_PREFIX.test(words[0]!)) words = words.slice(1);
   return words;
@@ -215,7 +238,11 @@ export function offlineTableComment(table: TableInfo, lang: Lang, glossary: Glos
   const isView = table.kind === 'view' || table.kind === 'materialized_view';
   if (hasNonAscii(table.name) && !/[A-Za-z]/.test(table.name)) return table.name;
   const words = tableNameWords(table.name, options.runPrefix);
-  const t = translateWords(words, lang, glossary);
+  let t = translateWords(words, lang, glossary);
+  if (t.unknown.length) {
+    const singular = translateWords(words.map((w, i) => (i === words.length - 1 ? singularWord(w) : w)), lang, glossary);
+    if (!singular.unknown.length) t = singular;
+  }
   if (zh) for (const w of t.unknown) options.todo?.add(w, table.name);
   if (zh) {
     if (t.unknown.length) return `${words.join(' ')}${isView ? '视图' : '表'}`;
@@ -230,7 +257,7 @@ export function offlineTableComment(table: TableInfo, lang: Lang, glossary: Glos
  * English noun whole when a word is unknown.
  */
 export function offlineEntity(table: TableInfo, glossary: Glossary, runPrefix: string[] = []): { zh: string; en: string; source: 'db' | 'glossary' | 'offline' } {
-  const words = tableNameWords(table.name, runPrefix);
+  const words = tableNameWords(table.name, runPrefix, glossary);
   const singular = words.map((w, i) => (i === words.length - 1 ? singularWord(w) : w));
   const en = translateWords(singular, 'en', new Map()).text || table.name;
   const glossed = glossary.get(table.name.toLowerCase()) ?? glossary.get(singular.join('_'));
@@ -240,7 +267,8 @@ export function offlineEntity(table: TableInfo, glossary: Glossary, runPrefix: s
     if (noun) return { zh: noun, en, source: 'db' };
   }
   if (hasNonAscii(table.name) && !/[A-Za-z]/.test(table.name)) return { zh: nounOf(table.name) || table.name, en, source: 'offline' };
-  const zh = translateWords(singular, 'zh', glossary);
+  let zh = translateWords(singular, 'zh', glossary);
+  if (zh.unknown.length) zh = translateWords(words, 'zh', glossary);
   return { zh: zh.unknown.length ? en : zh.text, en, source: 'offline' };
 }
 
