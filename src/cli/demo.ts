@@ -8,6 +8,7 @@ import { DEMO_TABLES } from '../../demo/highway-db.ts';
 import { createApp } from '../app.ts';
 import type { Lang, Settings } from '../config.ts';
 import { AppError } from '../errors.ts';
+import { createTaskBody } from '../http/tasks.ts';
 import {
   latestPairFile,
   readJsonFile,
@@ -67,12 +68,15 @@ export async function runDemo(settings: Settings, options: DemoOptions = {}): Pr
     const service = new TaskService(app.store, demoSettings, async () => undefined, app.preflight);
     let task: TaskWithSteps;
     try {
-      task = await service.createTask({
-        business_context: DEMO_BUSINESS_CONTEXT,
-        db_name: 'highway_db',
-        task_name: zh ? '演示: 高速公路服务区' : 'demo: highway service areas',
-        created_by: 'demo',
-      });
+      // Through the API's own schema, like every other way of creating a task.
+      task = await service.createTask(
+        createTaskBody.parse({
+          business_context: DEMO_BUSINESS_CONTEXT,
+          db_name: 'highway_db',
+          task_name: zh ? '演示: 高速公路服务区' : 'demo: highway service areas',
+          created_by: 'demo',
+        }),
+      );
       await service.createTableList(task.task_id, options.tables ?? DEMO_TABLES);
       const { runId } = await service.execute(task.task_id, { execution_mode: 'complete' });
       const dir = service.taskDir(task.task_id);

@@ -14,7 +14,7 @@ import {
   type QuestionSqlPair,
   type ValidationResultFile,
 } from '../artifacts.ts';
-import { StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
+import { StepError, type PipelineStep, type StepContext, type StepResult, type TaskParameters } from '../context.ts';
 import { localIso, localStamp } from '../../time.ts';
 import { loadCatalog, type Catalog } from './catalog.ts';
 import { SqlChecker } from './checker.ts';
@@ -22,7 +22,7 @@ import { renderSummary, type ValidationReport } from './report.ts';
 import { validatePairs, type InputPair, type PairReport } from './validator.ts';
 import { writeFileAtomic } from '../../files.ts';
 
-export interface ValidationParameters {
+export interface ValidationSettings {
   enableLlmRepair: boolean;
   modifyOriginalFile: boolean;
   executeCheck: boolean;
@@ -33,35 +33,19 @@ export interface ValidationParameters {
   maxExecuteCost: number | undefined;
 }
 
-function bool(value: unknown, fallback: boolean): boolean {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'string') {
-    if (/^(true|1|yes|on)$/i.test(value.trim())) return true;
-    if (/^(false|0|no|off)$/i.test(value.trim())) return false;
-  }
-  return fallback;
-}
-
-function int(value: unknown, fallback: number | undefined, min: number, max: number): number | undefined {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-  if (!Number.isFinite(n)) return fallback;
-  return Math.min(max, Math.max(min, Math.round(n)));
-}
-
-/** The step's parameters: the guide's flags (default true) and optional extras, tolerant of strings. */
-export function validationParameters(p: Record<string, unknown>): ValidationParameters {
+/** The step's settings from the task parameters (typed and range-checked by the runner, see ./parameters.ts). */
+export function validationSettings(p: TaskParameters): ValidationSettings {
   return {
-    enableLlmRepair: bool(p.enable_llm_repair, true),
-    modifyOriginalFile: bool(p.modify_original_file, true),
-    executeCheck: bool(p.execute_check, true),
-    maxRepairAttempts: int(p.max_repair_attempts, 3, 0, 10)!,
-    timeoutMs: int(p.sql_timeout_ms, 5000, 100, 600_000)!,
-    rowLimit: int(p.row_check_limit, 5, 1, 1000)!,
-    concurrency: int(p.validation_concurrency, undefined, 1, 64),
-    maxExecuteCost: p.max_execute_cost === undefined ? undefined : int(p.max_execute_cost, undefined, 0, Number.MAX_SAFE_INTEGER),
+    enableLlmRepair: p.enable_llm_repair,
+    modifyOriginalFile: p.modify_original_file,
+    executeCheck: p.execute_check,
+    maxRepairAttempts: p.max_repair_attempts,
+    timeoutMs: p.sql_timeout_ms,
+    rowLimit: p.row_check_limit,
+    concurrency: p.validation_concurrency,
+    maxExecuteCost: p.max_execute_cost,
   };
 }
-
 
 async function exists(file: string): Promise<boolean> {
   return fsp.lstat(file).then(
@@ -72,7 +56,7 @@ async function exists(file: string): Promise<boolean> {
 
 export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
   const dir = ctx.workspaceDir;
-  const params = validationParameters(ctx.parameters);
+  const params = validationSettings(ctx.params);
   const pairFile = await latestPairFile(dir);
   if (!pairFile) {
     throw new StepError('PAIR_FILE_NOT_FOUND', '任务目录中没有问答对文件 (qs_*_pair.json)，请先执行 qa_generation (no question-SQL pair file: run qa_generation first)');
