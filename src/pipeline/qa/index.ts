@@ -3,7 +3,7 @@
 // clusters → themes; column roles and relationships → pairs, checked against the database). Either way
 // every pair passes the parse gate and the run-wide duplicate check before it is written.
 import { localIso, localStamp } from '../../time.ts';
-import { SCHEMA_FILE, readJsonFile, type SchemaFile } from '../artifacts.ts';
+import { readSchemaFile, SCHEMA_FILE, type SchemaFile } from '../artifacts.ts';
 import { StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
 import { buildCatalog, type CatalogModel } from './catalog.ts';
 import { PairCollector } from './collector.ts';
@@ -31,11 +31,11 @@ export function qaSettings(ctx: Pick<StepContext, 'params'>, schema: SchemaFile)
 
 async function run(ctx: StepContext): Promise<StepResult> {
   await loadParser();
-  const schema = await readJsonFile<SchemaFile>(ctx.workspaceDir, SCHEMA_FILE);
+  const schema = await readSchemaFile(ctx.workspaceDir, 'SCHEMA_INVALID');
   if (!schema) {
     throw new StepError('SCHEMA_NOT_FOUND', `任务目录中没有 ${SCHEMA_FILE}，请先执行 ddl_generation 步骤 (${SCHEMA_FILE} not found: run ddl_generation first)`);
   }
-  if (!Array.isArray(schema.tables) || schema.tables.length === 0) {
+  if (schema.tables.length === 0) {
     throw new StepError('QA_NO_TABLES', `${SCHEMA_FILE} 中没有表 (no tables in ${SCHEMA_FILE})`);
   }
   const settings = qaSettings(ctx, schema);

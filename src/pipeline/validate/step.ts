@@ -9,6 +9,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import {
   latestPairFile,
+  pairFileSchema,
+  readArtifact,
   validatedPairFileName,
   VALIDATION_RESULT_FILE,
   type QuestionSqlPair,
@@ -62,14 +64,9 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
     throw new StepError('PAIR_FILE_NOT_FOUND', '任务目录中没有问答对文件 (qs_*_pair.json)，请先执行 qa_generation (no question-SQL pair file: run qa_generation first)');
   }
   const pairPath = path.join(dir, pairFile);
-  let pairs: InputPair[];
-  try {
-    const parsed = JSON.parse((await fsp.readFile(pairPath, 'utf8')).replace(/^\uFEFF/, '')) as unknown;
-    if (!Array.isArray(parsed)) throw new Error('the file does not hold a JSON array');
-    pairs = parsed as InputPair[];
-  } catch (error) {
-    throw new StepError('PAIR_FILE_INVALID', `问答对文件 ${pairFile} 无法读取 (cannot be read): ${(error as Error).message}`);
-  }
+  // Entries are checked one by one by the validator: a malformed one is that pair's failure.
+  const pairs = (await readArtifact(dir, pairFile, pairFileSchema, 'PAIR_FILE_INVALID')) as InputPair[] | undefined;
+  if (!pairs) throw new StepError('PAIR_FILE_INVALID', `问答对文件 ${pairFile} 无法读取 (cannot be read): not found`);
 
   // A previous run's result names pairs validated before; until this run finishes, training_load must not
   // load anything (a cancelled or failed run leaves no result rather than a stale one).
