@@ -32,7 +32,7 @@ export async function buildSchemaFile(
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const version = (await client.query<{ v: string }>('SHOW server_version')).rows[0]!.v;
+    const version = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
     const dbName = (await client.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d;
     const tables: TableInfo[] = [];
     for (const tableName of options.tables) {
