@@ -15,6 +15,7 @@ import { loadSettings } from '../src/config.ts';
 import { createLlmClient } from '../src/llm/client.ts';
 import { SCHEMA_FILE, type ColumnInfo, type SchemaFile, type TableInfo } from '../src/pipeline/artifacts.ts';
 import { StepCancelledError, type StepContext, type TaskParameters } from '../src/pipeline/context.ts';
+import { parseStepParameters } from '../src/pipeline/parameters.ts';
 import { qaGenerationStep } from '../src/pipeline/qa/index.ts';
 import { THEME_SUMMARY_BUDGET } from '../src/pipeline/qa/summary.ts';
 import { jsonReply, startFakeOpenAI, type FakeChatRequest, type FakeOpenAI } from '../test/helpers/fake-openai.ts';
@@ -126,7 +127,7 @@ function stepContext(dir: string, fake: FakeOpenAI): StepContext {
   const llm = { baseUrl: fake.baseUrl, apiKey: 'k', model: 'fake', temperature: 0.2, timeoutMs: 30_000, concurrency: 8, maxRetries: 2, jsonMode: true };
   return {
     taskId: 'bench', step: 'qa_generation', workspaceDir: dir,
-    parameters: { db_name: 'bench', enable_sql_validation: false, enable_llm_repair: false, modify_original_file: false, enable_training_data_load: false, backup_vector_tables: false, truncate_vector_tables: false } as TaskParameters,
+    params: { ...parseStepParameters({}), db_name: 'bench', enable_sql_validation: false, enable_llm_repair: false, modify_original_file: false, enable_training_data_load: false, backup_vector_tables: false, truncate_vector_tables: false } satisfies TaskParameters,
     settings, log: { debug() {}, info() {}, warn() {}, error() {} }, signal: controller.signal,
     async checkpoint() {
       if (controller.signal.aborted) throw new StepCancelledError();

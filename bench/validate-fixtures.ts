@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadSettings, type Settings } from '../src/config.ts';
 import type { StepContext, StepLogger, TaskParameters } from '../src/pipeline/context.ts';
+import { parseStepParameters } from '../src/pipeline/parameters.ts';
 import { pairFileName, type QuestionSqlPair } from '../src/pipeline/artifacts.ts';
 import type { LlmClient } from '../src/llm/types.ts';
 import type { Database } from '../src/postgres/connect.ts';
@@ -239,7 +240,7 @@ export function makeStepContext(options: {
     taskId: 'task_20250627_143052',
     step: 'sql_validation',
     workspaceDir: options.dir,
-    parameters: {
+    params: {
       enable_sql_validation: true,
       enable_llm_repair: true,
       modify_original_file: true,
@@ -247,6 +248,7 @@ export function makeStepContext(options: {
       backup_vector_tables: false,
       truncate_vector_tables: false,
       ...options.parameters,
+      ...parseStepParameters(options.parameters ?? {}),
     },
     settings,
     log,

@@ -6,11 +6,14 @@ import { createApp } from './app.ts';
 import { isLoopbackHost, loadSettings, SETTINGS_DOC, SettingsError, type Lang, type Settings } from './config.ts';
 import { AppError } from './errors.ts';
 import { buildServer, API_VERSION } from './http/server.ts';
+import { createTaskBody } from './http/tasks.ts';
+import { t } from './messages.ts';
+import { describeParameterIssues, STEP_PARAMETER_NAMES } from './pipeline/parameters.ts';
 import { STEP_NAMES, type StepName } from './pipeline/steps.ts';
 import { runDemo } from './cli/demo.ts';
 import { createProgressReporter } from './cli/progress.ts';
 import { TaskRunner } from './tasks/runner.ts';
-import { TaskService } from './tasks/service.ts';
+import { TaskService, type CreateTaskInput } from './tasks/service.ts';
 import { decodeTableListFile, parseAndValidateTableList } from './tasks/table-list.ts';
 
 const program = new Command();
@@ -78,6 +81,7 @@ program
   .option('--no-training-data-load', 'skip training_load')
   .option('--backup-vector-tables', 'back up the vector tables before loading')
   .option('--truncate-vector-tables', 'empty langchain_pg_embedding before loading (implies --backup-vector-tables)')
+  .option('--param <name=value>', `a step parameter (README "Task parameters"; repeatable), e.g. --param theme_count=3; value read as JSON when it is JSON, else as text. Names: ${STEP_PARAMETER_NAMES.join(', ')}`, collectParam, [])
   .addOption(new Option('--lang <lang>', 'language of messages').choices(['zh', 'en']))
   .option('--quiet', 'print only the final result')
   .action(async (options: RunOptions) => {
@@ -135,14 +139,60 @@ interface RunOptions {
   trainingDataLoad: boolean;
   backupVectorTables?: boolean;
   truncateVectorTables?: boolean;
+  param: Array<[string, unknown]>;
   lang?: Lang;
   quiet?: boolean;
+}
+
+/** `--param name=value`: the value as JSON when it is JSON (3, true, {"a":"b"}), else the text itself. */
+function collectParam(value: string, previous: Array<[string, unknown]>): Array<[string, unknown]> {
+  const at = value.indexOf('=');
+  if (at < 1) throw new InvalidArgumentError('expected name=value');
+  const text = value.slice(at + 1);
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // plain text
+  }
+  return [...previous, [value.slice(0, at), parsed]];
+}
+
+/** Where a task parameter comes from on the command line, for error messages. */
+const RUN_OPTION_OF: Record<string, string> = { db_connection: '--db', business_context: '--context', db_name: '--db-name', task_name: '--name' };
+
+/** The run's task parameters through the API's own schema (createTaskBody), or exit naming the bad one. */
+function taskInputOrExit(options: RunOptions, lang: Lang): CreateTaskInput {
+  const stepParameters = Object.fromEntries(options.param);
+  // The guide's fields have options of their own; --param names only the steps' parameters.
+  const other = Object.keys(stepParameters).find((name) => !(STEP_PARAMETER_NAMES as string[]).includes(name));
+  if (other) fail(t('err.invalid_param', lang, { param: `--param ${other}`, reason: `not a step parameter (${STEP_PARAMETER_NAMES.join(', ')})` }));
+  const parsed = createTaskBody.safeParse({
+    db_connection: options.db,
+    business_context: options.context,
+    db_name: options.dbName,
+    task_name: options.name,
+    enable_sql_validation: options.sqlValidation,
+    enable_llm_repair: options.llmRepair,
+    modify_original_file: options.modifyOriginalFile,
+    enable_training_data_load: options.trainingDataLoad,
+    backup_vector_tables: Boolean(options.backupVectorTables),
+    truncate_vector_tables: Boolean(options.truncateVectorTables),
+    created_by: 'cli',
+    ...stepParameters,
+  });
+  if (parsed.success) return parsed.data;
+  const problems = describeParameterIssues(parsed.error).map(({ param, reason }) =>
+    t('err.invalid_param', lang, { param: RUN_OPTION_OF[param] ? `${param} (${RUN_OPTION_OF[param]})` : param, reason }),
+  );
+  fail(problems.join('; '));
 }
 
 async function runInForeground(settings: Settings, options: RunOptions): Promise<number> {
   const lang = settings.lang;
   if (!options.tables && !options.table) fail(lang === 'zh' ? '需要 --tables <文件> 或 --table t1,t2' : 'Give --tables <file> or --table t1,t2');
   if (options.mode === 'step' && !options.step) fail(lang === 'zh' ? '步骤模式需要 --step' : '--mode step needs --step');
+  const input = taskInputOrExit(options, lang);
   const text = options.tables ? decodeTableListFile(fs.readFileSync(path.resolve(options.tables))) : options.table!.split(',').join('\n');
   let tables: string[];
   try {
@@ -156,19 +206,7 @@ async function runInForeground(settings: Settings, options: RunOptions): Promise
   try {
     // Runs here, not through the queue: the service's enqueue is a no-op and this process executes the run.
     const service = new TaskService(app.store, settings, async () => undefined, app.preflight);
-    const task = await service.createTask({
-      db_connection: options.db,
-      business_context: options.context,
-      db_name: options.dbName,
-      task_name: options.name,
-      enable_sql_validation: options.sqlValidation,
-      enable_llm_repair: options.llmRepair,
-      modify_original_file: options.modifyOriginalFile,
-      enable_training_data_load: options.trainingDataLoad,
-      backup_vector_tables: Boolean(options.backupVectorTables),
-      truncate_vector_tables: Boolean(options.truncateVectorTables),
-      created_by: 'cli',
-    });
+    const task = await service.createTask(input);
     await service.createTableList(task.task_id, tables);
     const { runId } = await service.execute(task.task_id, { execution_mode: options.mode, step_name: options.step });
     reporter.start(task.task_id, service.taskDir(task.task_id));

@@ -8,15 +8,8 @@ import { DEMO_TABLES } from '../../demo/highway-db.ts';
 import { createApp } from '../app.ts';
 import type { Lang, Settings } from '../config.ts';
 import { AppError } from '../errors.ts';
-import {
-  latestPairFile,
-  readJsonFile,
-  SCHEMA_FILE,
-  VALIDATION_RESULT_FILE,
-  type QuestionSqlPair,
-  type SchemaFile,
-  type ValidationResultFile,
-} from '../pipeline/artifacts.ts';
+import { createTaskBody } from '../http/tasks.ts';
+import { latestPairFile, pairFileSchema, questionSqlPairSchema, readArtifact, readSchemaFile, readValidationResult } from '../pipeline/artifacts.ts';
 import { STEP_NAMES, type StepName } from '../pipeline/steps.ts';
 import { TaskRunner } from '../tasks/runner.ts';
 import { TaskService } from '../tasks/service.ts';
@@ -67,12 +60,15 @@ export async function runDemo(settings: Settings, options: DemoOptions = {}): Pr
     const service = new TaskService(app.store, demoSettings, async () => undefined, app.preflight);
     let task: TaskWithSteps;
     try {
-      task = await service.createTask({
-        business_context: DEMO_BUSINESS_CONTEXT,
-        db_name: 'highway_db',
-        task_name: zh ? '演示: 高速公路服务区' : 'demo: highway service areas',
-        created_by: 'demo',
-      });
+      // Through the API's own schema, like every other way of creating a task.
+      task = await service.createTask(
+        createTaskBody.parse({
+          business_context: DEMO_BUSINESS_CONTEXT,
+          db_name: 'highway_db',
+          task_name: zh ? '演示: 高速公路服务区' : 'demo: highway service areas',
+          created_by: 'demo',
+        }),
+      );
       await service.createTableList(task.task_id, options.tables ?? DEMO_TABLES);
       const { runId } = await service.execute(task.task_id, { execution_mode: 'complete' });
       const dir = service.taskDir(task.task_id);
@@ -105,11 +101,15 @@ async function buildReport(
   question: string | undefined,
 ): Promise<DemoReport> {
   const ignore = <T>(p: Promise<T>) => p.catch(() => undefined);
-  const schema = await ignore(readJsonFile<SchemaFile>(dir, SCHEMA_FILE));
-  const validation = await ignore(readJsonFile<ValidationResultFile>(dir, VALIDATION_RESULT_FILE));
+  const schema = await ignore(readSchemaFile(dir, 'DEMO_REPORT'));
+  const validation = await ignore(readValidationResult(dir, 'DEMO_REPORT'));
   const pairFile = await ignore(latestPairFile(dir));
-  const pairs = pairFile ? await ignore(readJsonFile<QuestionSqlPair[]>(dir, pairFile)) : undefined;
-  const validated = validation?.validated_file ? await ignore(readJsonFile<QuestionSqlPair[]>(dir, validation.validated_file)) : undefined;
+  const pairs = pairFile ? await ignore(readArtifact(dir, pairFile, pairFileSchema, 'DEMO_REPORT')) : undefined;
+  const validated = validation ? await ignore(readArtifact(dir, validation.validated_file, pairFileSchema, 'DEMO_REPORT')) : undefined;
+  const firstQuestion = (list: unknown[] | undefined) => {
+    const first = questionSqlPairSchema.safeParse(list?.[0]);
+    return first.success ? first.data.question : undefined;
+  };
   const loadStep = task.steps.find((s) => s.step_name === 'training_load');
   const c = loadStep?.status === 'completed' || loadStep?.status === 'failed' ? loadStep.counters : undefined;
 
@@ -121,7 +121,7 @@ async function buildReport(
       try {
         vectorLabel = db.label;
         const stats = await ignore(vectorStats(db.pool));
-        const q = question ?? (Array.isArray(validated) ? validated : Array.isArray(pairs) ? pairs : [])[0]?.question;
+        const q = question ?? firstQuestion(validated ?? pairs);
         if (q && stats?.exists) {
           const embedder = await ignore(app.services.createEmbedder());
           const hits = embedder ? await ignore(embedder.embed([q]).then(([v]) => searchCollections(db.pool, v!, ['sql'], 3))) : undefined;
@@ -139,8 +139,8 @@ async function buildReport(
     status: task.status,
     steps: task.steps.map((s) => ({ step: s.step_name, status: s.status, error_code: s.error_code, error: s.error_message })),
     unavailable_steps: unavailable,
-    tables: schema && Array.isArray(schema.tables) ? schema.tables.length : null,
-    pairs: Array.isArray(pairs) ? pairs.length : null,
+    tables: schema ? schema.tables.length : null,
+    pairs: pairs ? pairs.length : null,
     validation: validation ? { total: validation.total, valid: validation.valid, repaired: validation.repaired, invalid: validation.invalid } : null,
     load: c
       ? {

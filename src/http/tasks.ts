@@ -2,8 +2,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import { stepParameterFields } from '../pipeline/parameters.ts';
 import { STEP_NAMES } from '../pipeline/steps.ts';
-import { userRelationshipsSchema } from '../pipeline/ddl/user-relationships.ts';
 import { EXECUTION_MODES, TASK_STATUSES } from '../tasks/model.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { t } from '../messages.ts';
@@ -16,6 +16,7 @@ import { parseTimeBound } from '../time.ts';
 const optionalText = (max: number) => z.string().max(max).optional();
 const flag = z.boolean().optional();
 
+/** The guide's fields (§3.1) and every step's parameters; unknown names are refused. */
 export const createTaskBody = z
   .object({
     table_list_file: z.string().min(1).max(1024).optional(),
@@ -30,22 +31,8 @@ export const createTaskBody = z
     enable_training_data_load: flag,
     backup_vector_tables: flag,
     truncate_vector_tables: flag,
-    // Step settings beyond the guide (see the README's "Task parameters").
-    language: z.enum(['zh', 'en']).optional(),
-    continue_on_error: flag,
-    enum_threshold: z.number().int().min(1).max(1000).optional(),
-    business_glossary: z.union([z.string().max(100_000), z.record(z.string().max(200), z.string().max(2000))]).optional(),
-    theme_count: z.number().int().min(1).max(50).optional(),
-    questions_per_theme: z.number().int().min(1).max(100).optional(),
-    qa_seed: z.number().int().min(0).max(2_147_483_647).optional(),
-    qa_execution_check: flag,
-    execute_check: flag,
-    max_repair_attempts: z.number().int().min(0).max(10).optional(),
-    sql_timeout_ms: z.number().int().min(100).max(600_000).optional(),
-    row_check_limit: z.number().int().min(1).max(1000).optional(),
-    validation_concurrency: z.number().int().min(1).max(64).optional(),
-    max_execute_cost: z.number().min(0).optional(),
-    relationships: userRelationshipsSchema.optional(),
+    // The steps' own parameters (README "Task parameters"), declared in their folders, one schema.
+    ...stepParameterFields,
   })
   .strict();
 

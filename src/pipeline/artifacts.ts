@@ -1,7 +1,11 @@
 // The files through which the four steps meet in the task directory: their names and shapes. This is
-// the only thing steps share; none imports another step.
+// the only thing steps share; none imports another step. A step reads them through readArtifact with the
+// zod schema below, so a corrupt or foreign file fails the step with a code and the file name. The schemas
+// are loose (unknown fields are kept): a newer writer may add fields without breaking an older reader.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
+import { StepError } from './context.ts';
 
 /** The task's table list (written by the task service, read by ddl_generation). */
 export const TABLE_LIST_FILE = 'table_list.txt';
@@ -198,6 +202,99 @@ export interface SchemaFile {
   llm_model?: string | null;
 }
 
+const commentSource = z.enum(['db', 'llm', 'offline']).nullable();
+const entitySchema = z.looseObject({ zh: z.string(), en: z.string(), source: z.enum(['db', 'glossary', 'llm', 'offline']).catch('offline') });
+const rangeSchema = z.looseObject({ min: z.string(), max: z.string(), source: z.enum(['stats', 'sample', 'exact']) });
+
+const columnSchema = z.looseObject({
+  name: z.string(),
+  position: z.number(),
+  data_type: z.string(),
+  udt_name: z.string(),
+  max_length: z.number().nullable(),
+  numeric_precision: z.number().nullable(),
+  numeric_scale: z.number().nullable(),
+  nullable: z.boolean(),
+  default: z.string().nullable(),
+  identity: z.enum(['always', 'by_default']).nullable(),
+  generated: z.string().nullable(),
+  generated_kind: z.enum(['stored', 'virtual']).optional(),
+  display_type: z.string().optional(),
+  is_primary_key: z.boolean(),
+  comment: z.string().nullable(),
+  comment_source: commentSource,
+  stats: z
+    .looseObject({ null_frac: z.number().nullable(), n_distinct: z.number().nullable(), most_common_vals: z.array(z.string()).nullable() })
+    .nullable(),
+  sample_values: z.array(z.string()),
+  enum_values: z.array(z.string()).nullable(),
+  range: rangeSchema.nullable().optional(),
+  null_share: z.number().nullable().optional(),
+  distinct_share: z.number().nullable().optional(),
+  long_values: z.boolean().optional(),
+  role: z.enum(COLUMN_ROLES).optional(),
+  role_evidence: z.array(z.string()).optional(),
+});
+
+const foreignKeySchema = z.looseObject({
+  name: z.string().nullable(),
+  columns: z.array(z.string()),
+  target_schema: z.string(),
+  target_table: z.string(),
+  target_columns: z.array(z.string()),
+  inferred: z.boolean(),
+  evidence: z.string().optional(),
+  overlap: z.looseObject({ matched: z.number(), sampled: z.number() }).optional(),
+  origin: z.enum(['declared', 'inferred', 'user']).optional(),
+  discovery: z
+    .looseObject({ rule: z.enum(DISCOVERY_RULES), containment: z.number(), target_unique: z.enum(['key', 'data']), sampled: z.number() })
+    .optional(),
+});
+
+const tableSchema = z.looseObject({
+  schema: z.string(),
+  name: z.string(),
+  full_name: z.string(),
+  kind: z.enum(['table', 'view', 'materialized_view', 'partitioned_table', 'foreign_table']),
+  comment: z.string().nullable(),
+  comment_source: commentSource,
+  estimated_rows: z.number(),
+  rows_exact: z.boolean().optional(),
+  size_bytes: z.number().nullable(),
+  columns: z.array(columnSchema),
+  primary_key: z.array(z.string()),
+  unique_constraints: z.array(z.array(z.string())),
+  foreign_keys: z.array(foreignKeySchema),
+  indexes: z.array(z.looseObject({ name: z.string(), definition: z.string(), is_unique: z.boolean(), is_primary: z.boolean() })),
+  check_constraints: z.array(z.looseObject({ name: z.string(), definition: z.string() })).optional(),
+  view_definition: z.string().optional(),
+  partition_key: z.string().optional(),
+  partitions: z.array(z.looseObject({ full_name: z.string(), bound: z.string() })).optional(),
+  depends_on: z.array(z.string()).optional(),
+  files: z.looseObject({ ddl: z.string(), detail: z.string() }),
+  entity: entitySchema.optional(),
+  partition_of: z.string().optional(),
+  annotation: z.enum(['llm', 'offline']).optional(),
+});
+
+export const schemaFileSchema = z.looseObject({
+  version: z.literal(1),
+  generated_at: z.string(),
+  database: z.looseObject({ name: z.string(), server_version: z.string() }),
+  business_context: z.string().nullable(),
+  language: z.enum(['zh', 'en']),
+  tables: z.array(tableSchema),
+  failed_tables: z.array(z.looseObject({ name: z.string(), code: z.string(), message: z.string() })).optional(),
+  llm_model: z.string().nullable().optional(),
+});
+
+// The compiler checks the contract both ways round: what a writer's type allows, the reader's schema
+// accepts (below), and what the schema lets through has the writer's type (readSchemaFile's return type).
+type Known<T> = { [K in keyof T as string extends K ? never : K]: KnownValue<T[K]> };
+type KnownValue<V> = V extends readonly (infer E)[] ? KnownValue<E>[] : V extends object ? Known<V> : V;
+type Accepts<Schema extends z.ZodType, Written> = Known<Written> extends Known<z.input<Schema>> ? true : false;
+export const SCHEMA_FILE_CONTRACT: Accepts<typeof schemaFileSchema, SchemaFile> = true;
+
 // ------------------------------------------------------------------------------------- qa_generation
 
 /** `qs_<db_name>_<YYYYMMDD_HHMMSS>_pair.json`: an array of {question, sql}, what Vanna users expect. */
@@ -207,6 +304,26 @@ export interface QuestionSqlPair {
   question: string;
   sql: string;
 }
+
+/** A pair file: a JSON array. Its entries are checked one by one (questionSqlPairSchema): a malformed entry
+ * is that pair's failure (sql_validation: invalid, training_load: a failed row), not the whole file's. */
+export const pairFileSchema = z.array(z.unknown());
+export const questionSqlPairSchema = z.looseObject({ question: z.string().trim().min(1), sql: z.string() });
+
+/** The pair file's sidecar (qa_generation): how the pairs were made, and each pair with its extra fields. */
+export const pairMetaFileSchema = z.looseObject({
+  pair_file: z.string(),
+  version: z.literal(1),
+  generated_at: z.string(),
+  generator: z.enum(['llm', 'offline']),
+  model: z.string().nullable(),
+  language: z.enum(['zh', 'en']),
+  seed: z.number().nullable(),
+  db_name: z.string(),
+  business_context: z.string().nullable(),
+  requested: z.looseObject({ theme_count: z.number(), questions_per_theme: z.number(), pairs: z.number() }),
+  pairs: z.array(z.looseObject({ index: z.number(), question: z.string(), sql: z.string() })),
+});
 
 export function pairFileName(dbName: string, stamp: string): string {
   return `qs_${dbName.replace(/[^\p{L}\p{N}_-]+/gu, '_')}_${stamp}_pair.json`;
@@ -248,11 +365,68 @@ export interface ValidationResultFile {
   generated_at: string;
 }
 
-export async function readJsonFile<T>(dir: string, name: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(path.join(dir, name), 'utf8')) as T;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+export const validationResultFileSchema = z.looseObject({
+  pair_file: z.string(),
+  validated_file: z.string().min(1),
+  report_file: z.string(),
+  summary_file: z.string(),
+  total: z.number(),
+  valid: z.number(),
+  repaired: z.number(),
+  invalid: z.number(),
+  empty: z.number(),
+  generated_at: z.string(),
+});
+export const VALIDATION_RESULT_CONTRACT: Accepts<typeof validationResultFileSchema, ValidationResultFile> = true;
+
+// ------------------------------------------------------------------------------------------ reading
+
+/** A file named by a contract (or a listing of the task directory): relative, inside the directory, a
+ * regular file (never a symlink). Undefined when it does not exist; throws when it is not such a file. */
+export async function resolveArtifactPath(dir: string, file: unknown): Promise<string | undefined> {
+  if (typeof file !== 'string' || file === '') throw new Error('no file name');
+  if (path.isAbsolute(file) || file.split(/[\\/]/).some((s) => s === '..')) throw new Error(`${JSON.stringify(file)} is not a path inside the task directory`);
+  const full = path.resolve(dir, file);
+  const rel = path.relative(dir, full);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`${JSON.stringify(file)} is not a path inside the task directory`);
+  const stat = await fs.lstat(full).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
     throw error;
+  });
+  if (!stat) return undefined;
+  if (!stat.isFile()) throw new Error(`${file} is not a regular file`);
+  return full;
+}
+
+/** A contract file of the task directory, checked against its schema; undefined when it does not exist.
+ * Anything else (unreadable, not JSON, not the expected shape) throws StepError(`code`) naming the file
+ * and the first field at fault. */
+export async function readArtifact<S extends z.ZodType>(dir: string, name: string, schema: S, code: string): Promise<z.output<S> | undefined> {
+  let text: string;
+  try {
+    const file = await resolveArtifactPath(dir, name);
+    if (!file) return undefined;
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    throw new StepError(code, `${name} 无法读取 (cannot be read): ${(error as Error).message}`);
   }
+  let value: unknown;
+  try {
+    value = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new StepError(code, `${name} 不是有效的 JSON (is not valid JSON): ${(error as Error).message}`);
+  }
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.length ? issue.path.join('.') : '(top level)';
+  throw new StepError(code, `${name} 的内容不符合约定 (does not have the expected shape) at ${where}: ${issue.message}`);
+}
+
+export async function readSchemaFile(dir: string, code: string): Promise<SchemaFile | undefined> {
+  return readArtifact(dir, SCHEMA_FILE, schemaFileSchema, code);
+}
+
+export async function readValidationResult(dir: string, code: string): Promise<ValidationResultFile | undefined> {
+  return readArtifact(dir, VALIDATION_RESULT_FILE, validationResultFileSchema, code);
 }

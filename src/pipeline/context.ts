@@ -4,6 +4,7 @@ import type { Settings } from '../config.ts';
 import type { Embedder } from '../embed/types.ts';
 import type { LlmClient } from '../llm/types.ts';
 import type { Database } from '../postgres/connect.ts';
+import type { StepParameters } from './parameters.ts';
 import type { StepName } from './steps.ts';
 
 export interface StepLogger {
@@ -29,13 +30,13 @@ export interface TaskFlags {
   truncate_vector_tables: boolean;
 }
 
-/** Task-level parameters a step can read (the task's creation parameters, execute overrides applied). */
-export interface TaskParameters extends TaskFlags {
+/** Everything a step can read of its task: the guide's flags (execute overrides applied), the task's
+ * context, and the steps' own parameters (parameters.ts), parsed once by the runner, defaults applied. */
+export interface TaskParameters extends TaskFlags, StepParameters {
   business_context?: string;
   db_name?: string;
   /** Unmasked: never log or return it. */
   db_connection?: string;
-  [extra: string]: unknown;
 }
 
 export interface StepContext {
@@ -43,7 +44,7 @@ export interface StepContext {
   readonly step: StepName;
   /** Absolute path of the task directory; every file a step reads or writes lies inside it. */
   readonly workspaceDir: string;
-  readonly parameters: TaskParameters;
+  readonly params: TaskParameters;
   readonly settings: Settings;
   readonly log: StepLogger;
   /** Aborted when the run is cancelled or taken over by another worker. */

@@ -6,6 +6,7 @@ import { TaskLogger } from '../logs/task-logger.ts';
 import type { Database } from '../postgres/connect.ts';
 import { maskSecretsInText } from '../postgres/connection-string.ts';
 import { StepCancelledError, StepError, type StepContext, type StepServices, type TaskParameters } from '../pipeline/context.ts';
+import { parseStepParameters } from '../pipeline/parameters.ts';
 import type { StepRegistry } from '../pipeline/registry.ts';
 import { STEP_LOGGER, type StepName } from '../pipeline/steps.ts';
 import { compactStamp } from '../time.ts';
@@ -52,6 +53,7 @@ export class TaskRunner {
     let businessDb: Promise<Database> | undefined;
 
     const flags = effectiveFlags(task);
+    const params = taskParameters(task, flags);
     const mode = task.execution_mode ?? 'complete';
     const plan = planRun(mode, task.requested_step ?? undefined, flags).run;
     const statuses = Object.fromEntries(task.steps.map((s) => [s.step_name, s.status])) as Record<StepName, StepStatus>;
@@ -62,7 +64,7 @@ export class TaskRunner {
     );
     try {
       for (const step of toRun) {
-        const outcome = await this.runStep(task, job.run_id, step, flags, dir, logger, stop, () => {
+        const outcome = await this.runStep(task, job.run_id, step, params, dir, logger, stop, () => {
           businessDb ??= this.deps.services.openBusinessDatabase(task.db_connection ?? settings.businessDbUrl);
           return businessDb;
         });
@@ -94,7 +96,7 @@ export class TaskRunner {
     task: TaskWithSteps,
     runId: string,
     step: StepName,
-    flags: TaskFlags,
+    params: TaskParameters | StepError,
     dir: string,
     logger: TaskLogger,
     stop: AbortController,
@@ -130,11 +132,11 @@ export class TaskRunner {
       flush();
     };
     let vectorDb: Promise<Database> | undefined;
-    const ctx: StepContext = {
+    const context = (params: TaskParameters): StepContext => ({
       taskId: task.task_id,
       step,
       workspaceDir: dir,
-      parameters: taskParameters(task, flags),
+      params,
       settings,
       log,
       signal: stop.signal,
@@ -151,12 +153,14 @@ export class TaskRunner {
       llm: this.deps.services.createLlm(addCounters),
       embedder: () => this.deps.services.createEmbedder(),
       vectorDatabase: () => (vectorDb ??= this.deps.services.openVectorDatabase()),
-    };
+    });
 
     const started = Date.now();
     try {
       try {
-        const result = await registry.get(step).run(ctx);
+        // Stored parameters that no longer parse fail the step (named), like any other step error.
+        if (params instanceof StepError) throw params;
+        const result = await registry.get(step).run(context(params));
         for (const [key, value] of Object.entries(result?.counters ?? {})) counters[key] = value;
         await pendingFlush;
         if (stop.signal.aborted) throw new StepCancelledError(String(stop.signal.reason));
@@ -204,9 +208,17 @@ export class TaskRunner {
   }
 }
 
-function taskParameters(task: TaskWithSteps, flags: TaskFlags): TaskParameters {
+/** The task's parameters as steps read them, parsed once per run (or the error that names the bad one). */
+function taskParameters(task: TaskWithSteps, flags: TaskFlags): TaskParameters | StepError {
+  let stepParameters;
+  try {
+    stepParameters = parseStepParameters(task.parameters);
+  } catch (error) {
+    if (error instanceof StepError) return error;
+    throw error;
+  }
   return {
-    ...task.parameters,
+    ...stepParameters,
     ...flags,
     business_context: task.business_context ?? undefined,
     db_name: task.db_name ?? undefined,

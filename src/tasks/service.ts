@@ -11,6 +11,7 @@ import { queryLogEntries, tailLogEntries, logFileInfo, type LogQuery } from '../
 import { ORCHESTRATOR_LOGGER, TaskLogger, taskDirLoggerName, taskLogPath } from '../logs/task-logger.ts';
 import { pgliteDirectory } from '../postgres/connect.ts';
 import { databaseNameOf, databaseUrlKind, maskConnectionString, maskSecretsInText } from '../postgres/connection-string.ts';
+import type { StepParameters } from '../pipeline/parameters.ts';
 import type { StepName } from '../pipeline/steps.ts';
 import { localStamp } from '../time.ts';
 import { DEFAULT_FLAGS, effectiveFlags, normaliseVectorFlags, planRun, type ExecutionMode, type TaskFlags } from './model.ts';
@@ -31,14 +32,14 @@ import { TABLE_LIST_FILE } from '../pipeline/artifacts.ts';
 export { TABLE_LIST_FILE };
 export const TASK_CONFIG_FILE = 'task_config.json';
 
-export interface CreateTaskInput extends Partial<TaskFlags> {
+/** What the edge parsed (http/tasks.ts createTaskBody, also used by the CLI). */
+export interface CreateTaskInput extends Partial<TaskFlags>, Partial<StepParameters> {
   table_list_file?: string;
   business_context?: string;
   db_name?: string;
   db_connection?: string;
   task_name?: string;
   created_by?: string;
-  [extra: string]: unknown;
 }
 
 export interface ExecuteInput {

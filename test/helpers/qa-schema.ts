@@ -32,7 +32,7 @@ export async function buildSchemaFile(
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const version = (await client.query<{ v: string }>('SHOW server_version')).rows[0]!.v;
+    const version = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
     const dbName = (await client.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d;
     const tables: TableInfo[] = [];
     for (const tableName of options.tables) {
@@ -161,6 +161,7 @@ import { loadSettings } from '../../src/config.ts';
 import type { LlmClient } from '../../src/llm/types.ts';
 import { connect, type Database } from '../../src/postgres/connect.ts';
 import { StepCancelledError, type StepContext, type TaskParameters } from '../../src/pipeline/context.ts';
+import { parseStepParameters } from '../../src/pipeline/parameters.ts';
 import type { StepName } from '../../src/pipeline/steps.ts';
 
 export interface TestStepContext extends StepContext {
@@ -194,7 +195,7 @@ export function makeStepContext(options: {
     taskId: 'task_test',
     step: options.step,
     workspaceDir: options.dir,
-    parameters: {
+    params: {
       enable_sql_validation: true,
       enable_llm_repair: true,
       modify_original_file: true,
@@ -202,7 +203,8 @@ export function makeStepContext(options: {
       backup_vector_tables: false,
       truncate_vector_tables: false,
       ...options.parameters,
-    } as TaskParameters,
+      ...parseStepParameters(options.parameters ?? {}),
+    },
     settings: options.settings ?? loadSettings({}, options.dir),
     log: { debug: log('DEBUG'), info: log('INFO'), warn: log('WARNING'), error: log('ERROR') },
     signal,

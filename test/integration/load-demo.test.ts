@@ -8,7 +8,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runDemo, type DemoReport } from '../../src/cli/demo.ts';
 import { loadSettings, type Settings } from '../../src/config.ts';
-import { readJsonFile, VALIDATION_RESULT_FILE, type QuestionSqlPair, type SchemaFile, type ValidationResultFile } from '../../src/pipeline/artifacts.ts';
+import { readArtifact, readSchemaFile, readValidationResult, type QuestionSqlPair } from '../../src/pipeline/artifacts.ts';
+import { z } from 'zod';
 import { defaultSteps } from '../../src/pipeline/registry.ts';
 import { STEP_NAMES } from '../../src/pipeline/steps.ts';
 import { connect } from '../../src/postgres/connect.ts';
@@ -68,9 +69,9 @@ describe('data-pipeline demo', { timeout: 900_000 }, () => {
   test('acceptance: exactly one row per DDL file, detail doc and validated pair; every row has provenance', async (t) => {
     if (missing.length) return t.skip(`steps not in this build yet: ${missing.join(', ')}`);
     const taskDir = first.report.task_dir;
-    const schema = (await readJsonFile<SchemaFile>(taskDir, 'schema.json'))!;
-    const validation = (await readJsonFile<ValidationResultFile>(taskDir, VALIDATION_RESULT_FILE))!;
-    const pairs = (await readJsonFile<QuestionSqlPair[]>(taskDir, validation.validated_file))!;
+    const schema = (await readSchemaFile(taskDir, 'TEST'))!;
+    const validation = (await readValidationResult(taskDir, 'TEST'))!;
+    const pairs: QuestionSqlPair[] = (await readArtifact(taskDir, validation.validated_file, z.array(z.object({ question: z.string(), sql: z.string() })), 'TEST'))!;
     const distinctPairs = new Set(pairs.map((p) => JSON.stringify([p.question.trim(), p.sql.trim()]))).size;
     const db = await connect(settings.vectorUrl);
     try {

@@ -13,6 +13,7 @@ import { HashingEmbedder } from '../../src/embed/hashing.ts';
 import type { Embedder } from '../../src/embed/types.ts';
 import { SCHEMA_FILE, VALIDATION_RESULT_FILE, type SchemaFile, type TableInfo, type ValidationResultFile } from '../../src/pipeline/artifacts.ts';
 import { StepError, type PipelineStep, type StepContext, type TaskParameters } from '../../src/pipeline/context.ts';
+import { parseStepParameters } from '../../src/pipeline/parameters.ts';
 import { runTrainingLoad, trainingLoadStep } from '../../src/pipeline/load/index.ts';
 import { StepRegistry } from '../../src/pipeline/registry.ts';
 import type { StepName } from '../../src/pipeline/steps.ts';
@@ -140,7 +141,8 @@ function makeContext(dir: string, settings: Settings, db: () => Promise<Database
     taskId,
     step: 'training_load',
     workspaceDir: dir,
-    parameters: {
+    params: {
+      ...parseStepParameters(params),
       db_name: 'highway_db',
       enable_sql_validation: true,
       enable_llm_repair: true,

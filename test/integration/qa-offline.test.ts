@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import libpg from 'libpg-query';
 import pg from 'pg';
 import { DEMO_TABLES } from '../../demo/highway-db.ts';
-import { PAIR_FILE_PATTERN, pairMetaFileName, type QuestionSqlPair } from '../../src/pipeline/artifacts.ts';
+import { PAIR_FILE_PATTERN, pairMetaFileName, type QuestionSqlPair, pairMetaFileSchema } from '../../src/pipeline/artifacts.ts';
 import { ddlGenerationStep } from '../../src/pipeline/ddl/index.ts';
 import { qaGenerationStep } from '../../src/pipeline/qa/index.ts';
 import { StepRegistry } from '../../src/pipeline/registry.ts';
@@ -77,6 +77,8 @@ function readPairs(dir: string) {
   assert.ok(pairFile, `no pair file in ${fs.readdirSync(dir).join(', ')}`);
   const pairs = JSON.parse(fs.readFileSync(path.join(dir, pairFile), 'utf8')) as QuestionSqlPair[];
   const meta = JSON.parse(fs.readFileSync(path.join(dir, pairMetaFileName(pairFile)), 'utf8'));
+  const checked = pairMetaFileSchema.safeParse(meta);
+  assert.ok(checked.success, `the meta file has the contract's shape: ${checked.error?.message}`);
   return { pairFile, pairs, meta };
 }
 

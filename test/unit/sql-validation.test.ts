@@ -8,7 +8,8 @@ import { classifySqlState, REPAIRABLE_CLASSES } from '../../src/pipeline/validat
 import { normalizeStoredSql, unwrapCodeFence, deterministicFix } from '../../src/pipeline/validate/fixes.ts';
 import { Catalog, identifier, renderTableDdl, type CatalogTable } from '../../src/pipeline/validate/catalog.ts';
 import { buildRepairMessages, describeError, relevantTables } from '../../src/pipeline/validate/repair.ts';
-import { validationParameters } from '../../src/pipeline/validate/step.ts';
+import { validationSettings } from '../../src/pipeline/validate/step.ts';
+import { parseStepParameters } from '../../src/pipeline/parameters.ts';
 import type { SqlCheckResult } from '../../src/pipeline/validate/checker.ts';
 
 describe('function safety', () => {
@@ -253,19 +254,38 @@ describe('repair prompt pieces', () => {
 });
 
 describe('step parameters', () => {
-  it('defaults: repair on, modify original on, execute_check on, 3 attempts', () => {
-    const p = validationParameters({});
+  const flags = { enable_sql_validation: true, enable_llm_repair: true, modify_original_file: true, enable_training_data_load: true, backup_vector_tables: false, truncate_vector_tables: false };
+  it('defaults: repair on, modify original on, execute_check on, 3 attempts, 5000 ms, 5 rows', () => {
+    const p = validationSettings({ ...flags, ...parseStepParameters({}) });
     assert.equal(p.enableLlmRepair, true);
     assert.equal(p.modifyOriginalFile, true);
     assert.equal(p.executeCheck, true);
     assert.equal(p.maxRepairAttempts, 3);
+    assert.equal(p.timeoutMs, 5000);
+    assert.equal(p.rowLimit, 5);
+    assert.equal(p.concurrency, undefined);
+    assert.equal(p.maxExecuteCost, undefined);
   });
-  it('reads booleans and numbers given as strings, clamps numbers', () => {
-    const p = validationParameters({ enable_llm_repair: 'false', modify_original_file: false, execute_check: '0', max_repair_attempts: '99', sql_timeout_ms: 5 });
+  it('takes the typed values as given', () => {
+    const p = validationSettings({ ...flags, enable_llm_repair: false, ...parseStepParameters({ execute_check: false, max_repair_attempts: 0, sql_timeout_ms: 100, max_execute_cost: 12.5 }) });
     assert.equal(p.enableLlmRepair, false);
-    assert.equal(p.modifyOriginalFile, false);
     assert.equal(p.executeCheck, false);
-    assert.equal(p.maxRepairAttempts, 10);
+    assert.equal(p.maxRepairAttempts, 0);
     assert.equal(p.timeoutMs, 100);
+    assert.equal(p.maxExecuteCost, 12.5);
+  });
+  it('refuses strings and out-of-range numbers, naming the parameter (no more yes/on, no clamping)', () => {
+    for (const [stored, name] of [
+      [{ execute_check: 'yes' }, 'execute_check'],
+      [{ execute_check: '0' }, 'execute_check'],
+      [{ max_repair_attempts: 99 }, 'max_repair_attempts'],
+      [{ max_repair_attempts: '3' }, 'max_repair_attempts'],
+      [{ sql_timeout_ms: 5 }, 'sql_timeout_ms'],
+      [{ row_check_limit: 2.5 }, 'row_check_limit'],
+      [{ validation_concurrency: 0 }, 'validation_concurrency'],
+      [{ max_execute_cost: -1 }, 'max_execute_cost'],
+    ] as const) {
+      assert.throws(() => parseStepParameters(stored), (e: any) => e.code === 'INVALID_PARAMETER' && e.message.includes(name), JSON.stringify(stored));
+    }
   });
 });

@@ -2,9 +2,10 @@
 // inferred relationships, comments from the database / LLM / offline annotator) and writes
 // <table>.ddl, <table>_detail.md, schema.json and filename_mapping.txt into the task directory.
 //
-// Task parameters read: business_context, db_name, language ('zh' default | 'en'), continue_on_error
-// (missing or failing tables become warnings), enum_threshold (default 20), business_glossary (object,
-// array or text; also read from business_glossary.txt / glossary.txt in the task directory).
+// Task parameters read (typed in ctx.params; ranges and defaults in ./parameters.ts and ../parameters.ts):
+// business_context, db_name, language, continue_on_error (missing or failing tables become warnings),
+// enum_threshold, business_glossary (object or text; also read from business_glossary.txt / glossary.txt /
+// business_glossary.json in the task directory).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readTableListText } from '../../postgres/catalog/index.ts';
@@ -12,9 +13,7 @@ import type { Database } from '../../postgres/connect.ts';
 import { maskSecretsInText } from '../../postgres/connection-string.ts';
 import { StepCancelledError, StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
 import { mergeGlossaries, parseGlossary, type Glossary } from './annotate/glossary.ts';
-import type { Lang } from './annotate/offline.ts';
 import { generateSchema } from './generate.ts';
-import { DEFAULT_ENUM_THRESHOLD } from './profile.ts';
 import { writeOutputs } from './write.ts';
 import { GLOSSARY_TODO_FILE, TABLE_LIST_FILE } from '../artifacts.ts';
 import { writeFileAtomic } from '../../files.ts';
@@ -22,10 +21,6 @@ import { readUserRelationships } from './user-relationships.ts';
 
 export const GLOSSARY_FILES = ['business_glossary.txt', 'glossary.txt', 'business_glossary.json'];
 const CONNECT_TIMEOUT_MS = 10_000;
-
-export function stepLanguage(parameters: Record<string, unknown>): Lang {
-  return parameters.language === 'en' ? 'en' : 'zh';
-}
 
 async function readGlossary(ctx: StepContext): Promise<Glossary> {
   const parts: Glossary[] = [];
@@ -43,7 +38,7 @@ async function readGlossary(ctx: StepContext): Promise<Glossary> {
     }
     parts.push(parseGlossary(value));
   }
-  parts.push(parseGlossary(ctx.parameters.business_glossary ?? ctx.parameters.glossary));
+  parts.push(parseGlossary(ctx.params.business_glossary));
   return mergeGlossaries(...parts);
 }
 
@@ -72,11 +67,8 @@ export async function runDdlGeneration(ctx: StepContext): Promise<StepResult> {
   const names = readTableListText(text);
   if (!names.length) throw new StepError('EMPTY_TABLE_LIST', `表清单为空 (${TABLE_LIST_FILE} lists no table)`);
 
-  const language = stepLanguage(ctx.parameters);
-  const threshold = Number(ctx.parameters.enum_threshold);
-  const enumThreshold = Number.isInteger(threshold) && threshold >= 0 && threshold <= 1000 ? threshold : DEFAULT_ENUM_THRESHOLD;
-  const continueOnError = ctx.parameters.continue_on_error === true;
-  const businessContext = ctx.parameters.business_context?.trim() || null;
+  const { language, enum_threshold: enumThreshold, continue_on_error: continueOnError } = ctx.params;
+  const businessContext = ctx.params.business_context?.trim() || null;
   const glossary = await readGlossary(ctx);
   ctx.log.info(
     `开始生成DDL/MD文档: ${names.length} 个表，${ctx.llm ? `LLM ${ctx.llm.model}` : '离线注释（未配置LLM）'}，语言 ${language}，枚举阈值 ${enumThreshold}${continueOnError ? '，continue_on_error' : ''}`,
@@ -97,7 +89,7 @@ export async function runDdlGeneration(ctx: StepContext): Promise<StepResult> {
     log: ctx.log,
     signal: ctx.signal,
     llmConcurrency: ctx.settings.llm?.concurrency ?? 8,
-    userRelationships: await readUserRelationships(ctx.workspaceDir, ctx.parameters.relationships),
+    userRelationships: await readUserRelationships(ctx.workspaceDir, ctx.params.relationships),
     onProgress: (done, total) => ctx.progress(done, total, 'tables'),
   });
   if (ctx.signal.aborted) throw new StepCancelledError(String(ctx.signal.reason ?? 'cancelled'));
@@ -106,7 +98,7 @@ export async function runDdlGeneration(ctx: StepContext): Promise<StepResult> {
   const { removed } = await writeOutputs(result.tables, {
     dir: ctx.workspaceDir,
     language,
-    database: { name: ctx.parameters.db_name || result.catalog.database, server_version: result.catalog.serverVersion },
+    database: { name: ctx.params.db_name || result.catalog.database, server_version: result.catalog.serverVersion },
     businessContext,
     llmModel: ctx.llm && result.counters.comments_llm > 0 ? ctx.llm.model : null,
     failures: result.failures,

@@ -61,13 +61,13 @@ export async function runTrainingLoad(ctx: StepContext): Promise<StepResult> {
   log.info(`向量库: ${db.label}，嵌入模型: ${embedder.model} (维度 ${embedder.dim})`);
 
   // 1. Inputs first: a task without its outputs must not get as far as truncating anything.
-  const inputs = await collectInputs(ctx.workspaceDir, ctx.parameters);
+  const inputs = await collectInputs(ctx.workspaceDir, ctx.params);
   await ctx.checkpoint();
 
   // 2. Backup / truncate (truncate implies backup; truncate only after a backup that succeeded).
   let backup: LoadReport['backup'] = null;
-  const truncate = ctx.parameters.truncate_vector_tables === true;
-  if (truncate || ctx.parameters.backup_vector_tables === true) {
+  const truncate = ctx.params.truncate_vector_tables;
+  if (truncate || ctx.params.backup_vector_tables) {
     const dir = path.join(ctx.workspaceDir, BACKUP_DIR_NAME);
     log.info(`🗄️ 备份vector表到 ${BACKUP_DIR_NAME}/${truncate ? '，备份成功后清空 langchain_pg_embedding' : ''}`);
     try {
@@ -180,7 +180,7 @@ export async function runTrainingLoad(ctx: StepContext): Promise<StepResult> {
             id: item.doc!.id,
             source: 'data-pipeline',
             task_id: ctx.taskId,
-            db_name: ctx.parameters.db_name ?? null,
+            db_name: ctx.params.db_name ?? null,
             ...(item.table ? { table: item.table } : {}),
             file: item.file,
             kind: item.kind,

@@ -8,11 +8,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
   latestPairFile,
-  readJsonFile,
+  pairFileSchema,
+  readArtifact,
+  readSchemaFile,
+  readValidationResult,
+  resolveArtifactPath,
   SCHEMA_FILE,
   VALIDATION_RESULT_FILE,
-  type SchemaFile,
-  type ValidationResultFile,
 } from '../artifacts.ts';
 import { StepError, type TaskParameters } from '../context.ts';
 import { prepareDocument, prepareQuestionSql, type CollectionName, type PreparedDocument } from '../../vector/documents.ts';
@@ -45,18 +47,15 @@ export interface LoadInputs {
 
 export async function collectInputs(dir: string, parameters: Pick<TaskParameters, 'enable_sql_validation'>): Promise<LoadInputs> {
   const items: LoadItem[] = [];
-  const schema = await readJsonFile<SchemaFile>(dir, SCHEMA_FILE).catch((error) => {
-    throw new StepError('TRAINING_INPUT_INVALID', `${SCHEMA_FILE} cannot be read: ${(error as Error).message}`);
-  });
+  const schema = await readSchemaFile(dir, 'TRAINING_INPUT_INVALID');
   if (!schema) {
     throw new StepError('TRAINING_INPUT_MISSING', `${SCHEMA_FILE} not found in the task directory: run ddl_generation first`);
   }
-  if (!Array.isArray(schema.tables)) throw new StepError('TRAINING_INPUT_INVALID', `${SCHEMA_FILE} has no tables array`);
   for (const table of schema.tables) {
-    const name = typeof table?.full_name === 'string' ? table.full_name : String(table?.name ?? '?');
+    const name = table.full_name;
     for (const [kind, collection, file] of [
-      ['ddl', 'ddl', table?.files?.ddl],
-      ['table_detail', 'documentation', table?.files?.detail],
+      ['ddl', 'ddl', table.files.ddl],
+      ['table_detail', 'documentation', table.files.detail],
     ] as const) {
       items.push(await fileItem(dir, collection, kind, file, name));
     }
@@ -72,17 +71,12 @@ export async function collectInputs(dir: string, parameters: Pick<TaskParameters
     pairSource = 'generated';
     if (!pairFile) throw new StepError('TRAINING_INPUT_MISSING', 'no question-SQL pair file (qs_*_pair.json) in the task directory: run qa_generation first');
   } else {
-    const result = await readJsonFile<ValidationResultFile>(dir, VALIDATION_RESULT_FILE).catch((error) => {
-      throw new StepError('TRAINING_INPUT_INVALID', `${VALIDATION_RESULT_FILE} cannot be read: ${(error as Error).message}`);
-    });
+    const result = await readValidationResult(dir, 'TRAINING_INPUT_INVALID');
     if (!result) {
       throw new StepError(
         'TRAINING_INPUT_MISSING',
         `${VALIDATION_RESULT_FILE} not found: run sql_validation first (or disable it with enable_sql_validation=false to load the pairs as generated)`,
       );
-    }
-    if (typeof result.validated_file !== 'string' || !result.validated_file) {
-      throw new StepError('TRAINING_INPUT_INVALID', `${VALIDATION_RESULT_FILE} names no validated_file`);
     }
     pairFile = result.validated_file;
     pairSource = 'validated';
@@ -91,21 +85,10 @@ export async function collectInputs(dir: string, parameters: Pick<TaskParameters
   return { items, pairFile, pairSource };
 }
 
-/** A path from a contract file: relative, inside the task directory, a regular file (no symlink). */
-async function resolveContractPath(dir: string, file: unknown): Promise<string> {
-  if (typeof file !== 'string' || file === '') throw new Error('no file name');
-  if (path.isAbsolute(file) || file.split(/[\\/]/).some((s) => s === '..')) throw new Error(`${JSON.stringify(file)} is not a path inside the task directory`);
-  const full = path.resolve(dir, file);
-  const rel = path.relative(dir, full);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`${JSON.stringify(file)} is not a path inside the task directory`);
-  const stat = await fs.lstat(full).catch(() => undefined);
-  if (!stat) throw new Error(`${file} not found`);
-  if (!stat.isFile()) throw new Error(`${file} is not a regular file`);
-  return full;
-}
-
 async function readContractFile(dir: string, file: unknown): Promise<string> {
-  const text = await fs.readFile(await resolveContractPath(dir, file), 'utf8');
+  const full = await resolveArtifactPath(dir, file);
+  if (!full) throw new Error(`${String(file)} not found`);
+  const text = await fs.readFile(full, 'utf8');
   return text.replace(/^\uFEFF/, '');
 }
 
@@ -123,13 +106,8 @@ async function fileItem(dir: string, collection: CollectionName, kind: ItemKind,
 }
 
 async function pairItems(dir: string, file: string): Promise<LoadItem[]> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readContractFile(dir, file));
-  } catch (error) {
-    throw new StepError('TRAINING_INPUT_INVALID', `pair file ${file} cannot be read: ${(error as Error).message}`);
-  }
-  if (!Array.isArray(parsed)) throw new StepError('TRAINING_INPUT_INVALID', `pair file ${file} is not a JSON array of {question, sql}`);
+  const parsed = await readArtifact(dir, file, pairFileSchema, 'TRAINING_INPUT_INVALID');
+  if (!parsed) throw new StepError('TRAINING_INPUT_INVALID', `pair file ${file} cannot be read: ${file} not found`);
   return parsed.map((entry, index): LoadItem => {
     const base: LoadItem = { collection: 'sql', kind: 'question_sql', file, index };
     const question = (entry as { question?: unknown })?.question;

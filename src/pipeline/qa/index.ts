@@ -3,7 +3,7 @@
 // clusters → themes; column roles and relationships → pairs, checked against the database). Either way
 // every pair passes the parse gate and the run-wide duplicate check before it is written.
 import { localIso, localStamp } from '../../time.ts';
-import { SCHEMA_FILE, readJsonFile, type SchemaFile } from '../artifacts.ts';
+import { readSchemaFile, SCHEMA_FILE, type SchemaFile } from '../artifacts.ts';
 import { StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
 import { buildCatalog, type CatalogModel } from './catalog.ts';
 import { PairCollector } from './collector.ts';
@@ -13,44 +13,29 @@ import { offlinePairsForTheme, type OfflineThemeOutcome } from './offline-genera
 import { writeOutputs } from './outputs.ts';
 import { COMPLEXITY_LEVELS, loadParser } from './sql-analysis.ts';
 import { offlineThemes } from './themes-offline.ts';
+import { DEFAULT_QUESTIONS_PER_THEME, DEFAULT_THEME_COUNT } from './parameters.ts';
 import type { GeneratedPair, QaSettings, Theme, ThemeOutcome } from './types.ts';
 
-export const DEFAULT_THEME_COUNT = 5;
-export const DEFAULT_QUESTIONS_PER_THEME = 10;
-export const DEFAULT_SEED = 42;
-
-function intParameter(value: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined || value === null || value === '') return fallback;
-  const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new StepError('INVALID_PARAMETER', `参数 ${name} 必须是 ${min} 到 ${max} 之间的整数 (${name} must be an integer in ${min}..${max}), got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
-export function qaSettings(ctx: Pick<StepContext, 'parameters'>, schema: SchemaFile): QaSettings {
-  const p = ctx.parameters;
-  const language = p.language === undefined || p.language === null || p.language === '' ? 'zh' : String(p.language).trim().toLowerCase();
-  if (language !== 'zh' && language !== 'en') throw new StepError('INVALID_PARAMETER', `参数 language 只能是 zh 或 en (language must be zh or en), got ${JSON.stringify(p.language)}`);
-  const seedRaw = p.qa_seed ?? p.seed;
+export function qaSettings(ctx: Pick<StepContext, 'params'>, schema: SchemaFile): QaSettings {
+  const p = ctx.params;
   return {
-    themeCount: intParameter(p.theme_count, 'theme_count', DEFAULT_THEME_COUNT, 1, 50),
-    questionsPerTheme: intParameter(p.questions_per_theme, 'questions_per_theme', DEFAULT_QUESTIONS_PER_THEME, 1, 100),
-    language,
-    dbName: (typeof p.db_name === 'string' && p.db_name.trim()) || schema.database?.name || 'database',
-    businessContext: (typeof p.business_context === 'string' && p.business_context.trim()) || schema.business_context || null,
-    seed: intParameter(seedRaw, 'qa_seed', DEFAULT_SEED, 0, 2 ** 31 - 1),
-    executionCheck: p.qa_execution_check !== false && p.qa_execution_check !== 'false',
+    themeCount: p.theme_count ?? DEFAULT_THEME_COUNT,
+    questionsPerTheme: p.questions_per_theme ?? DEFAULT_QUESTIONS_PER_THEME,
+    language: p.language,
+    dbName: p.db_name?.trim() || schema.database?.name || 'database',
+    businessContext: p.business_context?.trim() || schema.business_context || null,
+    seed: p.qa_seed,
+    executionCheck: p.qa_execution_check,
   };
 }
 
 async function run(ctx: StepContext): Promise<StepResult> {
   await loadParser();
-  const schema = await readJsonFile<SchemaFile>(ctx.workspaceDir, SCHEMA_FILE);
+  const schema = await readSchemaFile(ctx.workspaceDir, 'SCHEMA_INVALID');
   if (!schema) {
     throw new StepError('SCHEMA_NOT_FOUND', `任务目录中没有 ${SCHEMA_FILE}，请先执行 ddl_generation 步骤 (${SCHEMA_FILE} not found: run ddl_generation first)`);
   }
-  if (!Array.isArray(schema.tables) || schema.tables.length === 0) {
+  if (schema.tables.length === 0) {
     throw new StepError('QA_NO_TABLES', `${SCHEMA_FILE} 中没有表 (no tables in ${SCHEMA_FILE})`);
   }
   const settings = qaSettings(ctx, schema);
@@ -133,7 +118,7 @@ async function run(ctx: StepContext): Promise<StepResult> {
   // A small schema (two or three tables) supports fewer distinct questions than the default 5 × 10. When
   // the user asked for no particular size and the offline generator used up every candidate, what it has
   // is the answer, not a failure; an explicit size keeps the half-of-requested rule.
-  const sizeGiven = ctx.parameters.theme_count !== undefined || ctx.parameters.questions_per_theme !== undefined;
+  const sizeGiven = ctx.params.theme_count !== undefined || ctx.params.questions_per_theme !== undefined;
   const exhausted = mode === 'offline' && pairs.length < requested;
   const minimum = exhausted && !sizeGiven ? 1 : Math.ceil(requested / 2);
   if (exhausted && !sizeGiven && pairs.length > 0 && pairs.length < Math.ceil(requested / 2)) {

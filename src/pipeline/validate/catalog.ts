@@ -2,7 +2,7 @@
 // values. Read from ddl_generation's schema.json; when that file is absent (the step re-run alone on a
 // pair file brought from elsewhere), a minimal catalog is read from the database (columns and types of
 // the user tables, in a READ ONLY transaction).
-import { readJsonFile, SCHEMA_FILE, type SchemaFile } from '../artifacts.ts';
+import { readSchemaFile, type SchemaFile } from '../artifacts.ts';
 import type { Database } from '../../postgres/connect.ts';
 
 export interface CatalogColumn {
@@ -146,10 +146,11 @@ export async function catalogFromDatabase(db: Database): Promise<Catalog> {
   }
 }
 
-/** schema.json of the task directory, else the database's catalog; an empty catalog when both fail. */
+/** schema.json of the task directory, else (absent, or not a valid schema.json) the database's catalog;
+ * an empty catalog when both fail. The catalog only informs repairs, so a bad file does not fail the step. */
 export async function loadCatalog(dir: string, db: Database | undefined): Promise<Catalog> {
-  const schema = await readJsonFile<SchemaFile>(dir, SCHEMA_FILE).catch(() => undefined);
-  if (schema && Array.isArray(schema.tables)) return catalogFromSchemaFile(schema);
+  const schema = await readSchemaFile(dir, 'SCHEMA_INVALID').catch(() => undefined);
+  if (schema) return catalogFromSchemaFile(schema);
   if (db) {
     try {
       return await catalogFromDatabase(db);

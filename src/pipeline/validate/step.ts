@@ -9,12 +9,14 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import {
   latestPairFile,
+  pairFileSchema,
+  readArtifact,
   validatedPairFileName,
   VALIDATION_RESULT_FILE,
   type QuestionSqlPair,
   type ValidationResultFile,
 } from '../artifacts.ts';
-import { StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
+import { StepError, type PipelineStep, type StepContext, type StepResult, type TaskParameters } from '../context.ts';
 import { localIso, localStamp } from '../../time.ts';
 import { loadCatalog, type Catalog } from './catalog.ts';
 import { SqlChecker } from './checker.ts';
@@ -22,7 +24,7 @@ import { renderSummary, type ValidationReport } from './report.ts';
 import { validatePairs, type InputPair, type PairReport } from './validator.ts';
 import { writeFileAtomic } from '../../files.ts';
 
-export interface ValidationParameters {
+export interface ValidationSettings {
   enableLlmRepair: boolean;
   modifyOriginalFile: boolean;
   executeCheck: boolean;
@@ -33,35 +35,19 @@ export interface ValidationParameters {
   maxExecuteCost: number | undefined;
 }
 
-function bool(value: unknown, fallback: boolean): boolean {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'string') {
-    if (/^(true|1|yes|on)$/i.test(value.trim())) return true;
-    if (/^(false|0|no|off)$/i.test(value.trim())) return false;
-  }
-  return fallback;
-}
-
-function int(value: unknown, fallback: number | undefined, min: number, max: number): number | undefined {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-  if (!Number.isFinite(n)) return fallback;
-  return Math.min(max, Math.max(min, Math.round(n)));
-}
-
-/** The step's parameters: the guide's flags (default true) and optional extras, tolerant of strings. */
-export function validationParameters(p: Record<string, unknown>): ValidationParameters {
+/** The step's settings from the task parameters (typed and range-checked by the runner, see ./parameters.ts). */
+export function validationSettings(p: TaskParameters): ValidationSettings {
   return {
-    enableLlmRepair: bool(p.enable_llm_repair, true),
-    modifyOriginalFile: bool(p.modify_original_file, true),
-    executeCheck: bool(p.execute_check, true),
-    maxRepairAttempts: int(p.max_repair_attempts, 3, 0, 10)!,
-    timeoutMs: int(p.sql_timeout_ms, 5000, 100, 600_000)!,
-    rowLimit: int(p.row_check_limit, 5, 1, 1000)!,
-    concurrency: int(p.validation_concurrency, undefined, 1, 64),
-    maxExecuteCost: p.max_execute_cost === undefined ? undefined : int(p.max_execute_cost, undefined, 0, Number.MAX_SAFE_INTEGER),
+    enableLlmRepair: p.enable_llm_repair,
+    modifyOriginalFile: p.modify_original_file,
+    executeCheck: p.execute_check,
+    maxRepairAttempts: p.max_repair_attempts,
+    timeoutMs: p.sql_timeout_ms,
+    rowLimit: p.row_check_limit,
+    concurrency: p.validation_concurrency,
+    maxExecuteCost: p.max_execute_cost,
   };
 }
-
 
 async function exists(file: string): Promise<boolean> {
   return fsp.lstat(file).then(
@@ -72,20 +58,15 @@ async function exists(file: string): Promise<boolean> {
 
 export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
   const dir = ctx.workspaceDir;
-  const params = validationParameters(ctx.parameters);
+  const params = validationSettings(ctx.params);
   const pairFile = await latestPairFile(dir);
   if (!pairFile) {
     throw new StepError('PAIR_FILE_NOT_FOUND', '任务目录中没有问答对文件 (qs_*_pair.json)，请先执行 qa_generation (no question-SQL pair file: run qa_generation first)');
   }
   const pairPath = path.join(dir, pairFile);
-  let pairs: InputPair[];
-  try {
-    const parsed = JSON.parse((await fsp.readFile(pairPath, 'utf8')).replace(/^\uFEFF/, '')) as unknown;
-    if (!Array.isArray(parsed)) throw new Error('the file does not hold a JSON array');
-    pairs = parsed as InputPair[];
-  } catch (error) {
-    throw new StepError('PAIR_FILE_INVALID', `问答对文件 ${pairFile} 无法读取 (cannot be read): ${(error as Error).message}`);
-  }
+  // Entries are checked one by one by the validator: a malformed one is that pair's failure.
+  const pairs = (await readArtifact(dir, pairFile, pairFileSchema, 'PAIR_FILE_INVALID')) as InputPair[] | undefined;
+  if (!pairs) throw new StepError('PAIR_FILE_INVALID', `问答对文件 ${pairFile} 无法读取 (cannot be read): not found`);
 
   // A previous run's result names pairs validated before; until this run finishes, training_load must not
   // load anything (a cancelled or failed run leaves no result rather than a stale one).
