@@ -33,6 +33,15 @@ const INVALID: Record<string, unknown[]> = {
   row_check_limit: [0, 1001, 2.5, '5', null],
   validation_concurrency: [0, 65, 1.5, '4', null],
   max_execute_cost: [-0.5, '100', true, null],
+  relationships: [
+    'orders.customer_id',
+    [{ from: 'orders', to: 'customer.customer_id' }],
+    [{ from: 'orders.customer_id' }],
+    [{ from: 'orders.customer_id', to: 'customer.customer_id', enabled: 'no' }],
+    [{ from: 'orders.customer_id', to: 'customer.customer_id', extra: 1 }],
+    [{ from: 'a.b.c.d', to: 'customer.customer_id' }],
+    null,
+  ],
 };
 
 /** One valid, non-default value per parameter: accepted and stored as given. */
@@ -51,6 +60,7 @@ const VALID: Record<string, unknown> = {
   row_check_limit: 2,
   validation_concurrency: 2,
   max_execute_cost: 1e6,
+  relationships: [{ from: 'orders.customer_id', to: 'customer.customer_id' }, { from: 'payment.customer_id', to: 'orders.customer_id', enabled: false }],
 };
 
 describe('task parameters: one schema at every edge', () => {
