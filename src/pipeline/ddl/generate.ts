@@ -91,7 +91,12 @@ function pgCode(error: unknown): string | undefined {
 }
 
 /** Fills missing comments with the offline annotator (source `offline`). */
-export function fillOffline(info: TableInfo, language: Lang, glossary: Glossary, options: { todo?: GlossaryTodo; runPrefix?: string[]; columnPrefix?: string[] } = {}): void {
+export function fillOffline(
+  info: TableInfo,
+  language: Lang,
+  glossary: Glossary,
+  options: { todo?: GlossaryTodo; runPrefix?: string[]; columnPrefix?: string[]; entityOfKey?: (info: TableInfo, column: string) => { zh: string; en: string } | undefined } = {},
+): void {
   const context = nameContext(info);
   if (!info.comment) {
     info.comment = offlineTableComment(info, language, glossary, { todo: options.todo, runPrefix: options.runPrefix });
@@ -99,9 +104,27 @@ export function fillOffline(info: TableInfo, language: Lang, glossary: Glossary,
   }
   for (const column of info.columns) {
     if (column.comment) continue;
-    column.comment = offlineColumnComment(column, language, glossary, { context, todo: options.todo, where: info.name, columnPrefix: options.columnPrefix });
+    const probe = new GlossaryTodo();
+    let comment = offlineColumnComment(column, language, glossary, { context, todo: probe, where: info.name, columnPrefix: options.columnPrefix });
+    // A key named by an abbreviation (`aid`, `cid`) is named after the entity it identifies (作者ID).
+    const keyEntity = probe.words.size && (column.role === 'identifier' || column.role === 'foreign_key') ? options.entityOfKey?.(info, column.name) : undefined;
+    if (keyEntity) comment = language === 'zh' ? `${keyEntity.zh}ID` : `${keyEntity.en[0]!.toUpperCase()}${keyEntity.en.slice(1)} ID`;
+    else for (const [word, used] of probe.words) for (const where of used) options.todo?.add(word, where);
+    column.comment = comment;
     column.comment_source = 'offline';
   }
+}
+
+/** The entity a key column identifies: its table's for the primary key, the target's for a reference. */
+export function keyEntityLookup(tables: TableInfo[]): (info: TableInfo, column: string) => { zh: string; en: string } | undefined {
+  const byName = new Map(tables.map((t) => [`${t.schema}.${t.name}`, t]));
+  return (info, column) => {
+    const fk = info.foreign_keys.find((f) => f.columns.length === 1 && f.columns[0] === column);
+    const owner = fk ? byName.get(`${fk.target_schema}.${fk.target_table}`) : info.primary_key.length === 1 && info.primary_key[0] === column ? info : undefined;
+    const entity = owner?.entity;
+    if (!entity || /[A-Za-z]/.test(entity.zh)) return undefined;
+    return entity;
+  };
 }
 
 export async function generateSchema(options: GenerateOptions): Promise<GenerateResult> {
@@ -254,8 +277,9 @@ export async function generateSchema(options: GenerateOptions): Promise<Generate
     assignRoles(g.info, g.llmRoles);
     keepEnumForRole(g.info);
     g.info.entity ??= offlineEntity(g.info, glossary, runPrefix);
-    fillOffline(g.info, language, glossary, { todo, runPrefix, columnPrefix: columnPrefix(g.relation) });
   }
+  const entityOfKey = keyEntityLookup(discovered.map((g) => g.info));
+  for (const g of discovered) fillOffline(g.info, language, glossary, { todo, runPrefix, columnPrefix: columnPrefix(g.relation), entityOfKey });
   const discoveryMs = Math.round(performance.now() - discoveryStarted);
 
   // Order: dependencies first; record them in the contract.

@@ -58,13 +58,19 @@ export interface NameContext {
   geographic: boolean;
   /** The table is about people: `title` is 职位, not 标题. */
   person: boolean;
+  /** The table is worked on by people (assignee, priority): `ticket` is 工单, not 票. */
+  workItem?: boolean;
+  /** The column is a number: `area` is 面积, not 区域; a counted `num` is 数量, not 编号. */
+  numeric?: boolean;
+  measure?: boolean;
 }
 
 export function nameContext(table: TableInfo): NameContext {
   const words = new Set(table.columns.flatMap((c) => nameWords(c.name)));
   const tableWords = nameWords(table.name);
   return {
-    geographic: ['country', 'city', 'address', 'postal', 'zip', 'province'].some((w) => words.has(w)),
+    geographic: ['country', 'city', 'address', 'postal', 'zip', 'province', 'population', 'capital', 'continent', 'county', 'border'].some((w) => words.has(w)),
+    workItem: ['assignee', 'priority', 'reporter', 'resolved', 'severity'].some((w) => words.has(w)),
     person: tableWords.some((w) => PERSON_TABLE_WORDS.has(w.replace(/s$/, ''))) || (words.has('first') && words.has('last')),
   };
 }
@@ -82,8 +88,12 @@ function hasNonAscii(text: string): boolean {
 }
 
 function contextual(word: string, lang: Lang, context: NameContext): string | undefined {
-  if (word === 'state' && context.geographic) return lang === 'zh' ? '州/省' : 'state';
-  if (word === 'title' && context.person) return lang === 'zh' ? '职位' : 'job title';
+  if (lang === 'en') return undefined;
+  if (word === 'state' && context.geographic) return '州/省';
+  if (word === 'title' && context.person) return '职位';
+  if (word === 'ticket' && context.workItem) return '工单';
+  if (word === 'area' && context.numeric) return '面积';
+  if (['num', 'number', 'no', 'cnt'].includes(word) && context.measure) return '数量';
   return undefined;
 }
 
@@ -170,7 +180,8 @@ export function offlineColumnComment(column: ColumnInfo, lang: Lang, glossary: G
   }
   words = splitWords(words, glossary);
   if (!words.length) return column.name;
-  const context = options.context ?? NO_CONTEXT;
+  const numeric = /^(int2|int4|int8|numeric|float4|float8|money)$/.test(column.udt_name);
+  const context = { ...(options.context ?? NO_CONTEXT), numeric, measure: column.role === 'additive_measure' || column.role === 'non_additive_measure' };
   const record = (t: Translation) => {
     // English comments need no translation: only Chinese output leaves words to the glossary.
     if (zh) for (const w of t.unknown) options.todo?.add(w, `${options.where ?? ''}${options.where ? '.' : ''}${column.name}`);
@@ -237,10 +248,11 @@ export function offlineTableComment(table: TableInfo, lang: Lang, glossary: Glos
   const zh = lang === 'zh';
   const isView = table.kind === 'view' || table.kind === 'materialized_view';
   if (hasNonAscii(table.name) && !/[A-Za-z]/.test(table.name)) return table.name;
-  const words = tableNameWords(table.name, options.runPrefix);
-  let t = translateWords(words, lang, glossary);
+  const words = tableNameWords(table.name, options.runPrefix, glossary);
+  const context = nameContext(table);
+  let t = translateWords(words, lang, glossary, context);
   if (t.unknown.length) {
-    const singular = translateWords(words.map((w, i) => (i === words.length - 1 ? singularWord(w) : w)), lang, glossary);
+    const singular = translateWords(words.map((w, i) => (i === words.length - 1 ? singularWord(w) : w)), lang, glossary, context);
     if (!singular.unknown.length) t = singular;
   }
   if (zh) for (const w of t.unknown) options.todo?.add(w, table.name);
@@ -267,8 +279,9 @@ export function offlineEntity(table: TableInfo, glossary: Glossary, runPrefix: s
     if (noun) return { zh: noun, en, source: 'db' };
   }
   if (hasNonAscii(table.name) && !/[A-Za-z]/.test(table.name)) return { zh: nounOf(table.name) || table.name, en, source: 'offline' };
-  let zh = translateWords(singular, 'zh', glossary);
-  if (zh.unknown.length) zh = translateWords(words, 'zh', glossary);
+  const context = nameContext(table);
+  let zh = translateWords(singular, 'zh', glossary, context);
+  if (zh.unknown.length) zh = translateWords(words, 'zh', glossary, context);
   return { zh: zh.unknown.length ? en : zh.text, en, source: 'offline' };
 }
 
