@@ -15,7 +15,9 @@ import {
   type ValidationResultFile,
 } from '../artifacts.ts';
 import { StepError, type TaskParameters } from '../context.ts';
+import { loadLexicon } from '../../embed/lexicon.ts';
 import { prepareDocument, prepareQuestionSql, type CollectionName, type PreparedDocument } from '../../vector/documents.ts';
+import { ddlDocument, detailDocument, tableHeaderLines } from './documents.ts';
 
 /** Business-level documents written by qa_generation that belong in `documentation` when present. */
 export const BUSINESS_DOC_FILES = ['db_query_decision_prompt.txt'] as const;
@@ -44,23 +46,7 @@ export interface LoadInputs {
 }
 
 export async function collectInputs(dir: string, parameters: Pick<TaskParameters, 'enable_sql_validation'>): Promise<LoadInputs> {
-  const items: LoadItem[] = [];
-  const schema = await readJsonFile<SchemaFile>(dir, SCHEMA_FILE).catch((error) => {
-    throw new StepError('TRAINING_INPUT_INVALID', `${SCHEMA_FILE} cannot be read: ${(error as Error).message}`);
-  });
-  if (!schema) {
-    throw new StepError('TRAINING_INPUT_MISSING', `${SCHEMA_FILE} not found in the task directory: run ddl_generation first`);
-  }
-  if (!Array.isArray(schema.tables)) throw new StepError('TRAINING_INPUT_INVALID', `${SCHEMA_FILE} has no tables array`);
-  for (const table of schema.tables) {
-    const name = typeof table?.full_name === 'string' ? table.full_name : String(table?.name ?? '?');
-    for (const [kind, collection, file] of [
-      ['ddl', 'ddl', table?.files?.ddl],
-      ['table_detail', 'documentation', table?.files?.detail],
-    ] as const) {
-      items.push(await fileItem(dir, collection, kind, file, name));
-    }
-  }
+  const items: LoadItem[] = await tableItems(dir);
   for (const file of BUSINESS_DOC_FILES) {
     if (await fs.lstat(path.join(dir, file)).then((s) => s.isFile(), () => false)) items.push(await fileItem(dir, 'documentation', 'business_doc', file));
   }
@@ -91,6 +77,31 @@ export async function collectInputs(dir: string, parameters: Pick<TaskParameters
   return { items, pairFile, pairSource };
 }
 
+/** The `ddl` and `documentation` items of every table in schema.json (with their word headers). */
+export async function tableItems(dir: string): Promise<LoadItem[]> {
+  const items: LoadItem[] = [];
+  const schema = await readJsonFile<SchemaFile>(dir, SCHEMA_FILE).catch((error) => {
+    throw new StepError('TRAINING_INPUT_INVALID', `${SCHEMA_FILE} cannot be read: ${(error as Error).message}`);
+  });
+  if (!schema) {
+    throw new StepError('TRAINING_INPUT_MISSING', `${SCHEMA_FILE} not found in the task directory: run ddl_generation first`);
+  }
+  if (!Array.isArray(schema.tables)) throw new StepError('TRAINING_INPUT_INVALID', `${SCHEMA_FILE} has no tables array`);
+  const lexicon = await loadLexicon();
+  for (const table of schema.tables) {
+    const name = typeof table?.full_name === 'string' ? table.full_name : String(table?.name ?? '?');
+    let header: string[] = [];
+    try {
+      header = tableHeaderLines(table, schema, lexicon);
+    } catch {
+      // A table entry without the usual fields: its files load as they are.
+    }
+    items.push(await fileItem(dir, 'ddl', 'ddl', table?.files?.ddl, name, (text) => ddlDocument(text, header)));
+    items.push(await fileItem(dir, 'documentation', 'table_detail', table?.files?.detail, name, (text) => detailDocument(text, header)));
+  }
+  return items;
+}
+
 /** A path from a contract file: relative, inside the task directory, a regular file (no symlink). */
 async function resolveContractPath(dir: string, file: unknown): Promise<string> {
   if (typeof file !== 'string' || file === '') throw new Error('no file name');
@@ -109,12 +120,13 @@ async function readContractFile(dir: string, file: unknown): Promise<string> {
   return text.replace(/^\uFEFF/, '');
 }
 
-async function fileItem(dir: string, collection: CollectionName, kind: ItemKind, file: unknown, table?: string): Promise<LoadItem> {
+async function fileItem(dir: string, collection: CollectionName, kind: ItemKind, file: unknown, table?: string, withHeader?: (text: string) => string): Promise<LoadItem> {
   const shown = typeof file === 'string' ? file : '(missing)';
   const base: LoadItem = { collection, kind, file: shown, ...(table ? { table } : {}) };
   try {
     const text = await readContractFile(dir, file);
-    const doc = prepareDocument(collection, text);
+    if (!text.trim()) return { ...base, error: `${shown} is empty` };
+    const doc = prepareDocument(collection, withHeader ? withHeader(text) : text);
     if (!doc.document) return { ...base, error: `${shown} is empty` };
     return { ...base, doc };
   } catch (error) {
