@@ -72,10 +72,10 @@ export function hash32(key: string): number {
 
 /** SQL syntax that every DDL document repeats: it says nothing about which table a question needs. */
 const SQL_SYNTAX = new Set(
-  `create table not null default primary key references comment on is varchar integer int int2 int4 int8 bigint smallint
-  numeric decimal boolean bool timestamptz timestamp serial bigserial char character varying constraint foreign unique
-  index using btree alter add now true false schema if exists public real double precision text varchar2 uuid jsonb json
-  cascade delete restrict update set only view select from where`.split(/\s+/).filter(Boolean),
+  `create table not null references comment on is varchar integer int int2 int4 int8 bigint smallint numeric decimal
+  boolean bool timestamptz timestamp serial bigserial char character varying constraint foreign using btree alter add
+  now true false schema if exists public real double precision varchar2 jsonb cascade restrict nextval regclass
+  sequence owned increment minvalue maxvalue cache cycle`.split(/\s+/).filter(Boolean),
 );
 
 const TOKEN = /[A-Za-z0-9_]+|[\u3400-\u9fff\uf900-\ufaff]+/g;
@@ -83,6 +83,9 @@ const CJK_RUN = /^[\u3400-\u9fff\uf900-\ufaff]+$/;
 
 /** Weight of a translation (a word's own features weigh 1). */
 const TRANSLATION_WEIGHT = 0.6;
+/** CJK characters and character pairs: a fallback for words the dictionary and jieba disagree on. */
+const C1_WEIGHT = 0.25;
+const C2_WEIGHT = 0.5;
 
 /**
  * hashing-zh-v2 features: Chinese words (jieba) and CJK character 1-/2-grams; identifiers as words
@@ -92,11 +95,15 @@ const TRANSLATION_WEIGHT = 0.6;
 export function featuresV2(text: string, cut: Cutter, lexicon: Lexicon): Map<string, number> {
   const out = new Map<string, number>();
   const add = (key: string, weight: number) => out.set(key, (out.get(key) ?? 0) + weight);
-  const addEnglish = (stem: string, weight: number) => add(`e:${stem}`, weight);
+  const addEnglish = (stem: string, weight: number) => {
+    add(`e:${stem}`, weight);
+    // Porter leaves diagnosis/diagnosed, prescription/prescribed apart: their first letters meet.
+    if (stem.length >= 6) add(`p:${stem.slice(0, 5)}`, weight * 0.5);
+  };
   const addChinese = (word: string, weight: number) => add(`w:${word}`, weight);
   const translateChinese = (word: string, weight: number) => {
     const stems = lexicon.chineseToEnglish(word);
-    stems.forEach((stem, i) => addEnglish(stem, (weight * TRANSLATION_WEIGHT) / Math.sqrt(i + 1)));
+    for (const stem of stems) addEnglish(stem, weight * TRANSLATION_WEIGHT);
     return stems.length > 0;
   };
   const normalised = text.normalize('NFKC');
@@ -104,8 +111,8 @@ export function featuresV2(text: string, cut: Cutter, lexicon: Lexicon): Map<str
     if (CJK_RUN.test(token)) {
       const chars = Array.from(token);
       for (let i = 0; i < chars.length; i += 1) {
-        add(`c1:${chars[i]}`, 0.25);
-        if (i + 1 < chars.length) add(`c2:${chars[i]}${chars[i + 1]}`, 0.5);
+        add(`c1:${chars[i]}`, C1_WEIGHT);
+        if (i + 1 < chars.length) add(`c2:${chars[i]}${chars[i + 1]}`, C2_WEIGHT);
       }
       for (const word of cut(token)) {
         if (CHINESE_STOPWORDS.has(word)) continue;
@@ -132,7 +139,11 @@ export function featuresV2(text: string, cut: Cutter, lexicon: Lexicon): Map<str
         const stem = englishStem(w);
         if (!stem) continue;
         addEnglish(stem, words.length > 1 ? 0.8 : 1);
-        lexicon.englishToChinese(stem).forEach((zh, i) => addChinese(zh, TRANSLATION_WEIGHT / Math.sqrt(i + 1)));
+        for (const zh of lexicon.englishToChinese(stem)) {
+          addChinese(zh, TRANSLATION_WEIGHT);
+          // Its characters too: a Chinese synonym often shares one (级别 / 等级, 供应商 / 供货商).
+          for (const c of zh) add(`c1:${c}`, C1_WEIGHT * TRANSLATION_WEIGHT);
+        }
       }
     }
   }

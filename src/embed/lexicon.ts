@@ -188,7 +188,7 @@ async function buildLexicon(): Promise<Lexicon> {
         const content = glossStems(alternative);
         if (position < 2) for (const s of content) if (!stems.includes(s)) stems.push(s);
         // A single-word gloss ("author", "to refund") names the word well enough to translate back.
-        if (content.length === 1 && !proper && simplified.length <= 4) {
+        if (content.length === 1 && !proper && position === 0 && simplified.length <= 4) {
           reverse.push({ stem: content[0]!, zh: simplified, rank: position * 4 + alternativePosition + definitions.length + (simplified.length === 1 ? 3 : 0) });
         }
       });
