@@ -217,9 +217,13 @@ export function vectorRoutes(app: App): FastifyPluginAsyncZod {
       try {
         const database = await vectorDb();
         const stats = await vectorStats(database.pool);
+        const loaded = stats.models.filter((m) => m.model !== null);
         return sendOk(reply, 200, 'vector.stats', {
           vector_store: database.label,
           configured_embedder: { kind: settings.embedding.kind, model: settings.embedding.model, dim: settings.embedding.dim },
+          // What the stored vectors were embedded with: an app must embed its questions with the same.
+          embedding_model: loaded.length === 1 ? loaded[0]!.model : loaded.length ? loaded.map((m) => m.model).join(', ') : null,
+          embedding_dim: stats.dim,
           ...stats,
         });
       } catch (error) {
