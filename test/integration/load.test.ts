@@ -345,7 +345,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
         (e: unknown) => e instanceof StepError && e.code === 'VECTOR_DIMENSION_MISMATCH',
       );
       await assert.rejects(
-        runTrainingLoad(makeContext(dir, settings, openDb, await HashingEmbedder.create(DIM, 'hashing-zh-v2'), {}, 'task_g').ctx),
+        runTrainingLoad(makeContext(dir, settings, openDb, await HashingEmbedder.create(DIM, 'hashing-zh-v1'), {}, 'task_g').ctx),
         (e: unknown) => e instanceof StepError && e.code === 'VECTOR_EMBEDDER_MISMATCH',
       );
       assert.equal((await db.pool.query('SELECT count(*)::int AS n FROM langchain_pg_embedding')).rows[0].n, 10);
