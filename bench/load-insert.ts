@@ -6,7 +6,7 @@
 // Rounds alternate ours/plain on emptied tables; the figure is the median time per row. Target: ours ≤ 1.5 ×.
 // Run: npx tsx bench/load-insert.ts [--only postgres|pglite]
 import path from 'node:path';
-import { HashingEmbedder } from '../src/embed/hashing.ts';
+import { HashingEmbedder, HASHING_MODEL_V1 } from '../src/embed/hashing.ts';
 import { connect, type Database } from '../src/postgres/connect.ts';
 import { prepareQuestionSql } from '../src/vector/documents.ts';
 import { ensureVectorStore } from '../src/vector/schema.ts';
@@ -30,6 +30,11 @@ const docs = Array.from({ length: ITEMS }, (_, i) =>
 const embedStarted = process.hrtime.bigint();
 const vectors = await embedder.embed(docs.map((d) => d.document));
 const embedMs = Number(process.hrtime.bigint() - embedStarted) / 1e6;
+// The first release's embedder on the same items, for the items/s comparison (not part of the target).
+const v1 = await HashingEmbedder.create(DIM, HASHING_MODEL_V1);
+const v1Started = process.hrtime.bigint();
+await v1.embed(docs.map((d) => d.document));
+const v1EmbedMs = Number(process.hrtime.bigint() - v1Started) / 1e6;
 
 async function timeOurs(db: Database, rows: VectorRow[]): Promise<number> {
   const started = process.hrtime.bigint();
@@ -123,7 +128,8 @@ try {
     ['store', 'items', 'dim', 'ours µs/row', 'plain INSERT µs/row', 'ours/plain', 're-load (no-op) ms'],
     results.map((r) => [r.store, r.items, r.dim, r.ours_us_per_row, r.plain_us_per_row, r.ratio, r.reload_noop_ms]),
   );
-  console.log(`hashing embedder: ${ITEMS} items in ${round(embedMs, 0)} ms (${round((embedMs * 1000) / ITEMS, 1)} µs/item, dim ${DIM})`);
+  console.log(`hashing embedder ${embedder.model}: ${ITEMS} items in ${round(embedMs, 0)} ms (${round((embedMs * 1000) / ITEMS, 1)} µs/item, ${round((ITEMS * 1000) / embedMs, 0)} items/s, dim ${DIM})`);
+  console.log(`hashing embedder ${v1.model}: ${ITEMS} items in ${round(v1EmbedMs, 0)} ms (${round((ITEMS * 1000) / v1EmbedMs, 0)} items/s)`);
   const pass = worst <= TARGET;
   console.log(`${pass ? 'PASS' : 'MISS'}: worst ours/plain ${worst} (target ≤ ${TARGET})`);
   writeResults('load-insert', {
@@ -133,6 +139,9 @@ try {
     ...codeVersion(),
     embed_ms: round(embedMs, 1),
     embed_us_per_item: round((embedMs * 1000) / ITEMS, 1),
+    embed_model: embedder.model,
+    embed_items_per_s: round((ITEMS * 1000) / embedMs, 0),
+    v1_embed_items_per_s: round((ITEMS * 1000) / v1EmbedMs, 0),
     results,
     worst_ratio: worst,
     target_ratio: TARGET,

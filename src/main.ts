@@ -12,6 +12,7 @@ import { describeParameterIssues, STEP_PARAMETER_NAMES } from './pipeline/parame
 import { STEP_NAMES, type StepName } from './pipeline/steps.ts';
 import { runDemo } from './cli/demo.ts';
 import { createProgressReporter } from './cli/progress.ts';
+import { runVectorEvaluate } from './cli/vector-evaluate.ts';
 import { TaskRunner } from './tasks/runner.ts';
 import { TaskService, type CreateTaskInput } from './tasks/service.ts';
 import { decodeTableListFile, parseAndValidateTableList } from './tasks/table-list.ts';
@@ -87,6 +88,24 @@ program
   .action(async (options: RunOptions) => {
     const settings = settingsOrExit(options.lang ? { DATA_PIPELINE_LANG: options.lang } : {});
     process.exitCode = await runInForeground(settings, options);
+  });
+
+const vector = program.command('vector').description('The vector store (DATA_PIPELINE_VECTOR_URL) as an app reads it.');
+vector
+  .command('evaluate')
+  .description(
+    'Retrieval self-test: for held-out questions, each with the tables it needs, the share of needed tables whose document lands in the top k (as POST /api/v0/data_pipeline/vector/evaluate). ' +
+      'Embeds with the configured embedder, which must be the one the store was loaded with.',
+  )
+  .requiredOption('--file <file>', 'question set: {"questions": [{"question": "...", "tables": ["schema.table", ...]}]} or a bare array')
+  .option('--k <n>', 'top k per collection (1–100, default 5)', parsePositiveInt)
+  .option('--collections <list>', 'ddl, documentation or both, comma-separated (default ddl)')
+  .option('--min-recall <x>', 'exit with 1 when the overall recall is below x (0–1)', parseFraction)
+  .option('--json', 'print the full result as JSON')
+  .addOption(new Option('--lang <lang>', 'language of messages').choices(['zh', 'en']))
+  .action(async (options: { file: string; k?: number; collections?: string; minRecall?: number; json?: boolean; lang?: Lang }) => {
+    const settings = settingsOrExit(options.lang ? { DATA_PIPELINE_LANG: options.lang } : {});
+    process.exitCode = await runVectorEvaluate(settings, { ...options, lang: settings.lang });
   });
 
 interface ServeOptions {
@@ -254,6 +273,12 @@ function parsePort(value: string): number {
 function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function parseFraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number from 0 to 1');
   return n;
 }
 

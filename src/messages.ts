@@ -71,6 +71,7 @@ const MESSAGES = {
   // Vector store (training_load, /api/v0/data_pipeline/vector/*).
   'vector.search': { zh: '向量检索完成', en: 'Vector search finished' },
   'vector.stats': { zh: '获取向量库统计成功', en: 'Vector store statistics retrieved' },
+  'vector.evaluate': { zh: '检索自测完成', en: 'Retrieval self-test finished' },
   'vector.backup_done': { zh: 'Vector表备份完成', en: 'Vector table backup finished' },
   'vector.restore_list': { zh: '获取Vector表备份列表成功', en: 'Vector table backups listed' },
   'vector.restored': { zh: 'Vector表恢复完成', en: 'Vector tables restored' },

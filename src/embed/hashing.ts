@@ -1,10 +1,22 @@
-// The offline default embedder: deterministic feature hashing of jieba words and character n-grams into
-// a fixed number of dimensions, signed, sublinear, L2-normalised. No model files, no network; the same
-// text gives the same vector on every machine. Good enough to retrieve a training item by its own words
-// (which is what a Vanna app does with its questions); a real embedding model does better on paraphrases.
+// The offline default embedder: deterministic feature hashing of words and character n-grams into a
+// fixed number of dimensions, signed, sublinear, L2-normalised. No model files, no network; the same text
+// gives the same vector on every machine. Two models:
+//   hashing-zh-v1  jieba words, CJK characters, character 2-/3-grams of everything (the first release);
+//   hashing-zh-v2  (default) also splits identifiers into words (snake_case, camelCase, flat compounds),
+//                  stems English words, and expands Chinese words to English and English words to Chinese
+//                  with the bilingual lexicon (CC-CEDICT + the project glossary), on documents and queries
+//                  alike: a Chinese question finds a table named in English. SQL syntax words weigh little.
+// Good for the demo and for checking retrieval offline; an app that reads the store must embed its
+// questions with the same model, so for a shared store use a real multilingual embedding model.
+import { CHINESE_STOPWORDS, englishStem, loadLexicon, type Lexicon } from './lexicon.ts';
 import type { Embedder } from './types.ts';
+import { identifierWords } from './words.ts';
 
-export const HASHING_MODEL = 'hashing-zh-v1';
+export const HASHING_MODEL_V1 = 'hashing-zh-v1';
+export const HASHING_MODEL_V2 = 'hashing-zh-v2';
+/** The default hashing model. */
+export const HASHING_MODEL = HASHING_MODEL_V2;
+export const HASHING_MODELS = [HASHING_MODEL_V1, HASHING_MODEL_V2] as const;
 
 type Cutter = (text: string) => string[];
 let cutter: Cutter | undefined;
@@ -58,9 +70,106 @@ export function hash32(key: string): number {
   return h >>> 0;
 }
 
-export function hashVector(text: string, dim: number, cut: Cutter): number[] {
+/** SQL syntax that every DDL document repeats: it says nothing about which table a question needs. */
+const SQL_SYNTAX = new Set(
+  `create table not null references comment on is varchar integer int int2 int4 int8 bigint smallint numeric decimal
+  boolean bool timestamptz timestamp serial bigserial char character varying constraint foreign using btree alter add
+  now true false schema if exists public real double precision varchar2 jsonb cascade restrict nextval regclass
+  sequence owned increment minvalue maxvalue cache cycle`.split(/\s+/).filter(Boolean),
+);
+
+const TOKEN = /[A-Za-z0-9_]+|[\u3400-\u9fff\uf900-\ufaff]+/g;
+const CJK_RUN = /^[\u3400-\u9fff\uf900-\ufaff]+$/;
+
+/** Weight of a translation (a word's own features weigh 1). */
+const TRANSLATION_WEIGHT = 0.6;
+/** CJK characters and character pairs: a fallback for words the dictionary and jieba disagree on. */
+const C1_WEIGHT = 0.25;
+const C2_WEIGHT = 0.5;
+
+/**
+ * hashing-zh-v2 features: Chinese words (jieba) and CJK character 1-/2-grams; identifiers as words
+ * (English stems `e:`); every Chinese word's English stems and every English stem's Chinese words, so
+ * both languages meet in both spaces.
+ */
+export function featuresV2(text: string, cut: Cutter, lexicon: Lexicon): Map<string, number> {
+  const out = new Map<string, number>();
+  const add = (key: string, weight: number) => out.set(key, (out.get(key) ?? 0) + weight);
+  const addEnglish = (stem: string, weight: number) => {
+    add(`e:${stem}`, weight);
+    // Porter leaves diagnosis/diagnosed, prescription/prescribed apart: their first letters meet.
+    if (stem.length >= 6) add(`p:${stem.slice(0, 5)}`, weight * 0.5);
+  };
+  const addChinese = (word: string, weight: number) => add(`w:${word}`, weight);
+  const translateChinese = (word: string, weight: number) => {
+    const stems = lexicon.chineseToEnglish(word);
+    for (const stem of stems) addEnglish(stem, weight * TRANSLATION_WEIGHT);
+    return stems.length > 0;
+  };
+  const normalised = text.normalize('NFKC');
+  for (const token of normalised.match(TOKEN) ?? []) {
+    if (CJK_RUN.test(token)) {
+      const chars = Array.from(token);
+      for (let i = 0; i < chars.length; i += 1) {
+        add(`c1:${chars[i]}`, C1_WEIGHT);
+        if (i + 1 < chars.length) add(`c2:${chars[i]}${chars[i + 1]}`, C2_WEIGHT);
+      }
+      for (const word of cut(token)) {
+        if (CHINESE_STOPWORDS.has(word)) continue;
+        addChinese(word, 1);
+        if (!translateChinese(word, 1) && word.length > 1) {
+          // Unknown to the dictionary (一级商品分类, 补货点): its longest known pieces instead.
+          for (const piece of dictionaryPieces(word, lexicon)) if (!CHINESE_STOPWORDS.has(piece)) translateChinese(piece, 0.7);
+        }
+      }
+      continue;
+    }
+    const lower = token.toLowerCase();
+    if (/^[0-9_]+$/.test(lower)) continue;
+    if (SQL_SYNTAX.has(lower)) {
+      addEnglish(lower, 0.05);
+      continue;
+    }
+    const words = identifierWords(token, lexicon);
+    if (words.length > 1) add(`i:${lower}`, 0.5);
+    for (const word of words) {
+      if (/^[0-9]+$/.test(word)) continue;
+      const expanded = lexicon.abbreviation(word);
+      for (const w of expanded ? expanded.split(/\s+/) : [word]) {
+        const stem = englishStem(w);
+        if (!stem) continue;
+        addEnglish(stem, words.length > 1 ? 0.8 : 1);
+        for (const zh of lexicon.englishToChinese(stem)) {
+          addChinese(zh, TRANSLATION_WEIGHT);
+          // Its characters too: a Chinese synonym often shares one (级别 / 等级, 供应商 / 供货商).
+          for (const c of zh) add(`c1:${c}`, C1_WEIGHT * TRANSLATION_WEIGHT);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Greedy longest-match pieces of a Chinese run that the lexicon knows. */
+function dictionaryPieces(run: string, lexicon: Lexicon): string[] {
+  const chars = Array.from(run);
+  const pieces: string[] = [];
+  for (let i = 0; i < chars.length; ) {
+    let taken = 1;
+    for (let n = Math.min(lexicon.maxChineseLength, chars.length - i); n > 1; n -= 1) {
+      if (lexicon.chineseToEnglish(chars.slice(i, i + n).join('')).length) {
+        taken = n;
+        break;
+      }
+    }
+    pieces.push(chars.slice(i, i + taken).join(''));
+    i += taken;
+  }
+  return pieces;
+}
+
+function hashFeatures(feats: Map<string, number>, dim: number): number[] {
   const v = new Float64Array(dim);
-  const feats = features(text, cut);
   if (feats.size === 0) feats.set('empty:', 1); // a fixed unit vector, never the zero vector (cosine of 0 is NaN)
   for (const [key, weight] of feats) {
     const h = hash32(key);
@@ -77,23 +186,35 @@ export function hashVector(text: string, dim: number, cut: Cutter): number[] {
   return out;
 }
 
+/** hashing-zh-v1's vector of a text. */
+export function hashVector(text: string, dim: number, cut: Cutter): number[] {
+  return hashFeatures(features(text, cut), dim);
+}
+
 export class HashingEmbedder implements Embedder {
-  constructor(
+  private constructor(
     readonly dim: number,
-    readonly model: string = HASHING_MODEL,
-    private readonly cut: Cutter,
+    readonly model: string,
+    private readonly vectorOf: (text: string) => number[],
   ) {}
 
+  /** `model`: hashing-zh-v1 or hashing-zh-v2 (default); any other name is refused. */
   static async create(dim: number, model: string = HASHING_MODEL): Promise<HashingEmbedder> {
     if (!Number.isInteger(dim) || dim < 1) throw new Error(`hashing embedder: dimension must be a positive integer, got ${dim}`);
-    return new HashingEmbedder(dim, model, await loadCutter());
+    const cut = await loadCutter();
+    if (model === HASHING_MODEL_V1) return new HashingEmbedder(dim, model, (text) => hashVector(text, dim, cut));
+    if (model === HASHING_MODEL_V2) {
+      const lexicon = await loadLexicon();
+      return new HashingEmbedder(dim, model, (text) => hashFeatures(featuresV2(text, cut, lexicon), dim));
+    }
+    throw new Error(`hashing embedder: unknown model ${JSON.stringify(model)}; DATA_PIPELINE_EMBEDDING_MODEL must be one of ${HASHING_MODELS.join(', ')} for the hashing embedder`);
   }
 
   async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
     const out: number[][] = [];
     for (const text of texts) {
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
-      out.push(hashVector(text, this.dim, this.cut));
+      out.push(this.vectorOf(text));
     }
     return out;
   }

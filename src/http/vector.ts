@@ -15,7 +15,8 @@ import { taskIdSchema } from './schemas.ts';
 import { BACKUP_DIR_NAME, backupVectorTables, listBackups, restoreVectorTables, STAMP_PATTERN, verifyBackup, type BackupEntry } from '../vector/backup.ts';
 import { COLLECTIONS, parseQuestionSqlDocument, SEARCHABLE_COLLECTIONS } from '../vector/documents.ts';
 import { errorMessage, VectorStoreError } from '../vector/errors.ts';
-import { EMBEDDING_TABLE } from '../vector/schema.ts';
+import { EVALUABLE_COLLECTIONS, evaluateStore, MAX_EVAL_K, MAX_EVAL_QUESTIONS, MAX_EVAL_TABLES_PER_QUESTION, UnknownTablesError, type EvalResult } from '../vector/evaluate.ts';
+import { checkEmbedderModel, EMBEDDING_TABLE } from '../vector/schema.ts';
 import { searchCollections, vectorStats, type SearchHit } from '../vector/store.ts';
 import { sendOk } from './envelope.ts';
 
@@ -27,6 +28,26 @@ const searchBody = z
     collections: z.array(z.enum(SEARCHABLE_COLLECTIONS)).min(1).max(4).default([...COLLECTIONS]),
   })
   .strict();
+
+/** The retrieval self-test's input (HTTP body, and the CLI's --file). */
+export const evaluateBody = z
+  .object({
+    questions: z
+      .array(
+        z
+          .object({
+            question: z.string().trim().min(1).max(4000),
+            tables: z.array(z.string().trim().min(1).max(300)).min(1).max(MAX_EVAL_TABLES_PER_QUESTION),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(MAX_EVAL_QUESTIONS),
+    k: z.number().int().min(1).max(MAX_EVAL_K).default(5),
+    collections: z.array(z.enum(EVALUABLE_COLLECTIONS)).min(1).max(EVALUABLE_COLLECTIONS.length).default(['ddl']),
+  })
+  .strict();
+export type EvaluateBody = z.infer<typeof evaluateBody>;
 
 const backupBody = z
   .object({
@@ -61,7 +82,38 @@ const STATUS: Record<string, { status: number; key: MessageKey }> = {
   VECTOR_EMBEDDER_MISMATCH: { status: 409, key: 'err.vector_store' },
   VECTOR_EXTENSION_MISSING: { status: 500, key: 'err.vector_store' },
   VECTOR_SCHEMA_INVALID: { status: 500, key: 'err.vector_store' },
+  VECTOR_STORE_EMPTY: { status: 409, key: 'err.vector_store' },
 };
+
+/** Unknown or ambiguous needed tables → 400 naming them and the tables the store knows. */
+export function unknownTablesError(error: UnknownTablesError): AppError {
+  const listed = error.unknown.slice(0, 20);
+  const known = error.known.slice(0, 50).join(', ') + (error.known.length > 50 ? ` … (${error.known.length})` : '');
+  const zh = listed.map((u) => `第 ${u.question + 1} 题的 ${u.table}${u.reason === 'ambiguous' ? `（有歧义: ${u.candidates!.join(', ')}，请写 schema.table）` : ''}`).join('；');
+  const en = listed.map((u) => `${u.table} (question ${u.question + 1}${u.reason === 'ambiguous' ? `; ambiguous: ${u.candidates!.join(', ')}, write schema.table` : ''})`).join('; ');
+  return new AppError(400, 'VALIDATION_ERROR', 'err.invalid_param', {
+    params: { param: 'questions[].tables', reason: error.message },
+    invalidParams: ['questions[].tables'],
+    texts: {
+      zh: `参数 questions[].tables 无效: 向量库中没有这些表的文档: ${zh}。已加载的表: ${known}`,
+      en: `Invalid parameter questions[].tables: the vector store has no documents of ${en}. Loaded tables: ${known}`,
+    },
+  });
+}
+
+/** The answer of vector/evaluate (and the CLI's --json). */
+export function presentEvaluation(result: EvalResult, embedder: { model: string; dim: number }) {
+  const round4 = (n: number) => Math.round(n * 1e4) / 1e4;
+  return {
+    embedding_model: embedder.model,
+    embedding_dim: embedder.dim,
+    k: result.summary.k,
+    collections: result.summary.collections,
+    summary: { ...result.summary, recall: round4(result.summary.recall), mean_question_recall: round4(result.summary.mean_question_recall) },
+    results: result.results.map((r) => ({ ...r, recall: round4(r.recall) })),
+    misses: result.results.filter((r) => r.missed.length).map((r) => ({ question: r.question, missed: r.missed, retrieved: r.retrieved })),
+  };
+}
 
 function toAppError(error: unknown, fallback: 'VECTOR_BACKUP_FAILED' | 'VECTOR_RESTORE_FAILED' | 'VECTOR_STORE_ERROR'): AppError {
   if (error instanceof AppError) return error;
@@ -133,13 +185,45 @@ export function vectorRoutes(app: App): FastifyPluginAsyncZod {
       });
     });
 
+    server.post(
+      '/api/v0/data_pipeline/vector/evaluate',
+      { schema: { tags: ['vector'], summary: '检索自测: recall@k of the needed tables (held-out questions)', body: evaluateBody } },
+      async (request, reply) => {
+        const { questions, k, collections } = request.body;
+        const started = Date.now();
+        let e: Embedder;
+        try {
+          e = await getEmbedder();
+        } catch (error) {
+          throw new AppError(500, 'EMBEDDER_UNAVAILABLE', 'err.embedder_unavailable', { params: { reason: errorMessage(error) }, cause: error });
+        }
+        let result: EvalResult;
+        try {
+          const pool = (await vectorDb()).pool;
+          // Vectors of another model cannot be compared with this embedder's: the recall would mean nothing.
+          await checkEmbedderModel(pool, e.model).catch((error) => {
+            if (error instanceof VectorStoreError && error.code === 'VECTOR_EMBEDDER_MISMATCH') throw error;
+          });
+          result = await evaluateStore(pool, e, questions, { k, collections });
+        } catch (error) {
+          if (error instanceof UnknownTablesError) throw unknownTablesError(error);
+          throw toAppError(error, 'VECTOR_STORE_ERROR');
+        }
+        return sendOk(reply, 200, 'vector.evaluate', { ...presentEvaluation(result, e), took_ms: Date.now() - started });
+      },
+    );
+
     server.get('/api/v0/data_pipeline/vector/stats', { schema: { tags: ['vector'], summary: '向量库统计' } }, async (_request, reply) => {
       try {
         const database = await vectorDb();
         const stats = await vectorStats(database.pool);
+        const loaded = stats.models.filter((m) => m.model !== null);
         return sendOk(reply, 200, 'vector.stats', {
           vector_store: database.label,
           configured_embedder: { kind: settings.embedding.kind, model: settings.embedding.model, dim: settings.embedding.dim },
+          // What the stored vectors were embedded with: an app must embed its questions with the same.
+          embedding_model: loaded.length === 1 ? loaded[0]!.model : loaded.length ? loaded.map((m) => m.model).join(', ') : null,
+          embedding_dim: stats.dim,
           ...stats,
         });
       } catch (error) {

@@ -8,7 +8,8 @@ export type VectorErrorCode =
   | 'VECTOR_DIMENSION_MISMATCH'
   | 'VECTOR_EMBEDDER_MISMATCH'
   | 'VECTOR_EXTENSION_MISSING'
-  | 'VECTOR_SCHEMA_INVALID';
+  | 'VECTOR_SCHEMA_INVALID'
+  | 'VECTOR_STORE_EMPTY';
 
 export class VectorStoreError extends Error {
   constructor(

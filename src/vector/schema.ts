@@ -146,16 +146,23 @@ export async function ensureInTransaction(client: pg.PoolClient, options: Ensure
 
 /** Refuses to mix embedders: any row we loaded with another model (same dimension or not) blocks the load. */
 export async function checkEmbedderModel(db: Queryable, model: string): Promise<void> {
-  const { rows } = await db.query<{ model: string | null; n: string }>(
-    `SELECT cmetadata->>'embedding_model' AS model FROM ${EMBEDDING_TABLE}
-      WHERE cmetadata @> '{"source":"data-pipeline"}' AND NOT cmetadata @> $1::jsonb LIMIT 1`,
+  const { rows } = await db.query<{ model: string | null; tasks: string[]; n: string }>(
+    `SELECT cmetadata->>'embedding_model' AS model, count(*) AS n,
+            (array_agg(DISTINCT cmetadata->>'task_id') FILTER (WHERE cmetadata ? 'task_id'))[1:10] AS tasks
+       FROM ${EMBEDDING_TABLE}
+      WHERE cmetadata @> '{"source":"data-pipeline"}' AND NOT cmetadata @> $1::jsonb
+      GROUP BY 1 ORDER BY 2 DESC LIMIT 3`,
     [JSON.stringify({ embedding_model: model })],
   );
   if (rows.length) {
+    const other = rows.map((r) => `${r.model ?? '(unknown model)'} (${r.n} rows${r.tasks?.length ? `, tasks ${r.tasks.join(', ')}` : ''})`).join('; ');
+    const stored = rows[0]!.model;
     throw new VectorStoreError(
       'VECTOR_EMBEDDER_MISMATCH',
-      `${EMBEDDING_TABLE} already holds rows embedded with ${rows[0]!.model ?? '(unknown model)'}, and the configured embedder is ${model}. ` +
-        `Mixed embeddings make similarity search meaningless: load with the same embedder, or truncate the vector tables first (truncate_vector_tables: true backs them up, then empties them).`,
+      `${EMBEDDING_TABLE} already holds rows embedded with ${other}, and the configured embedder is ${model}. ` +
+        `Mixed embeddings make similarity search meaningless. Either keep the store's model (DATA_PIPELINE_EMBEDDING_MODEL=${stored ?? '…'}), ` +
+        `or re-load those tasks with the new one: run their training_load again with truncate_vector_tables: true (backs the tables up, then empties them), ` +
+        `and make the app that reads the store embed its questions with ${model} too.`,
     );
   }
 }

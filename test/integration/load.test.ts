@@ -249,7 +249,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
           assert.equal(row.cmetadata.source, 'data-pipeline');
           assert.equal(row.cmetadata.task_id, 'task_20250627_143052'); // the first load; a re-load changes nothing
           assert.equal(row.cmetadata.db_name, 'highway_db');
-          assert.equal(row.cmetadata.embedding_model, 'hashing-zh-v1');
+          assert.equal(row.cmetadata.embedding_model, 'hashing-zh-v2');
           assert.equal(row.cmetadata.embedding_dim, DIM);
           assert.ok(row.id.endsWith(suffix));
           if (collection !== 'sql' && row.cmetadata.kind !== 'business_doc') assert.match(row.cmetadata.table, /^public\.bss_/);
@@ -347,7 +347,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
         (e: unknown) => e instanceof StepError && e.code === 'VECTOR_DIMENSION_MISMATCH',
       );
       await assert.rejects(
-        runTrainingLoad(makeContext(dir, settings, openDb, await HashingEmbedder.create(DIM, 'hashing-zh-v2'), {}, 'task_g').ctx),
+        runTrainingLoad(makeContext(dir, settings, openDb, await HashingEmbedder.create(DIM, 'hashing-zh-v1'), {}, 'task_g').ctx),
         (e: unknown) => e instanceof StepError && e.code === 'VECTOR_EMBEDDER_MISMATCH',
       );
       assert.equal((await db.pool.query('SELECT count(*)::int AS n FROM langchain_pg_embedding')).rows[0].n, 10);

@@ -7,7 +7,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadSettings } from '../../src/config.ts';
 import { createEmbedder } from '../../src/embed/index.ts';
-import { HashingEmbedder, hash32 } from '../../src/embed/hashing.ts';
+import { Jieba } from '@node-rs/jieba';
+import { dict } from '@node-rs/jieba/dict.js';
+import { HashingEmbedder, hash32, hashVector, HASHING_MODEL_V1, HASHING_MODEL_V2 } from '../../src/embed/hashing.ts';
+import { loadLexicon } from '../../src/embed/lexicon.ts';
+import { identifierWords } from '../../src/embed/words.ts';
 import { loadTransformers, OnnxEmbedder, OnnxUnavailableError } from '../../src/embed/onnx.ts';
 import { EmbeddingError, OpenAIEmbedder } from '../../src/embed/openai.ts';
 import { fakeEmbedding, rateLimited, serverError, startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.ts';
@@ -61,8 +65,47 @@ describe('hashing embedder', () => {
   test('createEmbedder picks hashing by default, with the settings model and dimension', async () => {
     const settings = loadSettings({ DATA_PIPELINE_EMBEDDING_DIM: '64' }, os.tmpdir());
     const emb = await createEmbedder(settings.embedding);
-    assert.equal(emb.model, 'hashing-zh-v1');
+    assert.equal(emb.model, 'hashing-zh-v2');
     assert.equal(emb.dim, 64);
+    const v1 = await createEmbedder(loadSettings({ DATA_PIPELINE_EMBEDDING_DIM: '64', DATA_PIPELINE_EMBEDDING_MODEL: 'hashing-zh-v1' }, os.tmpdir()).embedding);
+    assert.equal(v1.model, 'hashing-zh-v1');
+    await assert.rejects(HashingEmbedder.create(64, 'hashing-zh-v9'), /unknown model "hashing-zh-v9".*hashing-zh-v1, hashing-zh-v2/);
+  });
+
+  test('hashing-zh-v2: a Chinese question is nearest to the English-named table it is about, and v1 is unchanged', async () => {
+    const v2 = await HashingEmbedder.create(1024, HASHING_MODEL_V2);
+    const v1 = await HashingEmbedder.create(1024, HASHING_MODEL_V1);
+    const docs = [
+      'CREATE TABLE author (aid integer PRIMARY KEY, authorname varchar(120), homepage varchar(200));',
+      'CREATE TABLE paper (pid integer PRIMARY KEY, title varchar(400), abstract text, pubyear smallint);',
+      'CREATE TABLE "tblWard" ("wardId" serial PRIMARY KEY, "wardName" varchar(40));',
+      'CREATE TABLE refunds (refund_id serial PRIMARY KEY, refund_amount numeric(12,2), reason varchar(200));',
+    ];
+    const nearest = async (e: HashingEmbedder, question: string) => {
+      const [q, ...d] = await e.embed([question, ...docs]);
+      const sims = d.map((v) => v.reduce((s, x, i) => s + x * q![i]!, 0));
+      return sims.indexOf(Math.max(...sims));
+    };
+    assert.equal(await nearest(v2, '作者的个人主页'), 0);
+    assert.equal(await nearest(v2, '论文的标题和摘要'), 1);
+    assert.equal(await nearest(v2, '每个病房的名称'), 2);
+    assert.equal(await nearest(v2, '上周退款的原因'), 3);
+    // the same text, the same vector, on every call (deterministic, offline)
+    assert.deepEqual(await v2.embed(['作者 author']), await v2.embed(['作者 author']));
+    // v1 vectors stay what they were: stores loaded with it keep working
+    assert.deepEqual((await v1.embed(['服务区 bss_service_area']))[0], hashVector('服务区 bss_service_area', 1024, (t) => Jieba.withDict(dict).cut(t, false)));
+  });
+
+  test('identifiers split into words: snake_case, camelCase, flat compounds where the split is known', async () => {
+    const lexicon = await loadLexicon();
+    assert.deepEqual(identifierWords('numcitedby', lexicon), ['num', 'cited', 'by']);
+    assert.deepEqual(identifierWords('crmordcustid', lexicon), ['crm', 'ord', 'cust', 'id']);
+    assert.deepEqual(identifierWords('tblPrescriptionItem', lexicon), ['tbl', 'prescription', 'item']);
+    assert.deepEqual(identifierWords('quantity_on_hand', lexicon), ['quantity', 'on', 'hand']);
+    assert.deepEqual(identifierWords('HTTPStatus2xx', lexicon), ['http', 'status', '2', 'xx']);
+    assert.deepEqual(identifierWords('xqzv', lexicon), ['xqzv'], 'no split without known words');
+    assert.deepEqual(lexicon.chineseToEnglish('作者').slice(0, 1), ['author']);
+    assert.ok(lexicon.englishToChinese('refund').includes('退款'));
   });
 
   test('10,000 items embed quickly', async () => {

@@ -27,7 +27,8 @@ export interface CollectionCounts {
 export interface LoadReport {
   task_id: string;
   generated_at: string;
-  embedding: { model: string; dim: number };
+  /** The model the stored vectors come from: an app reading the store must embed its questions with it. */
+  embedding: { model: string; dim: number; guidance: { zh: string; en: string } };
   vector_store: string;
   pair_file: string | null;
   pair_source: 'validated' | 'generated' | null;
@@ -58,7 +59,7 @@ export async function runTrainingLoad(ctx: StepContext): Promise<StepResult> {
   const log = ctx.log;
   const embedder = await ctx.embedder();
   const db = await ctx.vectorDatabase();
-  log.info(`向量库: ${db.label}，嵌入模型: ${embedder.model} (维度 ${embedder.dim})`);
+  log.info(`向量库: ${db.label}，嵌入模型: ${embedder.model} (维度 ${embedder.dim})；读取该库的应用须用同一嵌入模型`);
 
   // 1. Inputs first: a task without its outputs must not get as far as truncating anything.
   const inputs = await collectInputs(ctx.workspaceDir, ctx.params);
@@ -214,7 +215,7 @@ export async function runTrainingLoad(ctx: StepContext): Promise<StepResult> {
   const report: LoadReport = {
     task_id: ctx.taskId,
     generated_at: localIso(new Date()),
-    embedding: { model: embedder.model, dim: embedder.dim },
+    embedding: { model: embedder.model, dim: embedder.dim, guidance: embeddingGuidance(embedder.model, embedder.dim) },
     vector_store: db.label,
     pair_file: inputs.pairFile,
     pair_source: inputs.pairSource,
@@ -237,6 +238,19 @@ export async function runTrainingLoad(ctx: StepContext): Promise<StepResult> {
     throw new StepError('TRAINING_LOAD_INCOMPLETE', `${totals.failed} row(s) could not be loaded (${failures.slice(0, 3).map((f) => `${f.file}: ${f.error}`).join('; ')}); ${summary}`);
   }
   return { summary, counters };
+}
+
+/** What the load report says about the store's embedding model (README: "Embedding models"). */
+export function embeddingGuidance(model: string, dim: number): { zh: string; en: string } {
+  const offline = model.startsWith('hashing-');
+  return {
+    zh:
+      `向量库中的向量由 ${model}（维度 ${dim}）生成；读取该库的应用（如 Vanna）必须用同一模型、同一维度嵌入问题，否则检索结果无意义。` +
+      (offline ? `${model} 是离线哈希嵌入，只适合演示和检索自测（vector/evaluate），不应与其他应用共用；共用的库请配置多语言嵌入模型（OpenAI 兼容接口上的 bge-m3 等，或两边同一个本地 ONNX 模型目录）。` : ''),
+    en:
+      `The vectors in the store come from ${model} (dimension ${dim}); an app reading it (such as Vanna) must embed its questions with the same model and dimension, or retrieval means nothing.` +
+      (offline ? ` ${model} is the offline hashing embedder: good for the demo and the retrieval self-test (vector/evaluate), not for a store shared with other apps; for that, configure a multilingual embedding model (bge-m3 or similar behind an OpenAI-compatible endpoint, or the same local ONNX model folder on both sides).` : ''),
+  };
 }
 
 /** Step counters: per collection and totals, plus pairs_loaded (the status API's "loaded"). */

@@ -17,7 +17,9 @@ import {
   VALIDATION_RESULT_FILE,
 } from '../artifacts.ts';
 import { StepError, type TaskParameters } from '../context.ts';
+import { loadLexicon } from '../../embed/lexicon.ts';
 import { prepareDocument, prepareQuestionSql, type CollectionName, type PreparedDocument } from '../../vector/documents.ts';
+import { ddlDocument, detailDocument, tableHeaderLines } from './documents.ts';
 
 /** Business-level documents written by qa_generation that belong in `documentation` when present. */
 export const BUSINESS_DOC_FILES = ['db_query_decision_prompt.txt'] as const;
@@ -46,20 +48,7 @@ export interface LoadInputs {
 }
 
 export async function collectInputs(dir: string, parameters: Pick<TaskParameters, 'enable_sql_validation'>): Promise<LoadInputs> {
-  const items: LoadItem[] = [];
-  const schema = await readSchemaFile(dir, 'TRAINING_INPUT_INVALID');
-  if (!schema) {
-    throw new StepError('TRAINING_INPUT_MISSING', `${SCHEMA_FILE} not found in the task directory: run ddl_generation first`);
-  }
-  for (const table of schema.tables) {
-    const name = table.full_name;
-    for (const [kind, collection, file] of [
-      ['ddl', 'ddl', table.files.ddl],
-      ['table_detail', 'documentation', table.files.detail],
-    ] as const) {
-      items.push(await fileItem(dir, collection, kind, file, name));
-    }
-  }
+  const items: LoadItem[] = await tableItems(dir);
   for (const file of BUSINESS_DOC_FILES) {
     if (await fs.lstat(path.join(dir, file)).then((s) => s.isFile(), () => false)) items.push(await fileItem(dir, 'documentation', 'business_doc', file));
   }
@@ -85,6 +74,41 @@ export async function collectInputs(dir: string, parameters: Pick<TaskParameters
   return { items, pairFile, pairSource };
 }
 
+/** The `ddl` and `documentation` items of every table in schema.json (with their word headers). */
+export async function tableItems(dir: string): Promise<LoadItem[]> {
+  const items: LoadItem[] = [];
+  const schema = await readSchemaFile(dir, 'TRAINING_INPUT_INVALID');
+  if (!schema) {
+    throw new StepError('TRAINING_INPUT_MISSING', `${SCHEMA_FILE} not found in the task directory: run ddl_generation first`);
+  }
+  const lexicon = await loadLexicon();
+  for (const table of schema.tables) {
+    const name = typeof table?.full_name === 'string' ? table.full_name : String(table?.name ?? '?');
+    let header: string[] = [];
+    try {
+      header = tableHeaderLines(table, schema, lexicon);
+    } catch {
+      // A table entry without the usual fields: its files load as they are.
+    }
+    items.push(await fileItem(dir, 'ddl', 'ddl', table?.files?.ddl, name, (text) => ddlDocument(text, header)));
+    items.push(await fileItem(dir, 'documentation', 'table_detail', table?.files?.detail, name, (text) => detailDocument(text, header)));
+  }
+  return items;
+}
+
+/** A path from a contract file: relative, inside the task directory, a regular file (no symlink). */
+async function resolveContractPath(dir: string, file: unknown): Promise<string> {
+  if (typeof file !== 'string' || file === '') throw new Error('no file name');
+  if (path.isAbsolute(file) || file.split(/[\\/]/).some((s) => s === '..')) throw new Error(`${JSON.stringify(file)} is not a path inside the task directory`);
+  const full = path.resolve(dir, file);
+  const rel = path.relative(dir, full);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`${JSON.stringify(file)} is not a path inside the task directory`);
+  const stat = await fs.lstat(full).catch(() => undefined);
+  if (!stat) throw new Error(`${file} not found`);
+  if (!stat.isFile()) throw new Error(`${file} is not a regular file`);
+  return full;
+}
+
 async function readContractFile(dir: string, file: unknown): Promise<string> {
   const full = await resolveArtifactPath(dir, file);
   if (!full) throw new Error(`${String(file)} not found`);
@@ -92,12 +116,13 @@ async function readContractFile(dir: string, file: unknown): Promise<string> {
   return text.replace(/^\uFEFF/, '');
 }
 
-async function fileItem(dir: string, collection: CollectionName, kind: ItemKind, file: unknown, table?: string): Promise<LoadItem> {
+async function fileItem(dir: string, collection: CollectionName, kind: ItemKind, file: unknown, table?: string, withHeader?: (text: string) => string): Promise<LoadItem> {
   const shown = typeof file === 'string' ? file : '(missing)';
   const base: LoadItem = { collection, kind, file: shown, ...(table ? { table } : {}) };
   try {
     const text = await readContractFile(dir, file);
-    const doc = prepareDocument(collection, text);
+    if (!text.trim()) return { ...base, error: `${shown} is empty` };
+    const doc = prepareDocument(collection, withHeader ? withHeader(text) : text);
     if (!doc.document) return { ...base, error: `${shown} is empty` };
     return { ...base, doc };
   } catch (error) {

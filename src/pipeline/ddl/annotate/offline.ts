@@ -6,7 +6,7 @@
 // call failed, and for whatever the LLM left out.
 import type { ColumnInfo, TableInfo } from '../../artifacts.ts';
 import { nameWords } from '../relations.ts';
-import { ABBREVIATIONS, BUILTIN_GLOSSARY, BUILTIN_PHRASES, type Glossary } from './glossary.ts';
+import { ABBREVIATIONS, BUILTIN_GLOSSARY, BUILTIN_PHRASES, type Glossary } from '../../../glossary/glossary.ts';
 
 export type Lang = 'zh' | 'en';
 

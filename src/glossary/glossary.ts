@@ -1,3 +1,5 @@
+// The built-in and business glossaries, shared below the steps: the ddl annotator and the hashing
+// embedder (src/embed/lexicon.ts) both read them.
 // Words of column and table names and what they mean (zh/en): the built-in glossary of common, domain-
 // neutral words, and the task's optional business glossary (term → meaning), which takes precedence and
 // is also given to the LLM.

@@ -1,0 +1,78 @@
+// `data-pipeline vector evaluate --file q.json`: the retrieval self-test of POST /vector/evaluate from the
+// command line, against the configured vector store and embedder. The file holds `{questions: [...]}`
+// (other keys such as schema/language/note are ignored, so test/fixtures/retrieval/*.json work as they
+// are) or a bare array of `{question, tables}`.
+import fs from 'node:fs';
+import { createApp } from '../app.ts';
+import type { Lang, Settings } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { evaluateBody, presentEvaluation, unknownTablesError } from '../http/vector.ts';
+import { evaluateStore, UnknownTablesError } from '../vector/evaluate.ts';
+import { errorMessage, VectorStoreError } from '../vector/errors.ts';
+import { checkEmbedderModel } from '../vector/schema.ts';
+
+export interface EvaluateOptions {
+  file: string;
+  k?: number;
+  collections?: string;
+  json?: boolean;
+  minRecall?: number;
+  lang: Lang;
+}
+
+/** Runs the self-test; returns the exit code (0 ok, 1 below --min-recall, 2 bad input or store error). */
+export async function runVectorEvaluate(settings: Settings, options: EvaluateOptions): Promise<number> {
+  const zh = options.lang === 'zh';
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(options.file, 'utf8').replace(/^\uFEFF/, ''));
+  } catch (error) {
+    console.error(`data-pipeline: ${zh ? '无法读取问题集' : 'cannot read the question set'} ${options.file}: ${errorMessage(error)}`);
+    return 2;
+  }
+  const source = Array.isArray(raw) ? { questions: raw } : (raw as Record<string, unknown>) ?? {};
+  const parsed = evaluateBody.safeParse({
+    questions: source.questions,
+    ...(options.k !== undefined ? { k: options.k } : source.k !== undefined ? { k: source.k } : {}),
+    ...(options.collections ? { collections: options.collections.split(',').map((c) => c.trim()) } : source.collections !== undefined ? { collections: source.collections } : {}),
+  });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues.slice(0, 10)) console.error(`data-pipeline: ${issue.path.join('.') || '(file)'}: ${issue.message}`);
+    return 2;
+  }
+  const { questions, k, collections } = parsed.data;
+  const app = await createApp(settings, { logToStderr: false });
+  try {
+    const embedder = await app.services.createEmbedder();
+    const db = await app.services.openVectorDatabase();
+    try {
+      await checkEmbedderModel(db.pool, embedder.model).catch((error) => {
+        if (error instanceof VectorStoreError && error.code === 'VECTOR_EMBEDDER_MISMATCH') throw error;
+      });
+      const result = await evaluateStore(db.pool, embedder, questions, { k, collections });
+      const shown = presentEvaluation(result, embedder);
+      if (options.json) console.log(JSON.stringify(shown, null, 2));
+      else {
+        const s = shown.summary;
+        console.log(`${zh ? '嵌入模型' : 'embedding model'}: ${embedder.model} (${zh ? '维度' : 'dim'} ${embedder.dim}); ${zh ? '集合' : 'collections'}: ${collections.join(', ')}`);
+        for (const miss of shown.misses) {
+          console.log(`  ${zh ? '未命中' : 'missed'} ${miss.missed.join(', ')}  ← ${miss.question}`);
+        }
+        console.log(
+          `recall@${k}: ${s.recall} (${s.tables_found}/${s.tables_needed} ${zh ? '个所需表' : 'needed tables'}); ` +
+            `${zh ? '全部命中的问题' : 'questions with every table found'}: ${s.complete}/${s.questions}`,
+        );
+      }
+      if (options.minRecall !== undefined && result.summary.recall < options.minRecall) return 1;
+      return 0;
+    } finally {
+      await db.close();
+    }
+  } catch (error) {
+    const appError = error instanceof UnknownTablesError ? unknownTablesError(error) : error instanceof AppError ? error : undefined;
+    console.error(`data-pipeline: ${appError ? `${appError.code}: ${appError.details(options.lang)}` : error instanceof VectorStoreError ? `${error.code}: ${error.message}` : errorMessage(error)}`);
+    return 2;
+  } finally {
+    await app.close();
+  }
+}

