@@ -48,7 +48,8 @@ async function run(url: string): Promise<GenerateResult> {
 }
 
 function edgesOf(result: GenerateResult, which: 'declared' | 'inferred'): Edge[] {
-  return result.tables.flatMap((t) =>
+  // Inheritance children declare no keys of their own; they are documented under their parent.
+  return result.tables.filter((t) => !t.info.partition_of).flatMap((t) =>
     t.info.foreign_keys
       .filter((fk) => (which === 'inferred' ? fk.inferred : !fk.inferred))
       .map((fk) => ({ from: `${t.info.name}.${fk.columns[0]}`, to: `${fk.target_table}.${fk.target_columns[0]}` })),
@@ -125,6 +126,12 @@ describe('join discovery, roles and enums across naming styles', () => {
     lines.push(`micro    precision ${(tp / (tp + fp)).toFixed(3)}  recall ${(tp / (tp + fn)).toFixed(3)}  (${tp + fn} true joins)`);
     console.log(`join discovery without declared keys\n${lines.join('\n')}`);
     assert.deepEqual(problems, []);
+  });
+
+  test('an inheritance child is recorded with partition_of', () => {
+    const child = results.get('roles')!.dropped.tables.find((t) => t.info.name === 'ticket_archive')!;
+    assert.equal(child.info.partition_of, 'public.ticket');
+    assert.equal(results.get('roles')!.dropped.tables.find((t) => t.info.name === 'ticket')!.info.partition_of, undefined);
   });
 
   test('enums: never an id, key, flag or time column, and never without values', () => {
