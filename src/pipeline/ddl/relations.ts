@@ -194,7 +194,17 @@ export interface DiscoveryResult {
 }
 
 /** Words of a column name without the words its table puts in front of every column (`crmOrdCustId` → cust id). */
+const prefixCache = new WeakMap<CatalogRelation, string[]>();
+
 export function columnPrefix(relation: CatalogRelation): string[] {
+  const cached = prefixCache.get(relation);
+  if (cached) return cached;
+  const prefix = computeColumnPrefix(relation);
+  prefixCache.set(relation, prefix);
+  return prefix;
+}
+
+function computeColumnPrefix(relation: CatalogRelation): string[] {
   const lists = relation.columns.map((c) => nameWords(c.name));
   if (lists.length < 2) return [];
   let prefix: string[] = [];
@@ -318,7 +328,15 @@ export async function discoverRelationships(tables: DiscoveryTable[], probe: Ove
     }
   }
   const byForm = new Map<string, TargetForm[]>();
-  for (const t of targets) for (const form of t.forms.keys()) push(byForm, form, t);
+  const byFlatForm = new Map<string, TargetForm[]>();
+  for (const t of targets) {
+    for (const form of t.forms.keys()) {
+      push(byForm, form, t);
+      const flatForm = form.replace(/_/g, '');
+      if (flatForm.length >= 4 && !byFlatForm.get(flatForm)?.includes(t)) push(byFlatForm, flatForm, t);
+    }
+  }
+  const personTargets = targets.filter((t) => tableCores(t.table.relation.name).some((core) => PERSON_TABLES.has(core.split('_').at(-1)!)));
 
   const resolveUser = (ref: string): { table: DiscoveryTable; column: CatalogColumn } | undefined => {
     const parts = ref.split('.');
@@ -394,20 +412,20 @@ export async function discoverRelationships(tables: DiscoveryTable[], probe: Ove
           consider(t.table, t.column, score === 3 && f.rule === 'same_name' ? 'same_name' : f.rule === 'same_name' ? 'prefixed_name' : f.rule, Math.min(score, f.score), t.unique);
         }
       }
-      // Role names: `citingpaperid` / `billing_address_id` end with a target's name; people and self references.
+      // Role names: `citingpaperid` / `billing_address_id` end with a target's name (looked up by suffix);
+      // people and self references.
       const flat = words.join('');
-      for (const t of targets) {
-        if (t.table.relation.oid === relation.oid && !SELF_ROLES.has(words[0]!)) continue;
-        for (const form of t.forms.keys()) {
-          const f = form.replace(/_/g, '');
-          if (f.length >= 4 && flat.length > f.length + 1 && flat.endsWith(f)) consider(t.table, t.column, 'role_name', 1, t.unique);
+      for (let start = 2; start <= flat.length - 4; start++) {
+        for (const t of byFlatForm.get(flat.slice(start)) ?? []) {
+          if (t.table.relation.oid === relation.oid && !SELF_ROLES.has(words[0]!)) continue;
+          consider(t.table, t.column, 'role_name', 1, t.unique);
         }
       }
       if (key && (words.some((w) => PERSON_ROLES.has(w)) || SELF_ROLES.has(words[0]!) || SELF_ROLES.has(words.slice(0, 2).join('_')))) {
         const self = SELF_ROLES.has(words[0]!) || SELF_ROLES.has(words.slice(0, 2).join('_'));
-        for (const t of targets) {
+        for (const t of self ? targets.filter((x) => x.table.relation.oid === relation.oid) : personTargets) {
           const isSelf = t.table.relation.oid === relation.oid;
-          const person = tableCores(t.table.relation.name).some((core) => PERSON_TABLES.has(core.split('_').at(-1)!));
+          const person = personTargets.includes(t);
           if (!(self ? isSelf : person)) continue;
           if (t.unique !== 'key' && !t.column.name.toLowerCase().endsWith(key.suffix)) continue;
           consider(t.table, t.column, 'role_name', 1, t.unique);
