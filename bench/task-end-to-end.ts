@@ -33,7 +33,8 @@ async function generatedSchema(url: string, tables: number): Promise<string[]> {
     }
     for (let f = 1; f <= facts; f++) {
       const a = 1 + (f % dims);
-      const b = 1 + ((f * 7) % dims);
+      let b = 1 + ((f * 7) % dims);
+      if (b === a) b = 1 + (b % dims);
       const declared = f % 4 === 0 ? ` REFERENCES dim_${a}` : '';
       sql.push(
         `CREATE TABLE fact_${f} (fact_${f}_id int PRIMARY KEY, dim_${a}_id int${declared}, dim_${b}_id int, amount numeric(12,2), quantity int, unit_price numeric(10,2), event_date date, status text, load_ts timestamp)`,
