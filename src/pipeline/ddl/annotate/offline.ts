@@ -103,7 +103,10 @@ function contextual(word: string, lang: Lang, context: NameContext): string | un
  * phrase whole.
  */
 export function translateWords(words: string[], lang: Lang, glossary: Glossary, context: NameContext = NO_CONTEXT): Translation {
-  const expanded = words.map((w) => ABBREVIATIONS[w] ?? w);
+  // An abbreviation may stand for several words (dob → birth date); `words` keeps the names as written.
+  const pairs = words.flatMap((w) => (ABBREVIATIONS[w] ?? w).split(/[ _]+/).map((e) => [w, e] as const));
+  const expanded = pairs.map(([, e]) => e);
+  words = pairs.map(([w]) => w);
   const parts: string[] = [];
   const unknown: string[] = [];
   for (let i = 0; i < expanded.length; ) {
