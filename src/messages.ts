@@ -18,6 +18,8 @@ const MESSAGES = {
   'task.deleted': { zh: '任务删除成功', en: 'Task deleted' },
   'task.batch_deleted': { zh: '批量删除完成', en: 'Batch delete finished' },
   'files.list': { zh: '获取文件列表成功', en: 'File list retrieved' },
+  'relationships.read': { zh: '获取表关系成功', en: 'Relationships retrieved' },
+  'relationships.saved': { zh: '关联覆盖已保存，下次执行 ddl_generation 时生效', en: 'Relationship overrides saved; the next ddl_generation applies them' },
   'table_list.uploaded': { zh: '表清单文件上传成功', en: 'Table list uploaded' },
   'table_list.info': { zh: '获取表清单信息成功', en: 'Table list info retrieved' },
   'table_list.created': { zh: '表清单创建成功', en: 'Table list created' },
@@ -38,6 +40,9 @@ const MESSAGES = {
 
   // Error details (error.details).
   'err.task_not_found': { zh: '任务不存在: {task_id}', en: 'Task not found: {task_id}' },
+  'err.schema_not_ready': { zh: '任务 {task_id} 尚未生成 schema.json，请先执行 ddl_generation', en: 'Task {task_id} has no schema.json yet: run ddl_generation first' },
+  'err.relationships_file': { zh: 'relationships.json 格式不正确: {reason}', en: 'relationships.json is invalid: {reason}' },
+  'err.unknown_columns': { zh: '以下字段不在任务的表结构中: {columns}', en: 'These columns are not in the task\'s schema: {columns}' },
   'err.task_already_running': { zh: '任务已在执行: {task_id}，请等待当前执行完成', en: 'Task {task_id} is already running; wait for the current run to finish' },
   'err.task_not_running': { zh: '任务未在执行，无法取消: {task_id}（状态: {status}）', en: 'Task {task_id} is not running (status: {status}); nothing to cancel' },
   'err.task_running_delete': { zh: '任务正在执行，不能删除: {task_id}（可使用 force=true 强制删除）', en: 'Task {task_id} is running and cannot be deleted (use force=true)' },

@@ -219,7 +219,8 @@ function selectTask(taskId) {
   $('detail-title').textContent = taskId;
   $('detail-error').textContent = '';
   $('detail-status').replaceWith(Object.assign(el('span', { class: 'badge', 'data-testid': 'detail-status' }), { id: 'detail-status' }));
-  for (const id of ['steps', 'files', 'logs']) $(id).replaceChildren();
+  for (const id of ['steps', 'files', 'logs', 'map-detail']) $(id).replaceChildren();
+  resetMap();
   following?.abort();
   following = new AbortController();
   const signal = following.signal;
@@ -408,6 +409,122 @@ async function searchVectors(event) {
   }
 }
 
+// ---------------------------------------------------------------------------------- schema map
+// Tables as nodes, relationships as edges (declared solid, inferred dashed, user-declared blue, vetoed
+// red); a click on an edge shows its evidence and lets the user confirm or veto it, which writes the
+// task's relationships.json through the API (the next ddl_generation honours it).
+
+let cy = null;
+let mapData = null;
+
+function resetMap() {
+  cy?.destroy();
+  cy = null;
+  mapData = null;
+  $('schema-map').hidden = true;
+  $('map-error').textContent = '';
+  $('map-edges').replaceChildren();
+}
+
+const overrideOf = (rel) => mapData?.overrides.find((o) => o.from === rel.from && o.to === rel.to);
+const tableOf = (ref) => ref.split('.').slice(0, -1).join('.');
+
+function edgeState(rel) {
+  const o = overrideOf(rel);
+  if (o && o.enabled === false) return 'vetoed';
+  if (o || rel.origin === 'user') return 'user';
+  return rel.origin;
+}
+
+async function showMap() {
+  const taskId = selectedTaskId;
+  if (!taskId) return;
+  $('map-error').textContent = '';
+  try {
+    const data = await api('GET', `${API}/tasks/${encodeURIComponent(taskId)}/relationships`);
+    if (taskId !== selectedTaskId) return;
+    mapData = data;
+    const { default: cytoscape } = await import('/vendor/cytoscape/cytoscape.esm.min.mjs');
+    $('schema-map').hidden = false;
+    cy?.destroy();
+    const pending = data.overrides.filter((o) => !data.relationships.some((r) => r.from === o.from && r.to === o.to));
+    const edges = [...data.relationships, ...pending.map((o) => ({ from: o.from, to: o.to, origin: 'user', evidence: null, discovery: null }))];
+    cy = cytoscape({
+      container: $('schema-map'),
+      elements: [
+        ...data.tables.map((table) => ({ data: { id: table.name, label: table.entity ? `${table.name}\n${lang === 'zh' ? table.entity.zh : table.entity.en}` : table.name } })),
+        ...edges.map((rel, i) => ({ data: { id: `e${i}`, source: tableOf(rel.from), target: tableOf(rel.to), label: `${rel.from.split('.').pop()} → ${rel.to.split('.').pop()}`, index: i, state: edgeState(rel) } })),
+      ],
+      style: [
+        { selector: 'node', style: { label: 'data(label)', 'text-wrap': 'wrap', 'font-size': 11, 'text-valign': 'center', shape: 'round-rectangle', width: 'label', height: 'label', padding: 8, 'background-color': '#eef3fb', 'border-width': 1, 'border-color': '#8aa4c8' } },
+        { selector: 'edge', style: { width: 2, 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', label: 'data(label)', 'font-size': 9, 'text-rotation': 'autorotate', color: '#555' } },
+        { selector: 'edge[state = "declared"]', style: { 'line-color': '#444', 'target-arrow-color': '#444' } },
+        { selector: 'edge[state = "inferred"]', style: { 'line-style': 'dashed', 'line-color': '#9a6700', 'target-arrow-color': '#9a6700' } },
+        { selector: 'edge[state = "user"]', style: { 'line-color': '#1f6feb', 'target-arrow-color': '#1f6feb', width: 3 } },
+        { selector: 'edge[state = "vetoed"]', style: { 'line-style': 'dotted', 'line-color': '#cf222e', 'target-arrow-color': '#cf222e' } },
+        { selector: ':selected', style: { 'overlay-opacity': 0.15 } },
+      ],
+      layout: { name: 'breadthfirst', directed: true, spacingFactor: 1.1, padding: 16 },
+      wheelSensitivity: 0.3,
+    });
+    // The same relationships as a list: readable without the canvas (keyboard, screen readers, tests).
+    $('map-edges').replaceChildren(
+      ...edges.map((rel) => {
+        const state = edgeState(rel);
+        return el('li', { 'data-from': rel.from, 'data-to': rel.to, 'data-state': state }, el('button', { type: 'button', class: `link origin-${state}`, onclick: () => showEdge(rel) }, `${rel.from} → ${rel.to}`));
+      }),
+    );
+    cy.on('tap', 'edge', (event) => showEdge(edges[event.target.data('index')]));
+    cy.on('tap', 'node', (event) => showTable(data.tables.find((table) => table.name === event.target.id())));
+    cy.on('mouseover', 'edge', (event) => { $('schema-map').title = edges[event.target.data('index')].evidence ?? ''; });
+  } catch (error) {
+    $('map-error').textContent = error instanceof ApiError && error.envelope?.error?.code === 'SCHEMA_NOT_READY' ? t('mapNotReady') : describe(error);
+  }
+}
+
+function showEdge(rel) {
+  const state = edgeState(rel);
+  const originText = { declared: t('originDeclared'), inferred: t('originInferred'), user: t('originUser'), vetoed: t('originVetoed') }[state];
+  const o = overrideOf(rel);
+  $('map-detail').replaceChildren(
+    el('div', { 'data-testid': 'edge-detail' }, el('strong', {}, `${rel.from} → ${rel.to}`), ' ', el('span', { class: `origin-${state}` }, originText)),
+    rel.evidence ? el('div', { class: 'muted' }, `${t('evidence')}: ${rel.evidence}`) : null,
+    el(
+      'div',
+      { class: 'row' },
+      rel.origin === 'inferred' && state !== 'user' ? el('button', { type: 'button', 'data-testid': 'confirm-edge', onclick: () => saveOverride(rel, true) }, t('confirm')) : null,
+      state !== 'vetoed' && rel.origin !== 'declared' ? el('button', { type: 'button', 'data-testid': 'veto-edge', onclick: () => saveOverride(rel, false) }, t('veto')) : null,
+      o ? el('button', { type: 'button', 'data-testid': 'undo-edge', onclick: () => saveOverride(rel, null) }, t('undo')) : null,
+    ),
+  );
+}
+
+function showTable(table) {
+  if (!table) return;
+  $('map-detail').replaceChildren(
+    el('div', {}, el('strong', {}, table.full_name), table.entity ? ` · ${t('entity')}: ${lang === 'zh' ? table.entity.zh : table.entity.en}` : '', table.comment ? ` · ${table.comment}` : ''),
+    el(
+      'table',
+      { 'data-testid': 'table-roles' },
+      el('thead', {}, el('tr', {}, el('th', {}, t('column')), el('th', {}, t('role')), el('th', {}, t('comment')))),
+      el('tbody', {}, ...table.columns.map((c) => el('tr', {}, el('td', {}, c.name), el('td', {}, c.role ?? ''), el('td', {}, c.comment ?? '')))),
+    ),
+  );
+}
+
+/** enabled: true confirms (declares), false vetoes, null removes the override. */
+async function saveOverride(rel, enabled) {
+  const rest = mapData.overrides.filter((o) => !(o.from === rel.from && o.to === rel.to));
+  const relationships = enabled === null ? rest : [...rest, enabled ? { from: rel.from, to: rel.to } : { from: rel.from, to: rel.to, enabled: false }];
+  try {
+    mapData = await api('PUT', `${API}/tasks/${encodeURIComponent(selectedTaskId)}/relationships`, { relationships });
+    await showMap();
+    $('map-detail').replaceChildren(el('div', { class: 'muted', 'data-testid': 'override-saved' }, t('overrideSaved')));
+  } catch (error) {
+    $('map-error').textContent = describe(error);
+  }
+}
+
 async function executeSelected(request = { execution_mode: 'complete' }) {
   if (!selectedTaskId) return;
   $('detail-error').textContent = '';
@@ -452,6 +569,7 @@ $('task-form').addEventListener('submit', createAndRun);
 $('search-form').addEventListener('submit', searchVectors);
 $('execute-button').addEventListener('click', () => executeSelected());
 $('cancel-button').addEventListener('click', cancelSelected);
+$('map-button').addEventListener('click', showMap);
 refreshAll();
 setInterval(refreshTasks, LIST_REFRESH_MS);
 if (location.hash.length > 1) selectTask(decodeURIComponent(location.hash.slice(1)));

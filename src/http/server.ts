@@ -1,5 +1,7 @@
 // The Fastify server: small plugins per resource, zod schemas at the edge, one envelope and one error
 // handler for everything. Client mistakes become precise 4xx answers; only our own faults are 500s.
+import path from 'node:path';
+import { createRequire } from 'node:module';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import multipart from '@fastify/multipart';
@@ -17,6 +19,7 @@ import { sendError } from './envelope.ts';
 import { databaseRoutes } from './database.ts';
 import { eventRoutes } from './events.ts';
 import { fileRoutes } from './files.ts';
+import { relationshipRoutes } from './relationships.ts';
 import { healthRoutes } from './health.ts';
 import { logRoutes } from './logs.ts';
 import { StatusCache } from './status-cache.ts';
@@ -27,6 +30,7 @@ import { vectorRoutes } from './vector.ts';
 export const API_VERSION = '0.1.0';
 /** The dashboard (web/): plain ES modules and CSS, no build step. */
 const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
+const CYTOSCAPE_DIR = path.dirname(createRequire(import.meta.url).resolve('cytoscape'));
 const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
 
 declare module 'fastify' {
@@ -110,10 +114,19 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await server.register(healthRoutes(app.storeDb, API_VERSION));
   await server.register(taskRoutes(service, new StatusCache(app.changes)));
   await server.register(fileRoutes(service, settings.maxUploadBytes));
+  await server.register(relationshipRoutes(service));
   await server.register(logRoutes(service));
   await server.register(eventRoutes(service, app.changes));
   await server.register(vectorRoutes(app));
   await server.register(databaseRoutes({ settings, services: app.services }));
+  // The schema map's graph library, served from node_modules (the dashboard works offline).
+  await server.register(fastifyStatic, {
+    root: CYTOSCAPE_DIR,
+    prefix: '/vendor/cytoscape/',
+    decorateReply: false,
+    allowedPath: (pathName) => pathName === '/cytoscape.esm.min.mjs',
+    setHeaders: (res) => res.setHeader('X-Content-Type-Options', 'nosniff'),
+  });
   // Public like /api/docs: the page holds no data; every call it makes carries the API key when one is set.
   await server.register(fastifyStatic, {
     root: WEB_DIR,
