@@ -96,19 +96,6 @@ export async function tableItems(dir: string): Promise<LoadItem[]> {
   return items;
 }
 
-/** A path from a contract file: relative, inside the task directory, a regular file (no symlink). */
-async function resolveContractPath(dir: string, file: unknown): Promise<string> {
-  if (typeof file !== 'string' || file === '') throw new Error('no file name');
-  if (path.isAbsolute(file) || file.split(/[\\/]/).some((s) => s === '..')) throw new Error(`${JSON.stringify(file)} is not a path inside the task directory`);
-  const full = path.resolve(dir, file);
-  const rel = path.relative(dir, full);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`${JSON.stringify(file)} is not a path inside the task directory`);
-  const stat = await fs.lstat(full).catch(() => undefined);
-  if (!stat) throw new Error(`${file} not found`);
-  if (!stat.isFile()) throw new Error(`${file} is not a regular file`);
-  return full;
-}
-
 async function readContractFile(dir: string, file: unknown): Promise<string> {
   const full = await resolveArtifactPath(dir, file);
   if (!full) throw new Error(`${String(file)} not found`);
