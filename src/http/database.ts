@@ -10,7 +10,7 @@ import type { Settings } from '../config.ts';
 import { AppError } from '../errors.ts';
 import type { ColumnInfo } from '../pipeline/artifacts.ts';
 import { StepError, type StepLogger, type StepServices } from '../pipeline/context.ts';
-import { parseGlossary } from '../glossary/glossary.ts';
+import { parseGlossary } from '../text/glossary.ts';
 import { generateSchema } from '../pipeline/ddl/generate.ts';
 import { compactType } from '../pipeline/ddl/model.ts';
 import { renderTables } from '../pipeline/ddl/write.ts';

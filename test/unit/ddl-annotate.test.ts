@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ZodType } from 'zod';
 import type { ColumnInfo, TableInfo } from '../../src/pipeline/artifacts.ts';
-import { parseGlossary } from '../../src/glossary/glossary.ts';
+import { parseGlossary } from '../../src/text/glossary.ts';
 import { annotateWithLlm, annotationAnswerSchema, annotationPrompt, cleanComment, matchByName, normaliseAnswer } from '../../src/pipeline/ddl/annotate/llm.ts';
 import { offlineColumnComment, offlineTableComment } from '../../src/pipeline/ddl/annotate/offline.ts';
 import { LlmError, type ChatMessage, type LlmCallOptions, type LlmClient } from '../../src/llm/types.ts';

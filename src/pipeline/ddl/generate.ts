@@ -10,7 +10,7 @@ import { maskSecretsInText } from '../../postgres/connection-string.ts';
 import { LlmError, type LlmClient } from '../../llm/types.ts';
 import type { ColumnRole, ForeignKeyInfo, TableInfo, UserRelationship } from '../artifacts.ts';
 import { StepCancelledError, StepError, type StepLogger } from '../context.ts';
-import type { Glossary } from '../../glossary/glossary.ts';
+import type { Glossary } from '../../text/glossary.ts';
 import { annotateWithLlm } from './annotate/llm.ts';
 import { GlossaryTodo, nameContext, offlineColumnComment, offlineEntity, offlineTableComment, type Lang } from './annotate/offline.ts';
 import { assignRoles } from './roles.ts';

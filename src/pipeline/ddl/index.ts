@@ -12,7 +12,7 @@ import { readTableListText } from '../../postgres/catalog/index.ts';
 import type { Database } from '../../postgres/connect.ts';
 import { maskSecretsInText } from '../../postgres/connection-string.ts';
 import { StepCancelledError, StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
-import { mergeGlossaries, parseGlossary, type Glossary } from '../../glossary/glossary.ts';
+import { mergeGlossaries, parseGlossary, type Glossary } from '../../text/glossary.ts';
 import { generateSchema } from './generate.ts';
 import { writeOutputs } from './write.ts';
 import { GLOSSARY_TODO_FILE, TABLE_LIST_FILE } from '../artifacts.ts';

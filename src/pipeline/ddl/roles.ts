@@ -4,7 +4,7 @@
 // included), the type, and the data (distinct share, ranges, timestamps that all fall within minutes).
 // Every decision carries its evidence, so a reader of schema.json can see why.
 import type { ColumnInfo, ColumnRole, TableInfo } from '../artifacts.ts';
-import { nameWords } from './relations.ts';
+import { nameWords } from '../../text/translate.ts';
 
 export interface RoleDecision {
   role: ColumnRole;

@@ -8,7 +8,7 @@ import type { LlmClient } from '../../../llm/types.ts';
 import { COLUMN_ROLES, type ColumnRole, type TableInfo } from '../../artifacts.ts';
 import type { StepLogger } from '../../context.ts';
 import { shownType } from '../model.ts';
-import type { Glossary } from '../../../glossary/glossary.ts';
+import type { Glossary } from '../../../text/glossary.ts';
 import type { Lang } from './offline.ts';
 
 export interface LlmAnnotation {
