@@ -74,7 +74,10 @@ function dateOf(text: string): Date | undefined {
 }
 
 export const literalNotInData: Rule = async ({ model, options, t }) => {
-  if (options.rowCheck === 'rows') return [];
+  // An aggregate without GROUP BY returns its one row (0, NULL) even when nothing matched: rows prove nothing there.
+  const root = model.root;
+  const alwaysOneRow = root.aggregates.some((a) => !a.window) && !root.groupBy.length && !root.body.havingClause;
+  if (options.rowCheck === 'rows' && !alwaysOneRow) return [];
   const findings: LintFinding[] = [];
   let probes = 0;
   const probe = options.probe;
@@ -116,7 +119,7 @@ export const literalNotInData: Rule = async ({ model, options, t }) => {
         }
         continue;
       }
-      if (TIME_TYPES.has(col.type) && col.range && ['=', '>', '>=', '<', '<=', 'between'].includes(c.op) && options.rowCheck === 'empty') {
+      if (TIME_TYPES.has(col.type) && col.range && ['=', '>', '>=', '<', '<=', 'between'].includes(c.op)) {
         const min = dateOf(col.range.min);
         const max = dateOf(col.range.max);
         const dates = c.literals.map(dateOf);
@@ -126,9 +129,16 @@ export const literalNotInData: Rule = async ({ model, options, t }) => {
         const outside =
           c.op === 'between' ? hi < min || lo > max : c.op === '=' ? lo < min || lo > max : c.op.startsWith('>') ? lo > max : hi < min;
         if (!outside) continue;
+        let confirmed: boolean | undefined;
+        if (probe && col.range.source !== 'exact' && probes < MAX_LITERAL_PROBES) {
+          probes += 1;
+          const has = await probe.rowsInWindow(table, col.name, c.op.startsWith('>') || c.op === 'between' ? c.literals[0] : undefined, c.op.startsWith('<') ? c.literals[0] : c.op === 'between' ? `${c.literals.at(-1)} 23:59:59.999` : undefined);
+          if (has === true) continue;
+          confirmed = has === false;
+        }
         findings.push({
           rule: 'literal_not_in_data',
-          severity: 'error',
+          severity: options.rowCheck === 'empty' || alwaysOneRow || confirmed || col.range.source === 'exact' ? 'error' : 'warning',
           message: t(
             `${columnLabel(c.column)} ${c.op} ${c.literals.map((v) => `'${v}'`).join(' AND ')} 超出数据范围 ${col.range.min} .. ${col.range.max}，因此结果为空`,
             `${columnLabel(c.column)} ${c.op} ${c.literals.map((v) => `'${v}'`).join(' AND ')} lies outside the data range ${col.range.min} .. ${col.range.max}, so the result is empty`,
