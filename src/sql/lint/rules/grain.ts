@@ -46,8 +46,8 @@ export const groupByLabelWithoutKey: Rule = async ({ model, options, t }) => {
         rule: 'group_by_label_without_key',
         severity: 'error',
         message: t(
-          `GROUP BY ${col} 按名称分组，但同一名称对应多个 ${key.key.label}${examples}：会把不同的${table.entity?.zh ?? '实体'}合并在一起；应按 ${key.key.label} 分组并同时显示 ${col}`,
-          `GROUP BY ${col} groups by a label that several ${key.key.label} values share${examples}: different ${table.entity?.en ?? 'entities'} are merged; group by ${key.key.label} and show ${col} beside it`,
+          `GROUP BY ${col} 按名称分组，但同一名称对应多个 ${key.key.label}${examples}：不同 ${key.key.name} 的${key.isRowKey && table.entity ? table.entity.zh : '对象'}会被合并在一起；应按 ${key.key.label} 分组并同时显示 ${col}`,
+          `GROUP BY ${col} groups by a label that several ${key.key.label} values share${examples}: ${key.isRowKey && table.entity ? `different ${table.entity.en} rows` : `rows of different ${key.key.name}`} are merged; group by ${key.key.label} and show ${col} beside it`,
         ),
         columns: [col, key.key.label],
       });
