@@ -244,4 +244,25 @@ describe('semantic linter rules (break / near-miss)', () => {
     assert.deepEqual(await lint(snake!, 'SELECT p.product_id, p.name, SUM(l.quantity) AS units FROM order_line l JOIN product p ON p.product_id = l.product_id GROUP BY p.product_id, p.name ORDER BY units DESC LIMIT 5'), []);
     assert.deepEqual(await lint(roles!, 'SELECT e.employee_id, e.first_name, e.last_name, COUNT(t.ticket_id) FROM employee e JOIN ticket t ON t.assignee_id = e.employee_id GROUP BY e.employee_id, e.first_name, e.last_name'), []);
   });
+
+  test('on the pre-linter offline output (fixtures), with the data checks: counts per rule', async () => {
+    const figures: Record<string, Record<string, number>> = {};
+    for (const [name, key] of [['highway_db', 'demo'], ['snake', 'snake'], ['roles', 'roles']] as const) {
+      const dir = path.join(import.meta.dirname, '../fixtures/offline-qa', name);
+      const facts = schemaFactsFromSchemaFile(JSON.parse(fs.readFileSync(path.join(dir, 'schema.json'), 'utf8')));
+      const pairs = JSON.parse(fs.readFileSync(path.join(dir, 'pairs.json'), 'utf8')) as Array<{ question: string; sql: string }>;
+      const counts: Record<string, number> = { pairs: pairs.length, with_errors: 0 };
+      for (const p of pairs) {
+        const t = { ...targets[key]!, facts };
+        const findings = await lint(t, p.sql, { question: p.question });
+        if (findings.some((f) => f.severity === 'error')) counts.with_errors! += 1;
+        for (const f of findings) counts[`${f.rule}:${f.severity}`] = (counts[`${f.rule}:${f.severity}`] ?? 0) + 1;
+      }
+      figures[name] = counts;
+    }
+    console.log(`lint counts on the offline fixtures (with data checks): ${JSON.stringify(figures)}`);
+    // The data checks confirm what the profile alone showed (test/unit/sql-lint-fixtures.test.ts).
+    assert.ok(figures.snake!['group_by_label_without_key:error']! >= 12);
+    assert.ok(figures.roles!['sum_non_additive:error']! >= 7);
+  });
 });
