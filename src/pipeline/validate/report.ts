@@ -40,6 +40,8 @@ export interface ValidationReport {
     llm_attempts: number;
     /** Pairs whose SQL text repeats an earlier pair's (checked once). */
     same_sql: number;
+    /** Pairs not judged because the LLM was unreachable for their repair (the step failed; none dropped). */
+    pending?: number;
   };
   error_classes: Record<string, number>;
   /** generated → parsed → EXPLAIN-valid → lint-clean → repaired → deduplicated → kept. */
@@ -84,6 +86,7 @@ export function renderSummary(report: ValidationReport, lang: Lang): string {
   lines.push(`${zh ? '已修复' : 'Repaired'}:       ${t.repaired} (${pct(t.repaired, t.total)})`);
   lines.push(`${zh ? '无效(已丢弃)' : 'Invalid (dropped)'}: ${t.invalid} (${pct(t.invalid, t.total)})`);
   lines.push(`${zh ? '保留' : 'Kept'}:           ${t.kept} (${pct(t.kept, t.total)})`);
+  if (t.pending) lines.push(`${zh ? '待修复(LLM不可用,未丢弃)' : 'Pending (LLM unavailable, not dropped)'}: ${t.pending}`);
   lines.push('');
   lines.push(
     `${zh ? '行检查' : 'Row check'}: ${t.row_checked} ${zh ? '条已执行' : 'executed'}, ${t.explain_only} ${zh ? '条仅EXPLAIN' : 'EXPLAIN only'}, ${t.row_check_timeouts} ${zh ? '条超时' : 'timed out'}`,

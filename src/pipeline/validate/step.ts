@@ -70,9 +70,14 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
     throw new StepError('PAIR_FILE_NOT_FOUND', '任务目录中没有问答对文件 (qs_*_pair.json)，请先执行 qa_generation (no question-SQL pair file: run qa_generation first)');
   }
   const pairPath = path.join(dir, pairFile);
+  // With modify_original_file, an earlier run may have rewritten the pair file; its backup holds the set as
+  // qa_generation wrote it, and a re-run judges that full set again (the rewritten file never loses a pair
+  // that this run did not judge).
+  const backupName = `${pairFile}.backup`;
+  const source = params.modifyOriginalFile && (await exists(path.join(dir, backupName))) ? backupName : pairFile;
   // Entries are checked one by one by the validator: a malformed one is that pair's failure.
-  const pairs = (await readArtifact(dir, pairFile, pairFileSchema, 'PAIR_FILE_INVALID')) as InputPair[] | undefined;
-  if (!pairs) throw new StepError('PAIR_FILE_INVALID', `问答对文件 ${pairFile} 无法读取 (cannot be read): not found`);
+  const pairs = (await readArtifact(dir, source, pairFileSchema, 'PAIR_FILE_INVALID')) as InputPair[] | undefined;
+  if (!pairs) throw new StepError('PAIR_FILE_INVALID', `问答对文件 ${source} 无法读取 (cannot be read): not found`);
 
   // A previous run's result names pairs validated before; until this run finishes, training_load must not
   // load anything (a cancelled or failed run leaves no result rather than a stale one).
@@ -139,11 +144,16 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
   const elapsedMs = performance.now() - t0;
 
   // Outputs. The report and summary first, the result file last: training_load trusts what it names.
+  // Pairs left pending (the LLM was unreachable for their repair) were not judged: then no pair file is
+  // rewritten and no result is named; the report says which pairs wait, and the step fails.
+  const pending = reports.filter((r) => r.status === 'pending');
   const kept = reports.filter((r) => r.kept);
   const validatedPairs: QuestionSqlPair[] = kept.map((r) => ({ question: r.question, sql: r.final_sql! }));
   let validatedFile: string;
   let backupFile: string | null = null;
-  if (params.modifyOriginalFile) {
+  if (pending.length) {
+    validatedFile = '';
+  } else if (params.modifyOriginalFile) {
     backupFile = `${pairFile}.backup`;
     // A re-run keeps the first backup: it holds the file as qa_generation wrote it.
     if (!(await exists(path.join(dir, backupFile)))) await fsp.copyFile(pairPath, path.join(dir, backupFile));
@@ -157,7 +167,7 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
   const reportFile = `sql_validation_${stamp}_report.json`;
   const summaryFile = `sql_validation_${stamp}_summary.txt`;
   const counts = { valid: 0, empty: 0, repaired: 0, invalid: 0 };
-  for (const r of reports) counts[r.status] += 1;
+  for (const r of reports) if (r.status !== 'pending') counts[r.status] += 1;
   const funnel = funnelOf(reports);
   const lintRules: Record<string, { errors: number; warnings: number }> = {};
   for (const r of reports) {
@@ -200,6 +210,7 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
       deterministic_fix_attempts: reports.reduce((n, r) => n + r.attempts.filter((a) => a.method === 'deterministic').length, 0),
       llm_attempts: reports.reduce((n, r) => n + r.attempts.filter((a) => a.method === 'llm').length, 0),
       same_sql: reports.filter((r) => r.same_sql_as !== null).length,
+      pending: pending.length,
     },
     error_classes: countBy(reports.filter((r) => r.error_class).map((r) => r.error_class!)),
     funnel,
@@ -216,6 +227,12 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
     pairs: reports,
   };
   await writeFileAtomic(path.join(dir, reportFile), `${JSON.stringify(report, null, 2)}\n`);
+  if (pending.length) {
+    await writeFileAtomic(path.join(dir, summaryFile), renderSummary(report, ctx.settings.lang));
+    const message = `LLM 不可用，${pending.length} 个问答对待修复，未丢弃；问答对文件未改写，重新执行本步骤将从完整的原始问答对继续 (LLM unavailable: ${pending.length} pairs pending repair, none dropped; the pair file is unchanged and a re-run starts from the full original set): ${pending[0]!.pending_reason}`;
+    ctx.log.error(message);
+    throw new StepError('LLM_UNAVAILABLE', message);
+  }
   await recordInPairMeta(dir, pairFile, reportFile, reports, ctx);
   await writeFileAtomic(path.join(dir, summaryFile), renderSummary(report, ctx.settings.lang));
   const result: ValidationResultFile = {

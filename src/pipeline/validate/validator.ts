@@ -1,7 +1,8 @@
 // Validates a list of question/SQL pairs: every SQL is checked (checker.ts); failures are repaired
 // deterministically where certain (fixes.ts), then by the LLM when allowed (repair.ts), each candidate
 // re-validated; the outcome of each pair is one of valid / empty / repaired / invalid, with the attempts
-// that led there. No file I/O here (see step.ts), so benches and tests can drive it directly.
+// that led there — or pending, when the LLM could not be reached for its repair: such a pair was not judged,
+// so it is never dropped (after the first such failure, later repairs that need the LLM are not tried). No file I/O here (see step.ts), so benches and tests can drive it directly.
 import pLimit from 'p-limit';
 import type { Lang } from '../../config.ts';
 import type { LlmClient } from '../../llm/types.ts';
@@ -12,7 +13,7 @@ import { deterministicFix, normalizeStoredSql, unwrapCodeFence, type FixName } f
 import { askRepair, type PreviousAttempt } from './repair.ts';
 import { lintPair, type LintDataProbe, type LintFinding, type SchemaFacts } from '../../sql/lint.ts';
 
-export type PairStatus = 'valid' | 'empty' | 'repaired' | 'invalid';
+export type PairStatus = 'valid' | 'empty' | 'repaired' | 'invalid' | 'pending';
 
 export interface AttemptRecord {
   attempt: number;
@@ -67,6 +68,8 @@ export interface PairReport {
   stages: { parsed: boolean; explain_valid: boolean; lint_clean: boolean };
   /** Why the pair is not in the validated set (null when kept): `<stage>: <reason>`. */
   drop_reason: string | null;
+  /** Status pending: why the pair could not be judged (the LLM was unreachable). */
+  pending_reason?: string;
 }
 
 export interface ValidateOptions {
@@ -102,6 +105,7 @@ const MAX_DETERMINISTIC_FIXES = 4;
 export async function validatePairs(pairs: InputPair[], options: ValidateOptions): Promise<PairReport[]> {
   const total = pairs.length;
   const reports: PairReport[] = new Array(total);
+  const llmState: LlmState = { unavailable: undefined };
   let done = 0;
   const finish = (report: PairReport) => {
     reports[report.index] = report;
@@ -138,7 +142,7 @@ export async function validatePairs(pairs: InputPair[], options: ValidateOptions
   failed.sort((a, b) => a.index - b.index);
   await forEachLimited(failed, options.repairConcurrency, async (f) => {
     await options.checkpoint?.();
-    finish(markSame(await repairPair(f.index, f.question, f.sql, f.check, options), f.sameAs));
+    finish(markSame(await repairPair(f.index, f.question, f.sql, f.check, options, llmState), f.sameAs));
   });
 
   // Phase 3: the same question with the same SQL twice teaches nothing new: the later one is dropped.
@@ -219,7 +223,12 @@ function repairable(error: SqlCheckError | undefined): boolean {
   return REPAIRABLE_CLASSES.has(error.class);
 }
 
-async function repairPair(index: number, question: string, sql: string, original: SqlCheckResult, options: ValidateOptions): Promise<PairReport> {
+interface LlmState {
+  /** Set by the first repair whose LLM call failed after the client's retries: the reason. */
+  unavailable: string | undefined;
+}
+
+async function repairPair(index: number, question: string, sql: string, original: SqlCheckResult, options: ValidateOptions, llmState: LlmState): Promise<PairReport> {
   const started = performance.now();
   const attempts: AttemptRecord[] = [];
   const fenced = original.error?.class === 'parse_gate' && unwrapCodeFence(sql) !== undefined;
@@ -251,6 +260,7 @@ async function repairPair(index: number, question: string, sql: string, original
     let base = current; // the text the model repairs: the latest that got through deterministic fixes
     for (let n = 0; n < options.maxRepairAttempts; n += 1) {
       await options.checkpoint?.();
+      if (llmState.unavailable) return pendingReport(index, question, sql, original, attempts, performance.now() - started, llmState.unavailable);
       const t0 = performance.now();
       let answer;
       try {
@@ -262,16 +272,20 @@ async function repairPair(index: number, question: string, sql: string, original
         );
       } catch (error) {
         if (options.signal?.aborted) throw error;
+        const message = `LLM call failed: ${(error as Error).message}`;
         attempts.push({
           attempt: attempts.length + 1,
           method: 'llm',
           sql: null,
           ok: false,
           error_class: 'other',
-          message: `LLM call failed: ${(error as Error).message}`,
+          message,
           ms: Math.round(performance.now() - t0),
         });
-        break; // the client already retried; further attempts would fail the same way
+        // The client already retried: the pair was not judged, so it is kept for a re-run, and no further
+        // repair calls are made in this run (they would fail the same way).
+        llmState.unavailable ??= message;
+        return pendingReport(index, question, sql, original, attempts, performance.now() - started, message);
       }
       const ran = await options.checker.check(answer.sql);
       const check = ran.ok ? await lintCheck(ran, question, options) : ran;
@@ -383,6 +397,17 @@ function failedReport(index: number, question: string, sql: string, original: Sq
     lint: (original as LintedCheck).findings ?? null,
     stages: stagesOf(original),
     drop_reason: dropReason(original, attempts),
+  };
+}
+
+/** A pair whose repair could not be asked for: not judged, not dropped (the step fails and a re-run starts
+ * from the full original set). */
+function pendingReport(index: number, question: string, sql: string, original: SqlCheckResult, attempts: AttemptRecord[], repairMs: number, why: string): PairReport {
+  return {
+    ...failedReport(index, question, sql, original, attempts, repairMs),
+    status: 'pending',
+    drop_reason: null,
+    pending_reason: why,
   };
 }
 
