@@ -62,7 +62,8 @@ export async function lintPair(sql: string | SqlAnalysisOk, facts: SchemaFacts, 
   const findings: LintFinding[] = [];
   for (const [name, rule] of RULES) {
     if (disabled.has(name)) continue;
-    findings.push(...(await rule(ctx)));
+    const found = rule(ctx);
+    findings.push(...(found instanceof Promise ? await found : found));
   }
   return [...findings.filter((f) => f.severity === 'error'), ...findings.filter((f) => f.severity === 'warning')];
 }

@@ -1,8 +1,10 @@
 // Validates a list of question/SQL pairs: every SQL is checked (checker.ts); failures are repaired
 // deterministically where certain (fixes.ts), then by the LLM when allowed (repair.ts), each candidate
 // re-validated; the outcome of each pair is one of valid / empty / repaired / invalid, with the attempts
-// that led there — or pending, when the LLM could not be reached for its repair: such a pair was not judged,
-// so it is never dropped (after the first such failure, later repairs that need the LLM are not tried). No file I/O here (see step.ts), so benches and tests can drive it directly.
+// that led there — or pending, when the LLM could not be reached for its repair: such a pair was not
+// judged, so it is never dropped (after the first such failure, later repairs that need the LLM are not
+// tried). Every pair that runs is linted (../../sql/lint.ts): a lint error is a failure of class semantic,
+// repaired by the LLM only. No file I/O here (see step.ts), so benches and tests can drive it directly.
 import pLimit from 'p-limit';
 import type { Lang } from '../../config.ts';
 import type { LlmClient } from '../../llm/types.ts';

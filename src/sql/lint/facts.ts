@@ -153,13 +153,19 @@ export function makeFacts(tables: TableFacts[]): SchemaFacts {
   };
 }
 
+const lowerColumns = new WeakMap<TableFacts, Map<string, ColumnFacts>>();
+
 /** A column of a table by the name the parser gives (exact first, then case-insensitive). */
 export function columnOf(table: TableFacts, name: string): ColumnFacts | undefined {
   const exact = table.columns.get(name);
   if (exact) return exact;
-  const lower = name.toLowerCase();
-  for (const c of table.columns.values()) if (c.name.toLowerCase() === lower) return c;
-  return undefined;
+  let lower = lowerColumns.get(table);
+  if (!lower) {
+    lower = new Map();
+    for (const c of table.columns.values()) if (!lower.has(c.name.toLowerCase())) lower.set(c.name.toLowerCase(), c);
+    lowerColumns.set(table, lower);
+  }
+  return lower.get(name.toLowerCase());
 }
 
 /** The key that identifies one row of the table: its primary key, else its one identifier column. */

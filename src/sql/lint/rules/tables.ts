@@ -1,4 +1,5 @@
 // Tables: query a partition's or inheritance child's parent, not the child; filter out soft-deleted rows.
+import type { ColumnFacts, TableFacts } from '../facts.ts';
 import type { LintFinding, Rule } from '../types.ts';
 import { dedupe } from './shared.ts';
 
@@ -26,13 +27,23 @@ export const partitionChild: Rule = ({ model, facts, options, t }) => {
   return dedupe(findings);
 };
 
+const markersOf = new WeakMap<TableFacts, ColumnFacts[]>();
+function softDeleteMarkers(table: TableFacts): ColumnFacts[] {
+  let markers = markersOf.get(table);
+  if (!markers) {
+    markers = [...table.columns.values()].filter((c) => c.role === 'soft_delete');
+    markersOf.set(table, markers);
+  }
+  return markers;
+}
+
 export const missingSoftDeleteFilter: Rule = ({ model, t }) => {
   const findings: LintFinding[] = [];
   for (const scope of model.scopes) {
     for (const ref of scope.refs) {
       const table = ref.table;
       if (!table) continue;
-      const markers = [...table.columns.values()].filter((c) => c.role === 'soft_delete');
+      const markers = softDeleteMarkers(table);
       if (!markers.length) continue;
       const filtered = scope.columns.some((u) => u.ref === ref && u.column && markers.includes(u.column) && (u.clause === 'where' || u.clause === 'join'));
       if (filtered) continue;
