@@ -5,6 +5,12 @@
 // bounded read-only data checks (./lint/probe.ts). Each finding is {rule, severity, message, columns}:
 // an error means the pair teaches wrong SQL (repair or drop it), a warning is kept and recorded.
 //
+// Usage (stable API):
+//   const facts = schemaFactsFromSchemaFile(schemaJson);           // once per task
+//   const probe = createReadOnlyProbe(db, { timeoutMs: 2000 });     // optional: bounded data checks
+//   const findings = await lintPair(analysisOrSql, facts, { question, probe, rowCheck, lang });
+//   if (findings.some((f) => f.severity === 'error')) ...           // repair or drop
+//
 // Used by sql_validation on every pair, and by qa_generation as its self-check. The rules live beside
 // the parse-tree model (./lint/rules/) rather than under one step, because both steps use them and
 // steps never import each other.
@@ -53,8 +59,13 @@ export async function lintPair(sql: string | SqlAnalysisOk, facts: SchemaFacts, 
     const parsed = await analyzeSql(sql);
     if (!parsed.ok) return [{ rule: 'not_a_select', severity: 'error', message: parsed.message, columns: [] }];
     analysis = parsed;
-  } else analysis = sql;
-  if (!analysis.tree) return [];
+  } else if (sql.tree) analysis = sql;
+  else {
+    // A copy of an analysis ({...analysis}) loses the non-enumerable tree: parse its statement again.
+    const parsed = await analyzeSql(sql.statement);
+    if (!parsed.ok) return [{ rule: 'not_a_select', severity: 'error', message: parsed.message, columns: [] }];
+    analysis = parsed;
+  }
   const model = buildModel(analysis.tree, facts);
   const executable = options.executable ?? functionSafety(analysis.functions, analysis.operators).executable;
   const ctx = { analysis, model, facts, options: { ...options, executable }, t };

@@ -77,6 +77,8 @@ before(async () => {
   targets.demo = await target(demo, [...DEMO_TABLES]);
   targets.snake = await target(await styleDatabase('snake'));
   targets.roles = await target(await styleDatabase('roles'));
+  targets.camel = await target(await styleDatabase('camel'));
+  targets.chinese = await target(await styleDatabase('chinese'));
   targets.parts = await target(
     await styleDatabase(
       'parts',
@@ -232,6 +234,23 @@ describe('semantic linter rules (break / near-miss)', () => {
     const outside = await lint(snake!, "SELECT COUNT(*) FROM orders WHERE order_date >= '2030-01-01'");
     assertBreaks(outside, 'literal_not_in_data');
     assertNot(await lint(snake!, "SELECT COUNT(*) FROM orders WHERE order_date >= '2024-06-01'"), 'literal_not_in_data');
+  });
+
+  test('camelCase with table prefixes and Chinese names: the same rules, through quoted identifiers', async () => {
+    const { camel, chinese } = targets;
+    assertBreaks(await lint(camel!, 'SELECT SUM("crmProdPrice") FROM "crmProduct"'), 'sum_non_additive');
+    assertNot(await lint(camel!, 'SELECT AVG("crmProdPrice") FROM "crmProduct"'), 'sum_non_additive');
+    assertBreaks(await lint(camel!, 'SELECT SUM("crmOrdCustId") FROM "crmOrder"'), 'aggregate_on_key');
+    const fan = 'SELECT c."crmCustCity", SUM(o."crmOrdTotal") FROM "crmOrder" o JOIN "crmOrderItem" i ON i."crmItemOrdId" = o."crmOrdId" JOIN "crmCustomer" c ON c."crmCustId" = o."crmOrdCustId" GROUP BY c."crmCustCity"';
+    assertBreaks(await lint(camel!, fan), 'fan_out_sum');
+    assertNot(await lint(camel!, 'SELECT c."crmCustCity", SUM(o."crmOrdTotal") FROM "crmOrder" o JOIN "crmCustomer" c ON c."crmCustId" = o."crmOrdCustId" GROUP BY c."crmCustCity"'), 'fan_out_sum');
+    assertBreaks(await lint(camel!, 'SELECT o."crmOrdId", ct."crmCtcEmail" FROM "crmOrder" o JOIN "crmContact" ct ON ct."crmCtcCustId" = o."crmOrdCustId"'), 'sibling_join');
+    assertBreaks(await lint(chinese!, 'SELECT SUM(单价) FROM 商品'), 'sum_non_additive');
+    assertNot(await lint(chinese!, 'SELECT SUM(m.数量 * p.单价) FROM 订单明细 m JOIN 商品 p ON p.商品编号 = m.商品编号'), 'sum_non_additive');
+    assertBreaks(await lint(chinese!, 'SELECT c.城市, SUM(o.金额) FROM 订单 o JOIN 订单明细 m ON m.订单编号 = o.订单编号 JOIN 客户 c ON c.客户编号 = o.客户编号 GROUP BY c.城市'), 'fan_out_sum');
+    assertNot(await lint(chinese!, 'SELECT c.城市, SUM(o.金额) FROM 订单 o JOIN 客户 c ON c.客户编号 = o.客户编号 GROUP BY c.城市'), 'fan_out_sum');
+    const missing = await lint(chinese!, "SELECT COUNT(*) FROM 客户 WHERE 城市 = '杭州'");
+    assertBreaks(missing, 'literal_not_in_data');
   });
 
   test('a clean pair on each schema has no finding at all', async () => {

@@ -122,7 +122,7 @@ describe('sql_validation on real PostgreSQL (demo database)', () => {
     assert.equal(report.totals.llm_attempts, 0);
   });
 
-  it('modify_original_file=true: .backup of the original, pair file rewritten (repairs in place, failures removed); re-run keeps the first backup', async () => {
+  it('modify_original_file=true: .backup of the original, pair file rewritten (repairs in place, failures removed); a re-run judges the full original set again and keeps the first backup', async () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, SCHEMA_FILE), schemaJson);
     const pairs = [
@@ -148,12 +148,13 @@ describe('sql_validation on real PostgreSQL (demo database)', () => {
     assert.equal(report.pairs[2]!.attempts[0]!.fix, 'identifier_case');
     assert.equal(report.pairs[2]!.shape_changed, true, 'the output column name changed case');
     assert.equal(report.catalog_source, 'schema.json');
-    // Re-run: validates the rewritten file; the backup still holds the original.
+    // Re-run: judges the set as generated (the backup), not the rewritten file; the backup still holds the original.
     await new Promise((r) => setTimeout(r, 1100)); // a new report time stamp
     await runSqlValidation(makeStepContext({ dir, db, parameters: { modify_original_file: true } }));
     assert.equal(fs.readFileSync(path.join(dir, `${pairFile}.backup`), 'utf8'), original);
-    assert.equal(readJson<unknown[]>(dir, pairFile).length, 2);
-    assert.equal(readJson<ValidationResultFile>(dir, VALIDATION_RESULT_FILE).valid, 2);
+    assert.deepEqual(readJson<unknown[]>(dir, pairFile), rewritten);
+    const again = readJson<ValidationResultFile>(dir, VALIDATION_RESULT_FILE);
+    assert.deepEqual([again.total, again.valid, again.repaired, again.invalid], [3, 1, 1, 1]);
   });
 
   it('deterministic fixes without an LLM: identifier case and quoting, qualification, code fences; the schema comes from the database when schema.json is absent', async () => {
