@@ -119,6 +119,7 @@ export async function validatePairs(pairs: InputPair[], options: ValidateOptions
   const failed: Array<{ index: number; question: string; sql: string; check: SqlCheckResult; sameAs: number | null }> = [];
   // A SQL text that occurs more than once (several questions, one query) is checked once.
   const seen = new Map<string, { index: number; check: Promise<SqlCheckResult> }>();
+  const lintOnce = new Map<string, Promise<SqlCheckResult>>();
   await forEachLimited(pairs, options.concurrency, async (pair, index) => {
     await options.checkpoint?.();
     if (typeof pair?.question !== 'string' || typeof pair?.sql !== 'string' || !pair.question.trim()) {
@@ -134,7 +135,14 @@ export async function validatePairs(pairs: InputPair[], options: ValidateOptions
     }
     const check = await first.check;
     if (check.ok) {
-      const linted = await lintCheck(check, pair.question, options);
+      // The same SQL under the same question is linted once (the findings depend on both).
+      const lintKey = `${key}\u0000${pair.question}`;
+      let once = lintOnce.get(lintKey);
+      if (!once) {
+        once = lintCheck(check, pair.question, options);
+        lintOnce.set(lintKey, once);
+      }
+      const linted = await once;
       if (linted.ok) finish(markSame(passed(index, pair.question, pair.sql, linted, linted, [], 0), sameAs));
       else failed.push({ index, question: pair.question, sql: pair.sql, check: linted, sameAs });
     } else failed.push({ index, question: pair.question, sql: pair.sql, check, sameAs });

@@ -17,8 +17,8 @@ export const siblingJoin: Rule = ({ model, t }) => {
         rule: 'sibling_join',
         severity: 'error',
         message: t(
-          `${columnLabel(a)} = ${columnLabel(b)} 直接连接了 ${parent} 的两个子表：每个${parent}的行会相乘；应分别聚合后再连接，或经由父表 ${parent} 连接`,
-          `${columnLabel(a)} = ${columnLabel(b)} joins two children of ${parent} directly: their rows multiply per ${parent} row; aggregate each before joining, or join through the parent ${parent}`,
+          `${columnLabel(a)} = ${columnLabel(b)} 直接连接了 ${parent} 的两个子表：同一个 ${parent} 下两边的行会相乘；应先把每个子表按该键聚合再连接（或只在问题需要时经由父表 ${parent} 连接）`,
+          `${columnLabel(a)} = ${columnLabel(b)} joins two children of ${parent} directly: their rows multiply for each ${parent} row; aggregate each child per key before joining them (join through the parent ${parent} only when the question asks for it)`,
         ),
         columns: [columnLabel(a), columnLabel(b)],
       });
