@@ -9,6 +9,8 @@
 //               qa_generation without LLM), several seeds concatenated up to 1,000 pairs;
 //   heavy     — the 20 hand-written demo queries (most aggregate a whole daily table: joins, window
 //               functions, CTEs) in 1,000 text variants: a worst case for the row check.
+// Semantic linter: the generated and heavy workloads run with the linter on (schema.json of the demo in the
+// task directory, semantic_lint=true) and off, interleaved run by run; target: on ≤ 1.2 × off.
 // Run: npx tsx bench/validate-throughput.ts [--pairs 1000] [--runs 3] [--pglite]   (writes bench/results/validate-throughput.json)
 import fs from 'node:fs';
 import os from 'node:os';
@@ -35,6 +37,7 @@ const PAIRS = arg('pairs', 1000);
 const RUNS = arg('runs', 3);
 const WITH_PGLITE = args.includes('--pglite');
 const TARGET_MS = 3000;
+const LINT_TARGET_RATIO = 1.2;
 
 interface Measured {
   case: string;
@@ -49,11 +52,15 @@ interface Measured {
   explain_only: number;
   median_explain_ms_per_pair: number;
   median_execute_ms_per_pair: number;
+  semantic_lint: boolean;
+  lint_errors: number;
+  lint_warnings: number;
+  lint_data_checks: number;
 }
 
 /** The offline pipeline's pairs for the demo database: schema.json once, then qa seeds 1, 2, ... until `n`
  * distinct SQL texts (or 40 seeds). Returns every pair in order (repeats included) and the distinct ones. */
-async function generatedPairs(db: Database, n: number): Promise<{ all: QuestionSqlPair[]; distinct: QuestionSqlPair[] }> {
+async function generatedPairs(db: Database, n: number): Promise<{ all: QuestionSqlPair[]; distinct: QuestionSqlPair[]; schemaJson: string }> {
   const base = { db_name: 'highway_db', theme_count: 10, questions_per_theme: 20 };
   const ddl = makeTempDir('dp-bench-validate-ddl-');
   fs.writeFileSync(path.join(ddl.dir, 'table_list.txt'), `${DEMO_TABLES.join('\n')}\n`);
@@ -71,43 +78,59 @@ async function generatedPairs(db: Database, n: number): Promise<{ all: QuestionS
     }
     await remove();
   }
+  const schemaJson = fs.readFileSync(path.join(ddl.dir, 'schema.json'), 'utf8');
   await ddl.remove();
-  return { all: all.slice(0, n), distinct: [...bySql.values()].slice(0, n) };
+  return { all: all.slice(0, n), distinct: [...bySql.values()].slice(0, n), schemaJson };
 }
 
-async function measure(db: Database, label: string, executeCheck: boolean, pairs: QuestionSqlPair[]): Promise<Measured> {
-  const runs: number[] = [];
-  let last: ValidationReport | undefined;
+/** Runs the step RUNS times (after one warm-up) per variant; with several variants, interleaved run by run
+ * so that drift of the machine hits them alike. `schemaJson` set: the linter runs (semantic_lint=true). */
+async function measure(db: Database, label: string, executeCheck: boolean, pairs: QuestionSqlPair[], variants: Array<{ lint: boolean }> = [{ lint: false }], schemaJson?: string): Promise<Measured[]> {
+  const runs: number[][] = variants.map(() => []);
+  const last: Array<ValidationReport | undefined> = variants.map(() => undefined);
   for (let r = 0; r < RUNS + 1; r += 1) {
-    const { dir, remove } = makeTempDir('dp-bench-validate-');
-    writePairFile(dir, pairs);
-    const ctx = makeStepContext({ dir, db, parameters: { modify_original_file: false, execute_check: executeCheck } });
-    const t0 = performance.now();
-    await runSqlValidation(ctx);
-    const ms = performance.now() - t0;
-    const vr = JSON.parse(fs.readFileSync(path.join(dir, VALIDATION_RESULT_FILE), 'utf8')) as ValidationResultFile;
-    last = JSON.parse(fs.readFileSync(path.join(dir, vr.report_file), 'utf8')) as ValidationReport;
-    if (last.totals.invalid > 0) throw new Error(`${label}: ${last.totals.invalid} pairs invalid, expected none`);
-    if (r > 0) runs.push(ms); // the first run warms up (WASM parser, plan caches, connections)
-    await remove();
+    for (const [v, variant] of variants.entries()) {
+      const { dir, remove } = makeTempDir('dp-bench-validate-');
+      writePairFile(dir, pairs);
+      if (variant.lint) fs.writeFileSync(path.join(dir, 'schema.json'), schemaJson!);
+      const ctx = makeStepContext({ dir, db, parameters: { modify_original_file: false, execute_check: executeCheck, semantic_lint: variant.lint } });
+      const t0 = performance.now();
+      await runSqlValidation(ctx);
+      const ms = performance.now() - t0;
+      const vr = JSON.parse(fs.readFileSync(path.join(dir, VALIDATION_RESULT_FILE), 'utf8')) as ValidationResultFile;
+      const report = JSON.parse(fs.readFileSync(path.join(dir, vr.report_file), 'utf8')) as ValidationReport;
+      // The linter may drop pairs (offline: no repair); nothing else may fail.
+      const failed = report.pairs.filter((p) => !p.kept && p.error_class !== 'semantic' && p.error_class !== 'duplicate');
+      if (failed.length > 0) throw new Error(`${label}: ${failed.length} pairs invalid, expected none`);
+      last[v] = report;
+      if (r > 0) runs[v]!.push(ms); // the first run warms up (WASM parser, plan caches, connections)
+      await remove();
+    }
   }
-  const t = last!.totals;
-  const m = median(runs);
-  return {
-    case: label,
-    pairs: pairs.length,
-    database: db.kind,
-    execute_check: executeCheck,
-    runs_ms: runs.map((x) => round(x, 1)),
-    median_ms: round(m, 1),
-    pairs_per_s: round((pairs.length / m) * 1000, 0),
-    valid: t.valid + t.empty,
-    row_checked: t.row_checked,
-    explain_only: t.explain_only,
-    // Per pair that was checked itself (a repeated SQL text shares the first one's check).
-    median_explain_ms_per_pair: round(median(last!.pairs.filter((p) => p.same_sql_as === null).map((p) => p.timings.explain_ms)), 3),
-    median_execute_ms_per_pair: round(median(last!.pairs.filter((p) => p.same_sql_as === null).map((p) => p.timings.execute_ms)), 3),
-  };
+  return variants.map((variant, v) => {
+    const report = last[v]!;
+    const t = report.totals;
+    const m = median(runs[v]!);
+    return {
+      case: `${label}${variants.length > 1 || variant.lint ? `, lint ${variant.lint ? 'on' : 'off'}` : ''}`,
+      pairs: pairs.length,
+      database: db.kind,
+      execute_check: executeCheck,
+      runs_ms: runs[v]!.map((x) => round(x, 1)),
+      median_ms: round(m, 1),
+      pairs_per_s: round((pairs.length / m) * 1000, 0),
+      valid: t.valid + t.empty,
+      row_checked: t.row_checked,
+      explain_only: t.explain_only,
+      // Per pair that was checked itself (a repeated SQL text shares the first one's check).
+      median_explain_ms_per_pair: round(median(report.pairs.filter((p) => p.same_sql_as === null).map((p) => p.timings.explain_ms)), 3),
+      median_execute_ms_per_pair: round(median(report.pairs.filter((p) => p.same_sql_as === null).map((p) => p.timings.execute_ms)), 3),
+      semantic_lint: variant.lint,
+      lint_errors: report.lint?.errors ?? 0,
+      lint_warnings: report.lint?.warnings ?? 0,
+      lint_data_checks: report.lint?.data_checks ?? 0,
+    };
+  });
 }
 
 const loadBefore = os.loadavg();
@@ -119,19 +142,24 @@ async function main() {
   const heavy = benchPairs(PAIRS);
   let generated: QuestionSqlPair[] = [];
   let distinct: QuestionSqlPair[] = [];
+  let schemaJson = '';
+  const lintResults: Measured[] = [];
   const bench = await createBenchDatabase();
   const seedPool = new pg.Pool({ connectionString: bench.url, max: 2 });
   await seedDemoDatabase(seedPool);
   await seedPool.end();
   const db = await connect(bench.url);
   try {
-    ({ all: generated, distinct } = await generatedPairs(db, PAIRS));
-    results.push(await measure(db, `postgres generated ${generated.length}, execute_check`, true, generated));
-    results.push(await measure(db, `postgres generated ${generated.length}, EXPLAIN only`, false, generated));
-    results.push(await measure(db, `postgres heavy ${PAIRS}, execute_check`, true, heavy));
-    results.push(await measure(db, `postgres heavy ${PAIRS}, EXPLAIN only`, false, heavy));
-    results.push(await measure(db, `postgres generated-distinct ${distinct.length}, execute_check`, true, distinct));
-    results.push(await measure(db, `postgres generated-distinct ${distinct.length}, EXPLAIN only`, false, distinct));
+    ({ all: generated, distinct, schemaJson } = await generatedPairs(db, PAIRS));
+    results.push(...(await measure(db, `postgres generated ${generated.length}, execute_check`, true, generated)));
+    results.push(...(await measure(db, `postgres generated ${generated.length}, EXPLAIN only`, false, generated)));
+    results.push(...(await measure(db, `postgres heavy ${PAIRS}, execute_check`, true, heavy)));
+    results.push(...(await measure(db, `postgres heavy ${PAIRS}, EXPLAIN only`, false, heavy)));
+    results.push(...(await measure(db, `postgres generated-distinct ${distinct.length}, execute_check`, true, distinct)));
+    results.push(...(await measure(db, `postgres generated-distinct ${distinct.length}, EXPLAIN only`, false, distinct)));
+    const both = [{ lint: false }, { lint: true }];
+    lintResults.push(...(await measure(db, `postgres generated ${generated.length}, execute_check`, true, generated, both, schemaJson)));
+    lintResults.push(...(await measure(db, `postgres heavy ${PAIRS}, execute_check`, true, heavy, both, schemaJson)));
   } finally {
     await db.close();
   }
@@ -141,8 +169,8 @@ async function main() {
     const lite = await connect(`pglite://${dir}`);
     try {
       await seedDemoDatabase(lite.pool);
-      results.push(await measure(lite, `pglite generated ${PAIRS}, execute_check`, true, generated));
-      results.push(await measure(lite, `pglite generated ${PAIRS}, EXPLAIN only`, false, generated));
+      results.push(...(await measure(lite, `pglite generated ${PAIRS}, execute_check`, true, generated)));
+      results.push(...(await measure(lite, `pglite generated ${PAIRS}, EXPLAIN only`, false, generated)));
     } finally {
       await lite.close();
     }
@@ -158,6 +186,15 @@ async function main() {
     ['case', 'median ms', 'pairs/s', 'row-checked', 'EXPLAIN-only', 'explain ms/pair', 'execute ms/pair'],
     results.map((r) => [r.case, r.median_ms, r.pairs_per_s, r.row_checked, r.explain_only, r.median_explain_ms_per_pair, r.median_execute_ms_per_pair]),
   );
+  console.log('');
+  printTable(
+    ['case (linter on vs off, interleaved)', 'median ms', 'runs ms', 'kept', 'lint errors', 'lint warnings', 'data checks'],
+    lintResults.map((r) => [r.case, r.median_ms, r.runs_ms.join(' / '), r.valid, r.lint_errors, r.lint_warnings, r.lint_data_checks]),
+  );
+  const [genOff, genOn, heavyOff, heavyOn] = lintResults as [Measured, Measured, Measured, Measured];
+  const lintRatio = round(genOn.median_ms / genOff.median_ms, 2);
+  const heavyLintRatio = round(heavyOn.median_ms / heavyOff.median_ms, 2);
+  console.log(`\nLinter on / off (target ≤ ${LINT_TARGET_RATIO}): generated ${lintRatio} → ${lintRatio <= LINT_TARGET_RATIO ? 'PASS' : 'FAIL'}; heavy ${heavyLintRatio} → ${heavyLintRatio <= LINT_TARGET_RATIO ? 'PASS' : 'FAIL'}`);
   console.log(`\nTarget: ${generated.length} generated pairs (${new Set(generated.map((p) => p.sql.trim())).size} distinct SQL) ≤ ${TARGET_MS} ms on PostgreSQL (execute_check on): ${pgExec.median_ms} ms → ${pgExec.median_ms <= TARGET_MS ? 'PASS' : 'FAIL'}`);
   console.log(`  (heavy worst case: ${heavyExec.median_ms} ms with execute_check, ${heavyExplain.median_ms} ms EXPLAIN only)`);
   console.log(`  (generated, distinct SQL only: ${distinct.length} pairs in ${distinctExec.median_ms} ms with execute_check, ${distinctExplain.median_ms} ms EXPLAIN only)`);
@@ -178,7 +215,12 @@ async function main() {
     generated_distinct_explain_only_to_execute_check_ratio: distinctRatio,
     generated_distinct_sql: new Set(generated.map((p) => p.sql.trim())).size,
     pglite_explain_only_to_execute_check_ratio: liteRatio,
+    lint_target_ratio: LINT_TARGET_RATIO,
+    lint_on_to_off_ratio_generated: lintRatio,
+    lint_on_to_off_ratio_heavy: heavyLintRatio,
+    lint_pass: lintRatio <= LINT_TARGET_RATIO && heavyLintRatio <= LINT_TARGET_RATIO,
     cases: results,
+    lint_cases: lintResults,
   });
   console.log(`results: ${file}`);
 }

@@ -178,18 +178,90 @@ describe('sql_validation LLM repair (fake OpenAI-compatible server)', () => {
     assert.equal(report.options.llm_available, true);
   });
 
-  it('an LLM that keeps failing drops the pair (attempt recorded) without failing the step', async () => {
+  it('an LLM that keeps failing never drops a pair: it stays pending and the step fails with LLM_UNAVAILABLE', async () => {
     routes.set('服务器错误', () => serverError(500, 'boom'));
-    const { report } = await run([
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-validate-repair-'));
+    dirs.push(dir);
+    fs.writeFileSync(path.join(dir, SCHEMA_FILE), schemaJson);
+    const pairs = [
       { question: '服务器错误', sql: 'SELECT nope FROM bss_company' },
       { question: 'fine', sql: 'SELECT 1 AS one' },
-    ]);
+    ];
+    const pairFile = writePairFile(dir, pairs);
+    let ctx!: TestContext;
+    ctx = makeStepContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true } });
+    await assert.rejects(runSqlValidation(ctx), (error: Error & { code?: string }) => error.code === 'LLM_UNAVAILABLE' && /1 个问答对待修复/.test(error.message));
+    assert.ok(!fs.existsSync(path.join(dir, VALIDATION_RESULT_FILE)), 'no result: training_load must not load anything');
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, pairFile), 'utf8')), pairs, 'the pair file is not rewritten');
+    const reportFile = fs.readdirSync(dir).find((n) => /^sql_validation_.*_report\.json$/.test(n))!;
+    const report = JSON.parse(fs.readFileSync(path.join(dir, reportFile), 'utf8')) as ValidationReport;
     const p = report.pairs[0]!;
-    assert.equal(p.status, 'invalid');
+    assert.equal(p.status, 'pending');
+    assert.equal(p.drop_reason, null);
+    assert.match(p.pending_reason!, /LLM call failed/);
     assert.equal(p.attempts.length, 1);
     assert.equal(p.attempts[0]!.sql, null);
-    assert.match(p.attempts[0]!.message!, /LLM call failed/);
     assert.equal(report.pairs[1]!.status, 'valid');
+    assert.equal(report.totals.pending, 1);
+    assert.equal(ctx.counters.pending, 1);
+  });
+
+  it('a 503 mid-repair loses nothing: pending pairs stay, the file keeps every pair, a re-run starts from the full original set', async () => {
+    // Four pairs need the LLM; the server answers the first repair, then returns 503 (after the client's retry).
+    let healthy = false;
+    const fixed = (req: FakeChatRequest) => {
+      const m = /nope_(\d)/.exec(req.user);
+      return jsonReply({ sql: `SELECT company_name AS c${m?.[1]} FROM bss_company` });
+    };
+    let served = 0;
+    routes.set('中途故障', (req) => {
+      served += 1;
+      if (healthy || served === 1) return fixed(req);
+      return serverError(503, 'service unavailable');
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-validate-repair-'));
+    dirs.push(dir);
+    fs.writeFileSync(path.join(dir, SCHEMA_FILE), schemaJson);
+    const pairs = [1, 2, 3, 4].map((i) => ({ question: `中途故障 ${i}`, sql: `SELECT nope_${i} FROM bss_company` }));
+    pairs.splice(2, 0, { question: '正常的问题', sql: 'SELECT COUNT(*) AS n FROM bss_company' });
+    const pairFile = writePairFile(dir, pairs);
+    const runOnce = () => {
+      let ctx!: TestContext;
+      ctx = makeStepContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true, validation_concurrency: 1 } });
+      return { ctx, done: runSqlValidation(ctx) };
+    };
+
+    const first = runOnce();
+    await assert.rejects(first.done, (error: Error & { code?: string }) => error.code === 'LLM_UNAVAILABLE');
+    const requestsAfterFailure = served;
+    // Repairs run side by side (LLM concurrency 4): each failing one was tried with the client's retry, no more.
+    assert.ok(requestsAfterFailure >= 3 && requestsAfterFailure <= 7, `${requestsAfterFailure} requests`);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, pairFile), 'utf8')), pairs, 'every pair is still in the pair file');
+    assert.ok(!fs.existsSync(path.join(dir, VALIDATION_RESULT_FILE)));
+    const reports = fs.readdirSync(dir).filter((n) => /_report\.json$/.test(n));
+    const report = JSON.parse(fs.readFileSync(path.join(dir, reports[0]!), 'utf8')) as ValidationReport;
+    const statuses = report.pairs.map((p) => p.status);
+    assert.equal(statuses.filter((s) => s === 'pending').length, 3, statuses.join(','));
+    assert.equal(statuses.filter((s) => s === 'repaired').length, 1);
+    assert.equal(statuses.filter((s) => s === 'invalid').length, 0, 'nothing dropped');
+
+    // The server recovers; the re-run judges the full original set and completes.
+    healthy = true;
+    const second = runOnce();
+    await second.done;
+    const vr = JSON.parse(fs.readFileSync(path.join(dir, VALIDATION_RESULT_FILE), 'utf8')) as ValidationResultFile;
+    assert.equal(vr.total, 5);
+    assert.equal(vr.repaired, 4);
+    assert.equal(vr.valid, 1);
+    const rewritten = JSON.parse(fs.readFileSync(path.join(dir, pairFile), 'utf8')) as Array<{ question: string; sql: string }>;
+    assert.deepEqual(rewritten.map((p) => p.question), pairs.map((p) => p.question));
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, `${pairFile}.backup`), 'utf8')), pairs, 'the backup holds the set as generated');
+
+    // A third run (e.g. re-run of the step) still starts from the full original set, not the rewritten file.
+    const third = runOnce();
+    await third.done;
+    const again = JSON.parse(fs.readFileSync(path.join(dir, VALIDATION_RESULT_FILE), 'utf8')) as ValidationResultFile;
+    assert.equal(again.total, 5);
   });
 
   it('without schema.json the prompt carries the schema read from the database', async () => {

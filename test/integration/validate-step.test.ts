@@ -79,7 +79,28 @@ describe('sql_validation on real PostgreSQL (demo database)', () => {
     assert.equal(report.pairs.find((p) => p.error_class === 'runtime')!.error!.phase, 'execute');
     // Counters, progress, summary, files.
     assert.deepEqual(ctx.counters, { valid: DEMO_VALID_PAIRS.length, invalid: DEMO_BROKEN_PAIRS.length });
-    assert.deepEqual(result && result.counters, { valid: DEMO_VALID_PAIRS.length, empty: 0, repaired: 0, invalid: DEMO_BROKEN_PAIRS.length });
+    const n = pairs.length;
+    const parsed = report.pairs.filter((p) => p.stages.parsed).length;
+    assert.deepEqual(result && result.counters, {
+      valid: DEMO_VALID_PAIRS.length,
+      empty: 0,
+      repaired: 0,
+      invalid: DEMO_BROKEN_PAIRS.length,
+      // The funnel: no schema.json in this directory, so nothing is linted and lint-clean = EXPLAIN-valid.
+      generated: n,
+      parsed,
+      explain_valid: DEMO_VALID_PAIRS.length,
+      lint_clean: DEMO_VALID_PAIRS.length,
+      repaired_in_funnel: 0,
+      deduplicated: DEMO_VALID_PAIRS.length,
+      kept: DEMO_VALID_PAIRS.length,
+      lint_errors: 0,
+      lint_warnings: 0,
+    });
+    assert.ok(parsed < n && parsed >= DEMO_VALID_PAIRS.length, `parsed ${parsed}`);
+    assert.equal(report.lint.enabled, false);
+    assert.match(report.lint.skipped_reason ?? '', /schema\.json/);
+    for (const p of report.pairs.filter((x) => !x.kept)) assert.ok(p.drop_reason, `#${p.index} has no drop reason`);
     assert.deepEqual(ctx.progressLog.at(-1), { done: pairs.length, total: pairs.length, unit: 'pairs' });
     assert.equal(ctx.progressLog[0]!.done, 0);
     const vr = readJson<ValidationResultFile>(dir, VALIDATION_RESULT_FILE);
@@ -101,7 +122,7 @@ describe('sql_validation on real PostgreSQL (demo database)', () => {
     assert.equal(report.totals.llm_attempts, 0);
   });
 
-  it('modify_original_file=true: .backup of the original, pair file rewritten (repairs in place, failures removed); re-run keeps the first backup', async () => {
+  it('modify_original_file=true: .backup of the original, pair file rewritten (repairs in place, failures removed); a re-run judges the full original set again and keeps the first backup', async () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, SCHEMA_FILE), schemaJson);
     const pairs = [
@@ -127,12 +148,13 @@ describe('sql_validation on real PostgreSQL (demo database)', () => {
     assert.equal(report.pairs[2]!.attempts[0]!.fix, 'identifier_case');
     assert.equal(report.pairs[2]!.shape_changed, true, 'the output column name changed case');
     assert.equal(report.catalog_source, 'schema.json');
-    // Re-run: validates the rewritten file; the backup still holds the original.
+    // Re-run: judges the set as generated (the backup), not the rewritten file; the backup still holds the original.
     await new Promise((r) => setTimeout(r, 1100)); // a new report time stamp
     await runSqlValidation(makeStepContext({ dir, db, parameters: { modify_original_file: true } }));
     assert.equal(fs.readFileSync(path.join(dir, `${pairFile}.backup`), 'utf8'), original);
-    assert.equal(readJson<unknown[]>(dir, pairFile).length, 2);
-    assert.equal(readJson<ValidationResultFile>(dir, VALIDATION_RESULT_FILE).valid, 2);
+    assert.deepEqual(readJson<unknown[]>(dir, pairFile), rewritten);
+    const again = readJson<ValidationResultFile>(dir, VALIDATION_RESULT_FILE);
+    assert.deepEqual([again.total, again.valid, again.repaired, again.invalid], [3, 1, 1, 1]);
   });
 
   it('deterministic fixes without an LLM: identifier case and quoting, qualification, code fences; the schema comes from the database when schema.json is absent', async () => {

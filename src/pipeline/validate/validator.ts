@@ -1,7 +1,10 @@
 // Validates a list of question/SQL pairs: every SQL is checked (checker.ts); failures are repaired
 // deterministically where certain (fixes.ts), then by the LLM when allowed (repair.ts), each candidate
 // re-validated; the outcome of each pair is one of valid / empty / repaired / invalid, with the attempts
-// that led there. No file I/O here (see step.ts), so benches and tests can drive it directly.
+// that led there — or pending, when the LLM could not be reached for its repair: such a pair was not
+// judged, so it is never dropped (after the first such failure, later repairs that need the LLM are not
+// tried). Every pair that runs is linted (../../sql/lint.ts): a lint error is a failure of class semantic,
+// repaired by the LLM only. No file I/O here (see step.ts), so benches and tests can drive it directly.
 import pLimit from 'p-limit';
 import type { Lang } from '../../config.ts';
 import type { LlmClient } from '../../llm/types.ts';
@@ -10,8 +13,9 @@ import type { OutputColumn, RowCheck, SqlCheckError, SqlCheckResult, SqlChecker 
 import { REPAIRABLE_CLASSES, type ErrorClass } from './errors.ts';
 import { deterministicFix, normalizeStoredSql, unwrapCodeFence, type FixName } from './fixes.ts';
 import { askRepair, type PreviousAttempt } from './repair.ts';
+import { lintPair, type LintDataProbe, type LintFinding, type SchemaFacts } from '../../sql/lint.ts';
 
-export type PairStatus = 'valid' | 'empty' | 'repaired' | 'invalid';
+export type PairStatus = 'valid' | 'empty' | 'repaired' | 'invalid' | 'pending';
 
 export interface AttemptRecord {
   attempt: number;
@@ -59,6 +63,15 @@ export interface PairReport {
   columns: OutputColumn[] | null;
   /** Index of the earlier pair with the same SQL text, whose check this pair shares; else null. */
   same_sql_as: number | null;
+  /** The semantic linter's findings on the stored SQL (kept pairs: warnings) or on the original (dropped
+   * pairs); null when the linter did not run (no schema.json, semantic_lint=false, or the SQL failed earlier). */
+  lint: LintFinding[] | null;
+  /** How far the original SQL got: parse gate, EXPLAIN, linter without errors. */
+  stages: { parsed: boolean; explain_valid: boolean; lint_clean: boolean };
+  /** Why the pair is not in the validated set (null when kept): `<stage>: <reason>`. */
+  drop_reason: string | null;
+  /** Status pending: why the pair could not be judged (the LLM was unreachable). */
+  pending_reason?: string;
 }
 
 export interface ValidateOptions {
@@ -80,6 +93,8 @@ export interface ValidateOptions {
   onPairDone?: (report: PairReport, done: number, total: number) => void;
   onRepairStart?: (index: number, check: SqlCheckResult, willUseLlm: boolean) => void;
   log?: { debug(m: string): void; info(m: string): void; warn(m: string): void; error(m: string): void };
+  /** The semantic linter (../../sql/lint.ts) on every pair that runs; absent: not linted. */
+  lint?: { facts: SchemaFacts; probe?: LintDataProbe; now?: Date };
 }
 
 export interface InputPair {
@@ -92,6 +107,7 @@ const MAX_DETERMINISTIC_FIXES = 4;
 export async function validatePairs(pairs: InputPair[], options: ValidateOptions): Promise<PairReport[]> {
   const total = pairs.length;
   const reports: PairReport[] = new Array(total);
+  const llmState: LlmState = { unavailable: undefined };
   let done = 0;
   const finish = (report: PairReport) => {
     reports[report.index] = report;
@@ -103,6 +119,7 @@ export async function validatePairs(pairs: InputPair[], options: ValidateOptions
   const failed: Array<{ index: number; question: string; sql: string; check: SqlCheckResult; sameAs: number | null }> = [];
   // A SQL text that occurs more than once (several questions, one query) is checked once.
   const seen = new Map<string, { index: number; check: Promise<SqlCheckResult> }>();
+  const lintOnce = new Map<string, Promise<SqlCheckResult>>();
   await forEachLimited(pairs, options.concurrency, async (pair, index) => {
     await options.checkpoint?.();
     if (typeof pair?.question !== 'string' || typeof pair?.sql !== 'string' || !pair.question.trim()) {
@@ -117,17 +134,71 @@ export async function validatePairs(pairs: InputPair[], options: ValidateOptions
       seen.set(key, first);
     }
     const check = await first.check;
-    if (check.ok) finish(markSame(passed(index, pair.question, pair.sql, check, check, [], 0), sameAs));
-    else failed.push({ index, question: pair.question, sql: pair.sql, check, sameAs });
+    if (check.ok) {
+      // The same SQL under the same question is linted once (the findings depend on both).
+      const lintKey = `${key}\u0000${pair.question}`;
+      let once = lintOnce.get(lintKey);
+      if (!once) {
+        once = lintCheck(check, pair.question, options);
+        lintOnce.set(lintKey, once);
+      }
+      const linted = await once;
+      if (linted.ok) finish(markSame(passed(index, pair.question, pair.sql, linted, linted, [], 0), sameAs));
+      else failed.push({ index, question: pair.question, sql: pair.sql, check: linted, sameAs });
+    } else failed.push({ index, question: pair.question, sql: pair.sql, check, sameAs });
   });
 
   // Phase 2: repair what failed (deterministic fixes, then the LLM), bounded by the LLM's concurrency.
   failed.sort((a, b) => a.index - b.index);
   await forEachLimited(failed, options.repairConcurrency, async (f) => {
     await options.checkpoint?.();
-    finish(markSame(await repairPair(f.index, f.question, f.sql, f.check, options), f.sameAs));
+    finish(markSame(await repairPair(f.index, f.question, f.sql, f.check, options, llmState), f.sameAs));
   });
+
+  // Phase 3: the same question with the same SQL twice teaches nothing new: the later one is dropped.
+  const keptBefore = new Map<string, number>();
+  for (const r of reports) {
+    if (!r.kept) continue;
+    const key = `${r.question.trim()}\u0000${r.final_sql}`;
+    const earlier = keptBefore.get(key);
+    if (earlier === undefined) {
+      keptBefore.set(key, r.index);
+      continue;
+    }
+    r.kept = false;
+    r.status = 'invalid';
+    r.error_class = 'duplicate';
+    r.error = { class: 'duplicate', phase: 'dedup', message: `the same question and SQL as pair #${earlier + 1}` };
+    r.drop_reason = `duplicate: same question and SQL as #${earlier + 1}`;
+    r.final_sql = null;
+  }
   return reports;
+}
+
+/** A SQL text that runs, linted: errors make it a failed check of class semantic (repairable); warnings
+ * stay on the passing check. Without a linter, the check as it is. */
+async function lintCheck(check: SqlCheckResult, question: string, options: ValidateOptions): Promise<SqlCheckResult & { findings?: LintFinding[] }> {
+  if (!options.lint || !check.analysis) return check;
+  const findings = await lintPair(check.analysis, options.lint.facts, {
+    question,
+    probe: options.lint.probe,
+    rowCheck: check.rowCheck.status === 'rows' || check.rowCheck.status === 'empty' ? check.rowCheck.status : undefined,
+    lang: options.lang,
+    ...(options.lint.now ? { now: options.lint.now } : {}),
+  });
+  const errors = findings.filter((f) => f.severity === 'error');
+  if (!errors.length) return { ...check, findings };
+  return {
+    ...check,
+    ok: false,
+    findings,
+    error: {
+      class: 'semantic',
+      phase: 'lint',
+      message: errors.map((f) => `[${f.rule}] ${f.message}`).join('\n'),
+      findings,
+    },
+  };
 }
 
 /** Runs fn over items with at most `concurrency` at once. On the first failure (e.g. cancellation) the
@@ -162,13 +233,20 @@ function repairable(error: SqlCheckError | undefined): boolean {
   return REPAIRABLE_CLASSES.has(error.class);
 }
 
-async function repairPair(index: number, question: string, sql: string, original: SqlCheckResult, options: ValidateOptions): Promise<PairReport> {
+interface LlmState {
+  /** Set by the first repair whose LLM call failed after the client's retries: the reason. */
+  unavailable: string | undefined;
+}
+
+async function repairPair(index: number, question: string, sql: string, original: SqlCheckResult, options: ValidateOptions, llmState: LlmState): Promise<PairReport> {
   const started = performance.now();
   const attempts: AttemptRecord[] = [];
   const fenced = original.error?.class === 'parse_gate' && unwrapCodeFence(sql) !== undefined;
   if (!repairable(original.error) && !fenced) return failedReport(index, question, sql, original, attempts, 0);
 
   const useLlm = Boolean(options.llm && options.enableLlmRepair && options.maxRepairAttempts > 0);
+  // A query that runs but answers wrongly has no deterministic fix: only the LLM may rewrite it.
+  if (original.error?.class === 'semantic' && !useLlm) return failedReport(index, question, sql, original, attempts, 0);
   options.onRepairStart?.(index, original, useLlm);
   let catalog: Catalog | undefined;
   const getCatalog = async () => (catalog ??= await options.catalog());
@@ -179,7 +257,8 @@ async function repairPair(index: number, question: string, sql: string, original
     const fix = deterministicFix(current, await getCatalog());
     if (!fix) break;
     const t0 = performance.now();
-    const check = await options.checker.check(fix.sql);
+    const ran = await options.checker.check(fix.sql);
+    const check = ran.ok ? await lintCheck(ran, question, options) : ran;
     attempts.push(attemptRecord(attempts.length + 1, 'deterministic', check, performance.now() - t0, { fix: fix.fix, description: fix.description }));
     current = check;
   }
@@ -191,6 +270,7 @@ async function repairPair(index: number, question: string, sql: string, original
     let base = current; // the text the model repairs: the latest that got through deterministic fixes
     for (let n = 0; n < options.maxRepairAttempts; n += 1) {
       await options.checkpoint?.();
+      if (llmState.unavailable) return pendingReport(index, question, sql, original, attempts, performance.now() - started, llmState.unavailable);
       const t0 = performance.now();
       let answer;
       try {
@@ -202,18 +282,23 @@ async function repairPair(index: number, question: string, sql: string, original
         );
       } catch (error) {
         if (options.signal?.aborted) throw error;
+        const message = `LLM call failed: ${(error as Error).message}`;
         attempts.push({
           attempt: attempts.length + 1,
           method: 'llm',
           sql: null,
           ok: false,
           error_class: 'other',
-          message: `LLM call failed: ${(error as Error).message}`,
+          message,
           ms: Math.round(performance.now() - t0),
         });
-        break; // the client already retried; further attempts would fail the same way
+        // The client already retried: the pair was not judged, so it is kept for a re-run, and no further
+        // repair calls are made in this run (they would fail the same way).
+        llmState.unavailable ??= message;
+        return pendingReport(index, question, sql, original, attempts, performance.now() - started, message);
       }
-      const check = await options.checker.check(answer.sql);
+      const ran = await options.checker.check(answer.sql);
+      const check = ran.ok ? await lintCheck(ran, question, options) : ran;
       attempts.push(
         attemptRecord(attempts.length + 1, 'llm', check, performance.now() - t0, {
           explanation: answer.explanation,
@@ -293,6 +378,9 @@ function passed(
     shape_changed: shape === null ? null : !shape,
     columns: final.columns ?? null,
     same_sql_as: null,
+    lint: (final as LintedCheck).findings ?? null,
+    stages: stagesOf(original),
+    drop_reason: null,
   };
 }
 
@@ -316,6 +404,20 @@ function failedReport(index: number, question: string, sql: string, original: Sq
     shape_changed: null,
     columns: null,
     same_sql_as: null,
+    lint: (original as LintedCheck).findings ?? null,
+    stages: stagesOf(original),
+    drop_reason: dropReason(original, attempts),
+  };
+}
+
+/** A pair whose repair could not be asked for: not judged, not dropped (the step fails and a re-run starts
+ * from the full original set). */
+function pendingReport(index: number, question: string, sql: string, original: SqlCheckResult, attempts: AttemptRecord[], repairMs: number, why: string): PairReport {
+  return {
+    ...failedReport(index, question, sql, original, attempts, repairMs),
+    status: 'pending',
+    drop_reason: null,
+    pending_reason: why,
   };
 }
 
@@ -340,6 +442,9 @@ function malformed(index: number, pair: InputPair | undefined): PairReport {
     shape_changed: null,
     columns: null,
     same_sql_as: null,
+    lint: null,
+    stages: { parsed: false, explain_valid: false, lint_clean: false },
+    drop_reason: `input: ${message}`,
   };
 }
 
@@ -352,4 +457,24 @@ function timingsOf(original: SqlCheckResult, final: SqlCheckResult, repairMs: nu
     total_ms: Math.round((original.timings.total_ms + repairMs) * 100) / 100,
     repair_ms: Math.round(repairMs * 100) / 100,
   };
+}
+
+type LintedCheck = SqlCheckResult & { findings?: LintFinding[] };
+
+function stagesOf(original: SqlCheckResult): PairReport['stages'] {
+  const phase = original.error?.phase;
+  const parsed = original.ok || (phase !== 'parse' && phase !== 'input');
+  const explainValid = original.ok || phase === 'lint';
+  return { parsed, explain_valid: explainValid, lint_clean: original.ok };
+}
+
+function dropReason(original: SqlCheckResult, attempts: AttemptRecord[]): string {
+  const error = original.error;
+  const stage = !error ? 'check' : error.phase === 'lint' ? 'lint' : error.phase === 'parse' || error.phase === 'safety' ? 'parse' : error.phase === 'input' ? 'input' : 'explain';
+  const what =
+    error?.phase === 'lint'
+      ? (error.findings ?? []).filter((f) => f.severity === 'error').map((f) => f.rule).join(', ')
+      : `${error?.class ?? 'other'}: ${(error?.message ?? '').split('\n')[0]}`;
+  const tried = attempts.length ? `; ${attempts.length} repair attempt(s) failed, last: ${(attempts.at(-1)!.message ?? '').split('\n')[0]}` : error?.phase === 'lint' ? '; no LLM repair (offline): dropped' : '';
+  return `${stage}: ${what}${tried}`;
 }
