@@ -414,7 +414,9 @@ export async function readArtifact<S extends z.ZodType>(dir: string, name: strin
   try {
     value = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
-    throw new StepError(code, `${name} 不是有效的 JSON (is not valid JSON): ${(error as Error).message}`);
+    // Not the parser's message: it quotes the file's first bytes, which need not be ours to show.
+    const at = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw new StepError(code, `${name} 不是有效的 JSON (is not valid JSON)${at ? ` at position ${at}` : ''}`);
   }
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;

@@ -1,13 +1,12 @@
 // The task's relationships as the schema map shows them (declared, inferred with their evidence, declared
 // by the user) and the user's overrides: relationships.json in the task directory, which the next
 // ddl_generation honours (confirm = declare, veto = `enabled: false`).
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError, taskAlreadyRunning } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
-import { readSchemaFile, RELATIONSHIPS_FILE, type UserRelationship } from '../pipeline/artifacts.ts';
-import { userRelationshipsSchema } from '../pipeline/ddl/user-relationships.ts';
+import { readArtifact, readSchemaFile, RELATIONSHIPS_FILE, type UserRelationship } from '../pipeline/artifacts.ts';
+import { relationshipsFileSchema, userRelationshipsSchema } from '../pipeline/ddl/user-relationships.ts';
 import type { TaskService } from './service.ts';
 
 export const relationshipsBody = z.object({ relationships: userRelationshipsSchema }).strict();
@@ -23,13 +22,11 @@ export interface SchemaMap {
 const columnRef = (schema: string, table: string, column: string) => (schema === 'public' ? `${table}.${column}` : `${schema}.${table}.${column}`);
 
 async function readOverrides(dir: string): Promise<UserRelationship[]> {
-  const file = path.join(dir, RELATIONSHIPS_FILE);
-  const stat = await fs.lstat(file).catch(() => undefined);
-  if (!stat) return [];
-  if (!stat.isFile()) throw new AppError(400, 'INVALID_FILE', 'err.relationships_file', { params: { reason: 'not a regular file' } });
-  const parsed = z.union([userRelationshipsSchema, z.object({ relationships: userRelationshipsSchema }).transform((v) => v.relationships)]).safeParse(JSON.parse(await fs.readFile(file, 'utf8').catch(() => '[]')));
-  if (!parsed.success) throw new AppError(400, 'INVALID_FILE', 'err.relationships_file', { params: { reason: parsed.error.issues[0]?.message ?? 'invalid' } });
-  return parsed.data;
+  try {
+    return (await readArtifact(dir, RELATIONSHIPS_FILE, relationshipsFileSchema, 'INVALID_RELATIONSHIPS_FILE')) ?? [];
+  } catch (error) {
+    throw new AppError(400, 'INVALID_RELATIONSHIPS_FILE', 'err.relationships_file', { params: { reason: (error as Error).message } });
+  }
 }
 
 /** The schema map of a task whose ddl_generation has run (409 SCHEMA_NOT_READY before). */

@@ -93,13 +93,18 @@ export function translateWords(words: string[], lang: Lang, glossary: Glossary, 
 export function splitCompound(word: string, glossary: Glossary): string[] {
   const known = (w: string) => w.length >= 2 && (BUILTIN_GLOSSARY[w] !== undefined || ABBREVIATIONS[w] !== undefined || glossary.has(w));
   if (known(word) || word.length < 5 || !/^[a-z]+$/.test(word)) return [word];
+  // A plural of a known word is that word (`carts` is cart, not car + ts).
+  const singular = word.replace(/ies$/, 'y').replace(/([^s])s$/, '$1');
+  if (singular !== word && known(singular)) return [word];
+  // Parts are words: at least three letters, but for a closing key word (`authorid`, `invoiceno`).
+  const part = (w: string, atEnd: boolean) => known(w) && (w.length >= 3 || (atEnd && ['id', 'no'].includes(w)));
   // Fewest parts wins (dynamic programming over the word).
   const best: Array<string[] | undefined> = [[]];
   for (let end = 1; end <= word.length; end++) {
     for (let start = Math.max(0, end - 14); start < end; start++) {
       const prev = best[start];
-      const part = word.slice(start, end);
-      if (prev && known(part) && (!best[end] || best[end]!.length > prev.length + 1)) best[end] = [...prev, part];
+      const piece = word.slice(start, end);
+      if (prev && part(piece, end === word.length) && (!best[end] || best[end]!.length > prev.length + 1)) best[end] = [...prev, piece];
     }
   }
   return best[word.length] ?? [word];

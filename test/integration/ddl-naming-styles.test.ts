@@ -12,7 +12,7 @@ import { generateSchema, type GenerateResult } from '../../src/pipeline/ddl/gene
 import { connect } from '../../src/postgres/connect.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 
-const STYLES = ['snake', 'camel', 'flat', 'abbrev', 'textkey', 'roles', 'chinese'] as const;
+const STYLES = ['snake', 'camel', 'flat', 'abbrev', 'textkey', 'roles', 'chinese', 'generic', 'subtype'] as const;
 const DIR = path.join(import.meta.dirname, '../fixtures/naming-styles');
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 

@@ -9,6 +9,7 @@ import type { ColumnInfo, TableInfo } from '../../src/pipeline/artifacts.ts';
 import { parseGlossary } from '../../src/text/glossary.ts';
 import { annotateWithLlm, annotationAnswerSchema, annotationPrompt, cleanComment, matchByName, normaliseAnswer } from '../../src/pipeline/ddl/annotate/llm.ts';
 import { offlineColumnComment, offlineTableComment } from '../../src/pipeline/ddl/annotate/offline.ts';
+import { splitCompound } from '../../src/text/translate.ts';
 import { LlmError, type ChatMessage, type LlmCallOptions, type LlmClient } from '../../src/llm/types.ts';
 
 function column(name: string, extra: Partial<ColumnInfo> = {}): ColumnInfo {
@@ -83,6 +84,12 @@ describe('offline annotator', () => {
     assert.equal(offlineColumnComment(column('id', { is_primary_key: true }), 'zh', none), '主键ID');
     assert.equal(offlineColumnComment(column('行号'), 'zh', none), '行号');
     assert.equal(offlineColumnComment(column('wx_order'), 'zh', none), 'wx order', 'never half-translated (not wx订单)');
+  });
+
+  test('flat compounds split into words, never a plural into a word and a scrap (carts is not car + ts)', () => {
+    assert.deepEqual(splitCompound('authorid', new Map()), ['author', 'id']);
+    assert.deepEqual(splitCompound('carts', new Map()), ['carts']);
+    assert.deepEqual(splitCompound('posts', new Map()), ['posts']);
   });
 
   test('names it cannot read fall back on what the samples look like', () => {

@@ -156,6 +156,28 @@ describe('inferred relationships', () => {
     assert.equal(probes, 0);
   });
 
+  test('a user entry on a column with a declared key is ignored (declared keys stay as they are)', async () => {
+    const declared = rel('bss_service_area', [col('id'), col('company_id')], [
+      { type: 'p', columns: ['id'] },
+      { type: 'f', columns: ['company_id'], targetOid: company.oid },
+    ]);
+    const r = await discoverRelationships(tablesOf([company, {}], [declared, { company_id: ['a'] }]), async () => 1, {
+      user: [{ from: 'bss_service_area.company_id', to: 'bss_company.company_no' }],
+    });
+    assert.equal(r.byRelation.size, 0);
+    assert.match(r.unknownUser[0] ?? '', /declared foreign key/);
+  });
+
+  test('two targets nothing tells apart give no relationship (not an alphabetical guess)', async () => {
+    const a = rel('alpha_types', [col('id', 'int4')], [{ type: 'p', columns: ['id'] }]);
+    const b = rel('beta_types', [col('id', 'int4')], [{ type: 'p', columns: ['id'] }]);
+    const child = rel('items', [col('id', 'int4'), col('type_id', 'int4')], [{ type: 'p', columns: ['id'] }]);
+    const values = ['1', '2', '3'];
+    const r = await discoverRelationships(tablesOf([a, {}], [b, {}], [child, { type_id: values }]), async () => 3);
+    assert.equal(r.byRelation.size, 0);
+    assert.equal(r.stats.ambiguous, 1);
+  });
+
   test('user-declared relationships win, vetoes remove inferred ones', async () => {
     const values = ['a', 'b'];
     const user = await discoverRelationships(tablesOf([company, {}], [area, { company_id: values }]), async () => 2, {

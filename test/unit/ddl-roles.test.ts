@@ -53,6 +53,24 @@ describe('column roles', () => {
     assert.equal(role(spread), 'business_time');
   });
 
+  test('timestamptz text with an offset is read too (all values within minutes → technical)', () => {
+    const clustered = column('created_at', 'timestamptz', { range: { min: '2025-01-05 02:00:00+08', max: '2025-01-05 02:00:49+08', source: 'exact' } });
+    assert.equal(role(clustered), 'technical_time');
+    const halfHour = column('loaded', 'timestamptz', { range: { min: '2025-01-05 02:00:00+05:30', max: '2025-01-05 02:10:00+05:30', source: 'exact' } });
+    assert.equal(role(halfHour), 'technical_time');
+  });
+
+  test('near misses found by review: integer status is a code, active_users counts, phone_calls counts, address_id is a key, unit_cost is per unit, hour is time', () => {
+    assert.equal(role(column('status', 'int4')), 'code');
+    assert.equal(role(column('priority', 'int4')), 'code');
+    assert.notEqual(role(column('active_users', 'int4')), 'flag');
+    assert.notEqual(role(column('phone_calls', 'int4')), 'contact');
+    assert.notEqual(role(column('address_id', 'int4')), 'contact');
+    assert.equal(role(column('unit_cost', 'numeric')), 'non_additive_measure');
+    assert.equal(role(column('cost_per_unit', 'numeric')), 'non_additive_measure');
+    assert.equal(role(column('hour', 'int4')), 'business_time');
+  });
+
   test('ids, house numbers and years are never measures', () => {
     assert.equal(role(column('house_number', 'int4')), 'code');
     assert.equal(role(column('store_no', 'int4')), 'code');

@@ -260,7 +260,7 @@ export async function generateSchema(options: GenerateOptions): Promise<Generate
   const discoveryStarted = performance.now();
   const discovered = [...generated.values()];
   const found = options.inferRelations === false
-    ? { byRelation: new Map<number, ForeignKeyInfo[]>(), stats: { candidates: 0, probes: 0, confirmed: 0, vetoed: 0, user: 0 }, unknownUser: [] as string[] }
+    ? { byRelation: new Map<number, ForeignKeyInfo[]>(), stats: { candidates: 0, probes: 0, confirmed: 0, vetoed: 0, user: 0, ambiguous: 0 }, unknownUser: [] as string[] }
     : await discoverRelationships(
         discovered.map((g) => ({ relation: g.relation, profile: g.profile })),
         (candidate, values) => probe({ target: candidate.target, targetColumn: candidate.targetColumn }, values),

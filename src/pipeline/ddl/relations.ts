@@ -107,6 +107,8 @@ export class RelationIndex {
           let columnScore = 0;
           if (canonical.has(targetName)) columnScore = 3;
           else if (unique.has(target.name) && [key.suffix, column.name.toLowerCase(), `${key.stem}_${key.suffix}`].includes(targetName)) columnScore = 2;
+          // The table named exactly: its single-column primary key, whatever it is called (employees.person_id).
+          else if (tableScore === 3 && primaryKeyOf(relation) === target.name) columnScore = 1;
           if (!columnScore) continue;
           const score = tableScore * 10 + columnScore + (unique.has(target.name) ? 1 : 0);
           const id = `${relation.oid}:${target.name}`;
@@ -119,6 +121,11 @@ export class RelationIndex {
     consider(this.byPrefix.get(key.stem), 1);
     return [...found.values()].sort((a, b) => b.score - a.score).slice(0, MAX_CANDIDATES);
   }
+}
+
+function primaryKeyOf(relation: CatalogRelation): string | undefined {
+  const pk = relation.constraints.find((c) => c.type === 'p')?.columns ?? [];
+  return pk.length === 1 ? pk[0] : undefined;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -145,6 +152,16 @@ const GENERIC_NAMES = new Set(['id', 'name', 'title', 'code', 'no', 'key', 'uuid
 /** Role words of references to people (`manager_id`, `support_rep_id` → employee). */
 const PERSON_ROLES = new Set(['manager', 'rep', 'representative', 'supervisor', 'boss', 'lead', 'leader', 'mentor', 'owner', 'assignee', 'reporter', 'approver', 'reviewer', 'creator', 'agent', 'advisor', 'adviser', 'coach', 'referrer', 'recruiter', 'head', 'doctor', 'physician', 'nurse', 'teacher', 'instructor', 'tutor', 'salesperson', 'seller', 'buyer', 'handler', 'attending', 'primary', 'referring']);
 const PERSON_TABLES = new Set(['employee', 'employees', 'staff', 'user', 'users', 'person', 'people', 'member', 'worker', 'emp', 'account', 'doctor', 'physician', 'teacher', 'instructor', 'agent']);
+/** Tables that hold what several kinds of people have in common (a party or person supertype). */
+const SUPERTYPE_TABLES = new Set(['person', 'persons', 'people', 'party', 'parties', 'individual', 'individuals']);
+const PARTY_KINDS = new Set([...PERSON_TABLES, 'customer', 'customers', 'client', 'clients', 'patient', 'patients', 'supplier', 'suppliers', 'vendor', 'vendors', 'contact', 'contacts', 'student', 'students', 'teacher', 'teachers']);
+
+/** A kind of person whose key is given, not generated: its rows take their ids from a supertype. */
+function isSubtypeOfParty(relation: CatalogRelation, key: CatalogColumn): boolean {
+  if (key.identity || /nextval\(/.test(key.default ?? '')) return false;
+  return tableCores(relation.name).some((core) => PARTY_KINDS.has(core) && !SUPERTYPE_TABLES.has(core));
+}
+
 const SELF_ROLES = new Set(['parent', 'reports_to', 'reportsto', 'superior', 'predecessor', 'successor', 'previous', 'prev', 'next', 'original', 'replaced', 'merged']);
 
 export type UniqueKind = 'key' | 'data';
@@ -164,6 +181,8 @@ export interface DiscoveryCandidate {
   /** Higher is a better name match. */
   nameScore: number;
   targetUnique: UniqueKind;
+  /** Set when a sibling target gave way to its parent: the column whose values were found. */
+  via?: string;
 }
 
 export interface ProposedRelationship {
@@ -182,7 +201,7 @@ export interface DiscoveryOptions {
 export interface DiscoveryResult {
   /** By child relation oid: the relationships found (inferred and user-declared), one target per column. */
   byRelation: Map<number, ForeignKeyInfo[]>;
-  stats: { candidates: number; probes: number; confirmed: number; vetoed: number; user: number };
+  stats: { candidates: number; probes: number; confirmed: number; vetoed: number; user: number; ambiguous: number };
   /** User entries that name no column of the run (reported, never fatal). */
   unknownUser: string[];
 }
@@ -250,6 +269,20 @@ function uniqueKind(table: DiscoveryTable, column: CatalogColumn, keys: Set<stri
   return ownsName(table.relation, column) ? 'data' : undefined;
 }
 
+function singularWord(word: string): string {
+  if (/ies$/.test(word)) return word.replace(/ies$/, 'y');
+  if (/(ss|us|is)$/.test(word)) return word;
+  if (/(s|x|ch|sh)es$/.test(word)) return word.replace(/es$/, '');
+  return word.replace(/([^s])s$/, '$1');
+}
+
+const tableWordCache = new WeakMap<CatalogRelation, Set<string>>();
+function tableWordSet(relation: CatalogRelation): Set<string> {
+  let set = tableWordCache.get(relation);
+  if (!set) tableWordCache.set(relation, (set = new Set(nameWords(relation.name).map(singularWord))));
+  return set;
+}
+
 function ownsName(relation: CatalogRelation, column: CatalogColumn): boolean {
   const words = nameWords(column.name);
   const bare = strip(words, columnPrefix(relation));
@@ -280,12 +313,22 @@ interface TargetForm {
  * child column (a key before a data-unique column, the better name, the higher containment), and never a
  * child linked to a sibling: a target column that itself references a parent is replaced by the parent.
  */
-export async function discoverRelationships(tables: DiscoveryTable[], probe: OverlapProbe, options: DiscoveryOptions = {}): Promise<DiscoveryResult> {
-  const stats = { candidates: 0, probes: 0, confirmed: 0, vetoed: 0, user: 0 };
+export async function discoverRelationships(allTables: DiscoveryTable[], probe: OverlapProbe, options: DiscoveryOptions = {}): Promise<DiscoveryResult> {
+  const stats = { candidates: 0, probes: 0, confirmed: 0, vetoed: 0, user: 0, ambiguous: 0 };
+  // Inheritance children are read through their parent: their keys are the parent's (containment would
+  // trivially hold), so they are neither children nor targets of discovered joins.
+  const tables = allTables.filter((t) => !t.relation.inheritsFrom);
   const relations = tables.map((t) => t.relation);
   const global = schemaPrefix(relations);
   const byOid = new Map(tables.map((t) => [t.relation.oid, t]));
   const keyIndex = new RelationIndex(relations);
+  /** Tables a relation already points at: declared keys, and key-suffix names of its columns. */
+  const referencedBy = (relation: CatalogRelation): Set<number> => {
+    const out = new Set<number>();
+    for (const c of relation.constraints) if (c.type === 'f' && c.targetOid) out.add(c.targetOid);
+    for (const column of relation.columns) for (const candidate of keyIndex.candidates(relation, column)) out.add(candidate.target.oid);
+    return out;
+  };
   const declaredCols = new Map<number, Set<string>>();
   for (const r of relations) declaredCols.set(r.oid, new Set(r.constraints.filter((c) => c.type === 'f').flatMap((c) => c.columns)));
 
@@ -330,21 +373,31 @@ export async function discoverRelationships(tables: DiscoveryTable[], probe: Ove
       if (flatForm.length >= 4 && !byFlatForm.get(flatForm)?.includes(t)) push(byFlatForm, flatForm, t);
     }
   }
+  const supertypeTargets = targets.filter((t) => tableCores(t.table.relation.name).some((core) => SUPERTYPE_TABLES.has(core)) && primaryKeyOf(t.table.relation) === t.column.name);
   const personTargets = targets.filter((t) => tableCores(t.table.relation.name).some((core) => PERSON_TABLES.has(core.split('_').at(-1)!)));
 
+  // `table.column` / `schema.table.column` → the run's column, by map (proposals can be many).
+  const byTableName = new Map<string, DiscoveryTable[]>();
+  for (const t of tables) push(byTableName, t.relation.name, t);
   const resolveUser = (ref: string): { table: DiscoveryTable; column: CatalogColumn } | undefined => {
     const parts = ref.split('.');
     if (parts.length < 2) return undefined;
     const columnName = parts.at(-1)!;
     const tableName = parts.at(-2)!;
     const schema = parts.length > 2 ? parts.at(-3) : undefined;
-    for (const t of tables) {
-      if (t.relation.name !== tableName || (schema && t.relation.schema !== schema)) continue;
+    for (const t of byTableName.get(tableName) ?? []) {
+      if (schema && t.relation.schema !== schema) continue;
       const column = t.relation.columns.find((c) => c.name === columnName);
       if (column) return { table: t, column };
     }
     return undefined;
   };
+  const proposalsByColumn = new Map<string, Array<{ table: DiscoveryTable; column: CatalogColumn }>>();
+  for (const proposal of options.proposed ?? []) {
+    const from = resolveUser(proposal.from);
+    const to = resolveUser(proposal.to);
+    if (from && to) push(proposalsByColumn, `${from.table.relation.oid}:${from.column.name}`, to);
+  }
   const unknownUser: string[] = [];
   const vetoed = new Set<string>();
   const userEdges = new Map<string, { from: { table: DiscoveryTable; column: CatalogColumn }; to: { table: DiscoveryTable; column: CatalogColumn } }>();
@@ -357,6 +410,7 @@ export async function discoverRelationships(tables: DiscoveryTable[], probe: Ove
     }
     const id = `${from.table.relation.oid}:${from.column.name}`;
     if (entry.enabled === false) vetoed.add(`${id}>${to.table.relation.oid}:${to.column.name}`);
+    else if (declaredCols.get(from.table.relation.oid)?.has(from.column.name)) unknownUser.push(`${entry.from} -> ${entry.to} (the column has a declared foreign key, kept as it is)`);
     else userEdges.set(id, { from, to });
   }
 
@@ -373,15 +427,34 @@ export async function discoverRelationships(tables: DiscoveryTable[], probe: Ove
       if (cls === 'other') continue;
       const words = nameWords(column.name);
       const key = splitKeyName(column.name);
-      // A table's own single-column key is a reference only when its name points elsewhere (1:1 tables).
-      if (pk.length === 1 && pk[0] === column.name && ((key && selfCores.has(key.stem)) || GENERIC_NAMES.has(words.join('_')) || ownsName(relation, column))) continue;
+      // A table's own single-column key is a reference only when its name points elsewhere (1:1 tables),
+      // or when the table is a kind of person and the run has a supertype table (employees.id → persons.id).
+      const ownKey = pk.length === 1 && pk[0] === column.name;
+      if (ownKey && GENERIC_NAMES.has(words.join('_')) && isSubtypeOfParty(relation, column)) {
+        const found = new Map<string, DiscoveryCandidate>();
+        for (const t of supertypeTargets) {
+          if (t.table.relation.oid === relation.oid || typeClass(t.column) !== cls || t.unique !== 'key') continue;
+          found.set(`${t.table.relation.oid}:${t.column.name}`, { source: relation, column, target: t.table.relation, targetColumn: t.column, rule: 'role_name', nameScore: 1, targetUnique: 'key' });
+        }
+        if (found.size) perColumn.set(`${relation.oid}:${column.name}`, { table, column, candidates: [...found.values()] });
+        continue;
+      }
+      if (ownKey && ((key && selfCores.has(key.stem)) || GENERIC_NAMES.has(words.join('_')) || ownsName(relation, column))) continue;
       const found = new Map<string, DiscoveryCandidate>();
+      const sourceWords = tableCores(relation.name)[0]!.split('_').map((w) => singularWord(w)).filter((w) => w.length > 2 && !GENERIC_NAMES.has(w));
+      const referencedTables = referencedBy(relation);
       const consider = (target: DiscoveryTable, targetColumn: CatalogColumn, rule: DiscoveryRule, nameScore: number, unique: UniqueKind) => {
         if (typeClass(targetColumn) !== cls) return;
         if (target.relation.oid === relation.oid && targetColumn.name === column.name) return;
         const id = `${target.relation.oid}:${targetColumn.name}`;
-        // Of two keys with the same name, the table whose own key it is (state.state_name, not highlow.state_name).
-        const score = nameScore + (ownsName(target.relation, targetColumn) ? 0.5 : 0);
+        // Of two keys with the same name, the table whose own key it is (state.state_name, not highlow.state_name);
+        // a target whose name shares a word with the child's table (tickets.type_id → ticket_types); the
+        // table the child already references elsewhere (a person role → the person table it points at).
+        const score =
+          nameScore +
+          (ownsName(target.relation, targetColumn) ? 0.5 : 0) +
+          (target.relation.oid !== relation.oid && sourceWords.some((w) => tableWordSet(target.relation).has(w)) ? 0.2 : 0) +
+          (referencedTables.has(target.relation.oid) ? 0.1 : 0);
         if ((found.get(id)?.nameScore ?? -1) >= score) return;
         found.set(id, { source: relation, column, target: target.relation, targetColumn, rule, nameScore: score, targetUnique: unique });
       };
@@ -421,16 +494,14 @@ export async function discoverRelationships(tables: DiscoveryTable[], probe: Ove
           const isSelf = t.table.relation.oid === relation.oid;
           const person = personTargets.includes(t);
           if (!(self ? isSelf : person)) continue;
+          const sourceIsPerson = personTargets.some((x) => x.table.relation.oid === relation.oid);
           if (t.unique !== 'key' && !t.column.name.toLowerCase().endsWith(key.suffix)) continue;
-          consider(t.table, t.column, 'role_name', 1, t.unique);
+          consider(t.table, t.column, 'role_name', isSelf && sourceIsPerson ? 1.3 : 1, t.unique);
         }
       } else if (!key && SELF_ROLES.has(words.join('_'))) {
         for (const t of targets) if (t.table.relation.oid === relation.oid && t.unique === 'key') consider(t.table, t.column, 'role_name', 1, t.unique);
       }
-      for (const proposal of options.proposed ?? []) {
-        const from = resolveUser(proposal.from);
-        const to = resolveUser(proposal.to);
-        if (!from || !to || from.table.relation.oid !== relation.oid || from.column.name !== column.name) continue;
+      for (const to of proposalsByColumn.get(`${relation.oid}:${column.name}`) ?? []) {
         const unique = uniqueKind(to.table, to.column, uniqueColumns(to.table.relation));
         if (unique) consider(to.table, to.column, 'llm', 1.5, unique);
       }
@@ -444,6 +515,7 @@ export async function discoverRelationships(tables: DiscoveryTable[], probe: Ove
   }
 
   // Confirmation: containment of the sampled distinct child values.
+  const rank = (c: DiscoveryCandidate) => (c.targetUnique === 'key' ? 0 : 100) - c.nameScore;
   interface Confirmed {
     candidate: DiscoveryCandidate;
     matched: number;
@@ -464,16 +536,18 @@ export async function discoverRelationships(tables: DiscoveryTable[], probe: Ove
         // A probe that fails (a value the target type rejects, a timeout) confirms nothing.
         const matched = await probe(candidate, values).catch(() => 0);
         if (matched / values.length >= MIN_CONTAINMENT) confirmed.push({ candidate, matched, sampled: values.length });
-        // The best-ranked candidate that holds wins; the rest need not be probed.
-        if (confirmed.length && candidate.targetUnique === 'key' && candidates.indexOf(candidate) === 0) break;
+        // The best-ranked candidate that holds wins; the rest need not be probed unless one ranks the same.
+        const next = candidates[candidates.indexOf(candidate) + 1];
+        if (confirmed.length && (!next || rank(next) > rank(confirmed[0]!.candidate))) break;
       }
-      confirmed.sort(
-        (a, b) =>
-          (a.candidate.targetUnique === b.candidate.targetUnique ? 0 : a.candidate.targetUnique === 'key' ? -1 : 1) ||
-          b.candidate.nameScore - a.candidate.nameScore ||
-          b.matched / b.sampled - a.matched / a.sampled,
-      );
-      if (confirmed[0]) chosen.set(id, confirmed[0]);
+      confirmed.sort((a, b) => rank(a.candidate) - rank(b.candidate) || b.matched / b.sampled - a.matched / a.sampled);
+      const [best, second] = confirmed;
+      // Two targets that nothing tells apart (same uniqueness, name match and containment): no guess.
+      if (best && second && rank(best.candidate) === rank(second.candidate) && best.matched / best.sampled === second.matched / second.sampled) {
+        stats.ambiguous += 1;
+        return;
+      }
+      if (best) chosen.set(id, best);
     }),
   );
 
@@ -497,14 +571,16 @@ export async function discoverRelationships(tables: DiscoveryTable[], probe: Ove
         if (uniqueColumns(c.source).has(c.column.name) && !uniqueColumns(c.target).has(c.targetColumn.name)) chosen.delete(id);
         continue;
       }
+      // A target that is its table's own key (a subtype or 1:1 table: employees.id → persons.id) is the
+      // join that was meant. Only a column that is merely unique in the sample and itself references a
+      // parent (a sibling child) gives way to the parent, which then holds the values too.
+      if (c.targetUnique === 'key') continue;
       const parentTable = byOid.get(parent.oid);
       const parentColumn = parentTable?.relation.columns.find((col) => col.name === parent.column);
-      // The target is itself a reference: a 1:1 extension table keeps its edge when it is the only way to
-      // the parent (the parent is not in the run); otherwise the child joins the parent directly.
       if (!parentTable || !parentColumn) continue;
       const unique = uniqueKind(parentTable, parentColumn, uniqueColumns(parentTable.relation)) ?? 'data';
       chosen.set(id, {
-        candidate: { ...c, target: parentTable.relation, targetColumn: parentColumn, targetUnique: unique },
+        candidate: { ...c, target: parentTable.relation, targetColumn: parentColumn, targetUnique: unique, via: `${c.target.name}.${c.targetColumn.name}` },
         matched: confirmed.matched,
         sampled: confirmed.sampled,
       });
@@ -526,8 +602,13 @@ export async function discoverRelationships(tables: DiscoveryTable[], probe: Ove
       evidence: 'declared by the user (relationships)',
     });
   }
-  for (const [, { candidate: c, matched, sampled }] of chosen) {
+  for (const [id, { candidate: c, matched, sampled }] of chosen) {
     if (c.target.oid === c.source.oid && c.targetColumn.name === c.column.name) continue;
+    // A veto names the edge as the map shows it, after any sibling → parent step.
+    if (vetoed.has(`${id}>${c.target.oid}:${c.targetColumn.name}`)) {
+      stats.vetoed += 1;
+      continue;
+    }
     stats.confirmed += 1;
     const containment = Math.round((matched / sampled) * 1000) / 1000;
     add(c.source.oid, {
@@ -538,7 +619,10 @@ export async function discoverRelationships(tables: DiscoveryTable[], probe: Ove
       target_columns: [c.targetColumn.name],
       inferred: true,
       origin: 'inferred',
-      evidence: `${c.rule}: ${c.column.name} → ${c.target.name}.${c.targetColumn.name}; ${matched}/${sampled} sampled values found; target ${c.targetUnique === 'key' ? 'is a key' : 'unique in the data'}`,
+      evidence:
+        `${c.rule}: ${c.column.name} → ${c.target.name}.${c.targetColumn.name}; ${matched}/${sampled} sampled values found` +
+        (c.via ? ` in ${c.via}, which references ${c.target.name}.${c.targetColumn.name}` : '') +
+        `; target ${c.targetUnique === 'key' ? 'is a key' : 'unique in the data'}`,
       overlap: { matched, sampled },
       discovery: { rule: c.rule, containment, target_unique: c.targetUnique, sampled },
     });

@@ -42,9 +42,9 @@ const TECHNICAL_TIME_NAMES =
 const TECHNICAL_TIME_WORDS = new Set(['etl', 'load', 'loaded', 'sync', 'synced', 'ingest', 'ingested', 'batch', 'dw', 'refresh']);
 const CREATE_TIME_NAMES = /^(create|created|gmt_?create|insert|inserted)_?(ts|at|time|timestamp|date|dt|on)?$/;
 const AUDIT_ACTOR_NAMES = /^(created|updated|deleted|modified|create|update|delete|modify)_?(by|user|user_?id|by_?id)$|^(creator|modifier|operator)(_?id)?$/;
-const YEAR_NAMES = /^(year|yr|fiscal_?year|season|month|quarter|week|day|yyyy|year_?month|period)$|_(year|yr|month|quarter)$|^(birth|release|publication|pub|model|founded|start|end)_?year$/;
+const YEAR_NAMES = /^(year|yr|fiscal_?year|season|month|quarter|week|day|hour|yyyy|year_?month|period)$|_(year|yr|month|quarter)$|^(birth|release|publication|pub|model|founded|start|end)_?year$/;
 const LABEL_WORDS = new Set(['name', 'title', 'label', 'caption', 'nickname', 'firstname', 'lastname', 'surname', 'fullname', 'username']);
-const CONTACT_WORDS = new Set(['phone', 'mobile', 'tel', 'telephone', 'fax', 'email', 'mail', 'address', 'street', 'url', 'website', 'homepage', 'postcode', 'zipcode', 'wechat', 'qq', 'addr']);
+const CONTACT_WORDS = new Set(['zip', 'phone', 'mobile', 'tel', 'telephone', 'fax', 'email', 'mail', 'address', 'street', 'url', 'website', 'homepage', 'postcode', 'zipcode', 'wechat', 'qq', 'addr']);
 const CODE_LIKE_NUMBER_WORDS = new Set(['zip', 'zipcode', 'postcode', 'postal', 'house', 'phone', 'tel', 'mobile', 'fax', 'isbn', 'ean', 'upc', 'sku', 'barcode', 'ssn', 'version', 'revision', 'seq', 'sequence', 'sort', 'order_no', 'ordinal', 'position', 'floor', 'room', 'track_number', 'disc', 'episode', 'number', 'no', 'num', 'nr']);
 const KEY_SUFFIX_WORDS = new Set(['id', 'no', 'code', 'num', 'number', 'key', 'sn', 'uuid', 'guid', 'nr', 'ref']);
 const TEXT_WORDS = new Set(['description', 'desc', 'remark', 'remarks', 'note', 'notes', 'memo', 'comment', 'comments', 'content', 'body', 'summary', 'abstract', 'text', 'message', 'bio', 'detail', 'details', 'reason', 'review', 'feedback']);
@@ -87,11 +87,16 @@ function isIntegerLike(column: ColumnInfo): boolean {
   return INTEGER.has(column.udt_name) || (column.udt_name === 'numeric' && column.numeric_scale === 0);
 }
 
+/** PostgreSQL's text of a timestamp(tz): `2025-01-05 02:00:00+08` → a Date (offsets as ±hh or ±hh:mm). */
+function parseTimestamp(text: string): number {
+  return Date.parse(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00').replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
+}
+
 /** Minutes between the smallest and largest timestamp, when both parse. */
 function spanMinutes(column: ColumnInfo): number | undefined {
   if (!column.range) return undefined;
-  const lo = Date.parse(column.range.min.replace(' ', 'T'));
-  const hi = Date.parse(column.range.max.replace(' ', 'T'));
+  const lo = parseTimestamp(column.range.min);
+  const hi = parseTimestamp(column.range.max);
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return undefined;
   return (hi - lo) / 60_000;
 }
@@ -135,13 +140,19 @@ export function decideRole(column: ColumnInfo, facts: TableFacts, llmRole?: Colu
     if (!(llmRole.endsWith('measure') && !numeric)) return decided(llmRole, 'LLM');
   }
 
-  if (CONTACT_WORDS.has(last) || (words.some((w) => ['email', 'phone', 'mobile', 'telephone', 'fax', 'address', 'url', 'website'].includes(w)) && !ADDITIVE_WORDS.has(last)) || /(电话|手机|邮箱|地址|传真|网址)$/.test(comment))
+  const keyLike = KEY_SUFFIX_WORDS.has(last) && words.length > 1;
+  const countLike = ADDITIVE_WORDS.has(last) || /[^s]s$/.test(last);
+  if (!keyLike && ((CONTACT_WORDS.has(last) && !countLike) || (words.some((w) => ['email', 'phone', 'mobile', 'telephone', 'fax', 'address', 'url', 'website'].includes(w)) && !countLike) || /(电话|手机|邮箱|地址|传真|网址)$/.test(comment)))
     return decided('contact', `name word ${words.find((w) => CONTACT_WORDS.has(w)) ?? last}`);
-  if (FLAG_PREFIX.has(first) && words.length > 1) return decided('flag', `name starts with ${first}`);
+  // `is_active` is a flag; `active_users` counts users: a flag has two values at most.
+  const twoValued = (column.enum_values?.length ?? 99) <= 2;
+  if (FLAG_PREFIX.has(first) && words.length > 1 && (['is', 'has', 'can', 'should'].includes(first) || twoValued) && (!numeric || twoValued)) return decided('flag', `name starts with ${first}`);
   if (/^(是否|有无)/.test(comment)) return decided('flag', 'comment 是否');
 
   if (numeric) {
     if (YEAR_NAMES.test(lower) && isIntegerLike(column)) return decided('business_time', `name ${column.name}`);
+    if (isIntegerLike(column) && STATUS_WORDS.has(last) && !['level', 'tier', 'priority'].includes(last)) return decided('code', `name word ${last}`);
+    if (isIntegerLike(column) && ['priority', 'tier'].includes(last)) return decided('code', `name word ${last}`);
     // `citation_num`, `num_items`: a count; `invoice_num`, `house_no`: a code.
     if (['num', 'number', 'cnt', 'count'].includes(last) && words.length > 1 && /^(citation|reference|view|visit|click|page|order|item|member|employee|student|seat|room|bed)s?$/.test(words[words.length - 2]!))
       return decided('additive_measure', `name ${column.name} counts ${words[words.length - 2]}`);
@@ -155,7 +166,8 @@ export function decideRole(column: ColumnInfo, facts: TableFacts, llmRole?: Colu
     // Chinese comments name the measure more reliably than abbreviated names (wx → 微信支付金额).
     if (NON_ADDITIVE_ZH.test(comment) && !/(金额|总额)$/.test(comment)) return decided('non_additive_measure', `comment ${comment}`);
     if (ADDITIVE_ZH.test(comment)) return decided('additive_measure', `comment ${comment}`);
-    const nonAdditive = words.find((w) => NON_ADDITIVE_WORDS.has(w) || w.startsWith('avg') || w.endsWith('rate') || w.endsWith('price') || w.endsWith('ratio'));
+    const perUnit = (words.includes('unit') || words.includes('per')) && words.some((w) => ADDITIVE_WORDS.has(w));
+    const nonAdditive = perUnit ? 'unit' : words.find((w) => NON_ADDITIVE_WORDS.has(w) || w.startsWith('avg') || w.endsWith('rate') || w.endsWith('price') || w.endsWith('ratio'));
     const additive = words.find((w) => ADDITIVE_WORDS.has(w));
     // `unit_price` is a price; `total_price` and `price_total` add up; `line_total` adds up.
     if (nonAdditive && !(additive && ['total', 'sum', 'amount', 'amt'].includes(additive))) return decided('non_additive_measure', `name word ${nonAdditive}`);

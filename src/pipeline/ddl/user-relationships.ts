@@ -1,10 +1,8 @@
 // Relationships a user declares or vetoes: the task parameter `relationships` and relationships.json in
 // the task directory (the dashboard's schema map writes it). User-declared wins over join discovery; a
 // veto removes an inferred relationship (declared foreign keys stay as the catalog has them).
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { z } from 'zod';
-import { RELATIONSHIPS_FILE, type UserRelationship } from '../artifacts.ts';
+import { readArtifact, RELATIONSHIPS_FILE, type UserRelationship } from '../artifacts.ts';
 import { StepError } from '../context.ts';
 
 const columnRef = z
@@ -23,26 +21,16 @@ export const userRelationshipSchema = z
 
 export const userRelationshipsSchema = z.array(userRelationshipSchema).max(10_000);
 
-/** The file's shape: an array, or `{relationships: [...]}`. */
-const fileSchema = z.union([userRelationshipsSchema, z.object({ relationships: userRelationshipsSchema }).transform((v) => v.relationships)]);
+/** relationships.json: an array, or `{relationships: [...]}`. */
+export const relationshipsFileSchema = z.union([userRelationshipsSchema, z.object({ relationships: userRelationshipsSchema }).transform((v) => v.relationships)]);
 
-/** relationships.json (when present) merged with the task parameter; the parameter wins for the same column pair. */
+/**
+ * relationships.json (when present; read like every contract file: inside the task directory, never
+ * through a symlink) merged with the task parameter; the parameter wins for the same column pair.
+ */
 export async function readUserRelationships(dir: string, parameter: unknown): Promise<UserRelationship[]> {
   const out = new Map<string, UserRelationship>();
-  const text = await fs.readFile(path.join(dir, RELATIONSHIPS_FILE), 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw error;
-  });
-  if (text !== undefined) {
-    let parsed: z.infer<typeof fileSchema>;
-    try {
-      parsed = fileSchema.parse(JSON.parse(text));
-    } catch (error) {
-      const detail = error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') : (error as Error).message;
-      throw new StepError('INVALID_RELATIONSHIPS_FILE', `${RELATIONSHIPS_FILE} 格式不正确 (invalid ${RELATIONSHIPS_FILE}): ${detail}`);
-    }
-    for (const r of parsed) out.set(`${r.from}>${r.to}`, r);
-  }
+  for (const r of (await readArtifact(dir, RELATIONSHIPS_FILE, relationshipsFileSchema, 'INVALID_RELATIONSHIPS_FILE')) ?? []) out.set(`${r.from}>${r.to}`, r);
   if (parameter !== undefined && parameter !== null) {
     const parsed = userRelationshipsSchema.safeParse(parameter);
     if (!parsed.success) throw new StepError('INVALID_PARAMETER', `relationships 参数格式不正确 (invalid relationships): ${parsed.error.issues[0]?.message}`);
