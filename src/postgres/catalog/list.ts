@@ -3,6 +3,7 @@ import type { Database } from '../connect.ts';
 import { readOnly } from '../read-only.ts';
 import { wildcardToLike } from './names.ts';
 import { LIST_RELATIONS_SQL } from './queries.ts';
+import type { ListedRelationRow } from './rows.ts';
 import { RELKIND, type CatalogKind } from './types.ts';
 
 
@@ -21,7 +22,7 @@ export interface ListedRelation {
  */
 export async function listRelations(db: Database, options: { schemas: string[]; pattern?: string }): Promise<ListedRelation[]> {
   const { value } = await readOnly(db, async (q) => {
-    const rows = (await q.query(LIST_RELATIONS_SQL, [options.schemas.map(wildcardToLike), options.pattern ? wildcardToLike(options.pattern) : null])).rows;
+    const rows = (await q.query<ListedRelationRow>(LIST_RELATIONS_SQL, [options.schemas.map(wildcardToLike), options.pattern ? wildcardToLike(options.pattern) : null])).rows;
     return rows.map((row) => ({
       schema: row.schema,
       name: row.name,

@@ -4,6 +4,7 @@ import type { Database } from '../connect.ts';
 import { readOnly } from '../read-only.ts';
 import { HEAP_SIZE_SQL } from './queries.ts';
 import { overlapSql, profileSql, samplePlan, type SamplePlan } from './sampling.ts';
+import type { ProfileRow } from './rows.ts';
 import type { CatalogColumn, CatalogRelation } from './types.ts';
 
 
@@ -50,17 +51,17 @@ export async function profileRelation(db: Database, relation: CatalogRelation, b
       let measured: number | undefined;
       if (['r', 'p', 'm'].includes(relation.relkind) && (relation.reltuples < 0 || heapBytes === 0)) {
         // Never analyzed: relpages says nothing; the actual size decides how to sample.
-        measured = Number((await q.query(HEAP_SIZE_SQL, [relation.oid])).rows[0]?.bytes ?? 0);
+        measured = Number((await q.query<{ bytes: string }>(HEAP_SIZE_SQL, [relation.oid])).rows[0]?.bytes ?? 0);
         heapBytes = measured;
       }
       const plan = samplePlan({ relkind: relation.relkind, reltuples: relation.reltuples, heapBytes, blockSize }, rowBudget);
       let used = plan;
       const refs = relation.columns.map((c) => ({ qName: c.qName, range: hasRange(c) }));
-      let rows = (await q.query(profileSql(relation.qualified, refs, plan, topK))).rows;
+      let rows = (await q.query<ProfileRow>(profileSql(relation.qualified, refs, plan, topK))).rows;
       // TABLESAMPLE SYSTEM samples pages: a table whose estimate was stale may yield too few rows.
       if (plan.method === 'tablesample' && totalRows(rows) < Math.min(100, rowBudget)) {
         used = { method: 'limit', limit: rowBudget };
-        rows = (await q.query(profileSql(relation.qualified, refs, used, topK))).rows;
+        rows = (await q.query<ProfileRow>(profileSql(relation.qualified, refs, used, topK))).rows;
       }
       return { rows, plan: used, measured };
     },
@@ -78,7 +79,7 @@ export async function profileRelation(db: Database, relation: CatalogRelation, b
       });
       continue;
     }
-    if (row.k < 0) continue;
+    if (row.k < 0 || row.v === null) continue;
     const c = columns[row.k];
     if (!c) continue;
     c.top.push({ value: row.v, count: row.n });
@@ -101,7 +102,7 @@ export function hasRange(column: CatalogColumn): boolean {
   return column.typcategory === 'N' || column.typcategory === 'D';
 }
 
-function totalRows(rows: any[]): number {
+function totalRows(rows: ProfileRow[]): number {
   return Number(rows.find((row) => row.k === -1)?.n ?? 0);
 }
 
@@ -119,7 +120,7 @@ export async function overlapCount(
   if (!values.length) return 0;
   const { value } = await readOnly(
     db,
-    async (q) => (await q.query(overlapSql(target.qualified, target.qColumn, target.dataType, bounded), [values])).rows[0]?.matched ?? 0,
+    async (q) => (await q.query<{ matched: number }>(overlapSql(target.qualified, target.qColumn, target.dataType, bounded), [values])).rows[0]?.matched ?? 0,
     { statementTimeoutMs },
   );
   return Number(value);

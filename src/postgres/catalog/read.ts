@@ -18,6 +18,7 @@ import {
   TYPES_SQL,
   VIEW_DEPENDENCIES_SQL,
 } from './queries.ts';
+import type { ColumnRow, ConstraintRow, FunctionRow, IndexRow, PartitionRow, ResolvedRelationRow, SequenceRow, ServerInfoRow, StatsRow, TypeRow, ViewDependencyRow } from './rows.ts';
 import { RELKIND, type CatalogRelation, type CatalogResult, type CatalogType, type CountingClient } from './types.ts';
 
 const num = (v: unknown): number => (v === null || v === undefined ? NaN : Number(v));
@@ -69,18 +70,18 @@ export async function readCatalog(db: Database, names: readonly string[]): Promi
 
 /** readCatalog on an open transaction (the caller owns BEGIN/ROLLBACK). */
 export async function readCatalogIn(q: CountingClient, names: readonly string[]): Promise<CatalogResult> {
-  const info = (await q.query(SERVER_INFO_SQL)).rows[0];
+  const info = (await q.query<ServerInfoRow>(SERVER_INFO_SQL)).rows[0]!;
   const searchPath: string[] = info.search_path ?? [];
   await q.query(PIN_SEARCH_PATH_SQL);
   const requests = parseRequests(names);
-  const resolved = (await q.query(RESOLVE_RELATIONS_SQL, resolveParams(requests, searchPath))).rows;
+  const resolved = (await q.query<ResolvedRelationRow>(RESOLVE_RELATIONS_SQL, resolveParams(requests, searchPath))).rows;
 
   const byOid = new Map<number, CatalogRelation>();
   const relations: CatalogRelation[] = [];
   const missing: string[] = [];
   const unreadable: string[] = [];
   const folded: CatalogResult['folded'] = [];
-  const hitByOrd = new Map<number, any>(resolved.map((row) => [Number(row.ord), row]));
+  const hitByOrd = new Map<number, ResolvedRelationRow>(resolved.map((row) => [Number(row.ord), row]));
   for (const request of requests) {
     const row = hitByOrd.get(request.index);
     if (!row) {
@@ -132,7 +133,7 @@ export async function readCatalogIn(q: CountingClient, names: readonly string[])
   const partitioned = relations.filter((r) => r.relkind === 'p').map((r) => r.oid);
   const views = relations.filter((r) => r.relkind === 'v' || r.relkind === 'm').map((r) => r.oid);
 
-  const columns = (await q.query(COLUMNS_SQL, [oids])).rows;
+  const columns = (await q.query<ColumnRow>(COLUMNS_SQL, [oids])).rows;
   for (const c of columns) {
     byOid.get(num(c.relid))?.columns.push({
       position: c.position,
@@ -163,7 +164,7 @@ export async function readCatalogIn(q: CountingClient, names: readonly string[])
   }
 
   const relationByName = new Map(relations.map((r) => [JSON.stringify([r.schema, r.name]), r]));
-  for (const s of (await q.query(STATS_SQL, [[...new Set(relations.map((r) => r.name))]])).rows) {
+  for (const s of (await q.query<StatsRow>(STATS_SQL, [[...new Set(relations.map((r) => r.name))]])).rows) {
     const relation = relationByName.get(JSON.stringify([s.schema, s.name]));
     if (!relation || s.inherited !== (relation.relkind === 'p')) continue;
     const column = relation.columns.find((c) => c.name === s.column);
@@ -175,7 +176,7 @@ export async function readCatalogIn(q: CountingClient, names: readonly string[])
     column.histogramBounds = s.histogram_bounds ? flattenText(s.histogram_bounds) : null;
   }
 
-  for (const c of (await q.query(CONSTRAINTS_SQL, [oids])).rows) {
+  for (const c of (await q.query<ConstraintRow>(CONSTRAINTS_SQL, [oids])).rows) {
     byOid.get(num(c.relid))?.constraints.push({
       name: c.name,
       qName: c.q_name,
@@ -191,7 +192,7 @@ export async function readCatalogIn(q: CountingClient, names: readonly string[])
     });
   }
 
-  for (const i of (await q.query(INDEXES_SQL, [oids])).rows) {
+  for (const i of (await q.query<IndexRow>(INDEXES_SQL, [oids])).rows) {
     byOid.get(num(i.relid))?.indexes.push({
       name: i.name,
       definition: i.definition,
@@ -205,7 +206,7 @@ export async function readCatalogIn(q: CountingClient, names: readonly string[])
   }
 
   const types = new Map<number, CatalogType>();
-  for (const t of (await q.query(TYPES_SQL, [oids])).rows) {
+  for (const t of (await q.query<TypeRow>(TYPES_SQL, [oids])).rows) {
     types.set(num(t.oid), {
       oid: num(t.oid),
       schema: t.schema,
@@ -229,7 +230,7 @@ export async function readCatalogIn(q: CountingClient, names: readonly string[])
     });
   }
 
-  for (const s of (await q.query(SEQUENCES_SQL, [oids])).rows) {
+  for (const s of (await q.query<SequenceRow>(SEQUENCES_SQL, [oids])).rows) {
     byOid.get(num(s.relid))?.sequences.push({
       oid: num(s.oid),
       schema: s.schema,
@@ -248,7 +249,7 @@ export async function readCatalogIn(q: CountingClient, names: readonly string[])
     });
   }
 
-  for (const p of (await q.query(PARTITIONS_SQL, [partitioned])).rows) {
+  for (const p of (await q.query<PartitionRow>(PARTITIONS_SQL, [partitioned])).rows) {
     byOid.get(num(p.root))?.partitions.push({
       oid: num(p.oid),
       parent: num(p.parent),
@@ -266,11 +267,11 @@ export async function readCatalogIn(q: CountingClient, names: readonly string[])
     });
   }
 
-  for (const d of (await q.query(VIEW_DEPENDENCIES_SQL, [views])).rows) {
+  for (const d of (await q.query<ViewDependencyRow>(VIEW_DEPENDENCIES_SQL, [views])).rows) {
     byOid.get(num(d.relid))?.viewDependencies.push({ oid: num(d.dep_oid), schema: d.dep_schema, name: d.dep_name, qName: d.dep_q_name });
   }
 
-  for (const f of (await q.query(FUNCTIONS_SQL, [oids])).rows) {
+  for (const f of (await q.query<FunctionRow>(FUNCTIONS_SQL, [oids])).rows) {
     byOid.get(num(f.relid))?.functions.push({
       oid: num(f.oid),
       schema: f.schema,
@@ -342,10 +343,10 @@ export interface PreflightResult {
 /** Do the tables exist and may they be read? Three catalog round trips, whatever the number of names. */
 export async function preflightTables(db: Database, tables: readonly string[]): Promise<PreflightResult> {
   const { value } = await readOnly(db, async (q) => {
-    const info = (await q.query(SERVER_INFO_SQL)).rows[0];
+    const info = (await q.query<ServerInfoRow>(SERVER_INFO_SQL)).rows[0]!;
     const requests = parseRequests(tables);
-    const rows = (await q.query(RESOLVE_RELATIONS_SQL, resolveParams(requests, info.search_path ?? []))).rows;
-    const hits = new Map<number, any>(rows.map((row) => [Number(row.ord), row]));
+    const rows = (await q.query<ResolvedRelationRow>(RESOLVE_RELATIONS_SQL, resolveParams(requests, info.search_path ?? []))).rows;
+    const hits = new Map<number, ResolvedRelationRow>(rows.map((row) => [Number(row.ord), row]));
     const missing: string[] = [];
     const unreadable: string[] = [];
     for (const r of requests) {

@@ -203,7 +203,7 @@ export interface CatalogResult {
 
 /** A client that counts its round trips. */
 export interface CountingClient {
-  query<R extends pg.QueryResultRow = any>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
   readonly roundTrips: number;
 }
 
