@@ -40,6 +40,15 @@ const MESSAGES = {
 
   // Error details (error.details).
   'err.task_not_found': { zh: '任务不存在: {task_id}', en: 'Task not found: {task_id}' },
+  'err.pairs_not_ready': { zh: '任务 {task_id} 尚未生成问答对，请先执行 qa_generation', en: 'Task {task_id} has no question–SQL pairs yet: run qa_generation first' },
+  'err.pair_not_found': { zh: '问答对不存在: {pair_id}', en: 'No such pair: {pair_id}' },
+  'err.pair_sql_rejected': { zh: 'SQL 不是单条只读查询: {reason}', en: 'The SQL is not one read-only query: {reason}' },
+  'err.pair_sql_invalid': { zh: 'SQL 无法在业务数据库上执行（EXPLAIN 失败）: {reason}', en: 'The SQL does not run on the business database (EXPLAIN failed): {reason}' },
+  'err.pair_lint_error': { zh: 'SQL 语义检查未通过: {findings}', en: 'The SQL fails the semantic checks: {findings}' },
+  'err.pair_not_previewable': { zh: '问答对 {pair_id} 调用了不在安全列表中的函数，不能预览', en: 'Pair {pair_id} calls a function that is not on the side-effect-free list: no preview' },
+  'pairs.list': { zh: '获取问答对成功', en: 'Pairs retrieved' },
+  'pairs.preview': { zh: '预览成功', en: 'Preview ready' },
+  'pairs.saved': { zh: '问答对已保存（训练数据加载时生效）', en: 'Pair saved (training_load applies it)' },
   'err.schema_not_ready': { zh: '任务 {task_id} 尚未生成 schema.json，请先执行 ddl_generation', en: 'Task {task_id} has no schema.json yet: run ddl_generation first' },
   'err.relationships_file': { zh: 'relationships.json 格式不正确: {reason}', en: 'relationships.json is invalid: {reason}' },
   'err.unknown_columns': { zh: '以下字段不在任务的表结构中: {columns}', en: 'These columns are not in the task\'s schema: {columns}' },

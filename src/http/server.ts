@@ -20,6 +20,8 @@ import { databaseRoutes } from './database.ts';
 import { eventRoutes } from './events.ts';
 import { fileRoutes } from './files.ts';
 import { relationshipRoutes } from './relationships.ts';
+import { pairRoutes } from './pairs.ts';
+import { PairReview } from '../tasks/pair-review.ts';
 import { healthRoutes } from './health.ts';
 import { logRoutes } from './logs.ts';
 import { StatusCache } from './status-cache.ts';
@@ -115,6 +117,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await server.register(taskRoutes(service, new StatusCache(app.changes)));
   await server.register(fileRoutes(service, settings.maxUploadBytes));
   await server.register(relationshipRoutes(service));
+  await server.register(pairRoutes(new PairReview(service, app.services.openBusinessDatabase, settings.businessDbUrl)));
   await server.register(logRoutes(service));
   await server.register(eventRoutes(service, app.changes));
   await server.register(vectorRoutes(app));

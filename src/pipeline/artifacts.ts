@@ -325,6 +325,33 @@ export const pairMetaFileSchema = z.looseObject({
   pairs: z.array(z.looseObject({ index: z.number(), question: z.string(), sql: z.string() })),
 });
 
+/**
+ * pair_review.json: the curation of a task's pairs before training (the dashboard's pairs view and the
+ * pairs API write it; training_load reads it). Keys of `pairs` are indices in the pair file; every change
+ * is recorded with when, what, and before → after. It applies to the pair file it names only.
+ */
+export const PAIR_REVIEW_FILE = 'pair_review.json';
+
+const reviewedText = z.object({ question: z.string(), sql: z.string() });
+const reviewChangeSchema = z.object({
+  at: z.string(),
+  action: z.enum(['edit', 'reject', 'restore', 'add']),
+  before: reviewedText.optional(),
+  after: reviewedText.optional(),
+  reason: z.string().optional(),
+});
+const rejectedSchema = z.object({ at: z.string(), reason: z.string().nullable() });
+export const pairReviewFileSchema = z.object({
+  version: z.literal(1),
+  pair_file: z.string(),
+  pairs: z.record(z.string().regex(/^\d+$/), z.object({ rejected: rejectedSchema.optional(), edit: reviewedText.optional(), history: z.array(reviewChangeSchema) })),
+  added: z.array(
+    z.object({ question: z.string(), sql: z.string(), tables: z.array(z.string()), lint: z.array(z.looseObject({ rule: z.string(), severity: z.string(), message: z.string() })), rejected: rejectedSchema.optional(), history: z.array(reviewChangeSchema) }),
+  ),
+});
+export type PairReviewFile = z.infer<typeof pairReviewFileSchema>;
+export type ReviewChange = z.infer<typeof reviewChangeSchema>;
+
 export function pairFileName(dbName: string, stamp: string): string {
   return `qs_${dbName.replace(/[^\p{L}\p{N}_-]+/gu, '_')}_${stamp}_pair.json`;
 }

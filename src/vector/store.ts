@@ -30,6 +30,13 @@ export async function existingIds(db: Queryable, ids: string[]): Promise<Set<str
  * Inserts rows in one statement; a row whose id exists is left as it is. Returns the ids actually inserted.
  * Arrays of parameters (unnest) keep it one short statement whatever the batch size.
  */
+/** Deletes rows by id (the deterministic ids of pairs a review removed); returns how many went. */
+export async function deleteRows(db: Queryable, ids: string[]): Promise<number> {
+  if (!ids.length) return 0;
+  const result = await db.query(`DELETE FROM ${EMBEDDING_TABLE} WHERE id = ANY ($1::varchar[])`, [ids]);
+  return result.rowCount ?? 0;
+}
+
 export async function insertRows(db: Queryable, rows: VectorRow[]): Promise<Set<string>> {
   if (!rows.length) return new Set();
   const result = await db.query<{ id: string }>(

@@ -9,7 +9,7 @@ import { COLLECTIONS, type CollectionName } from '../../vector/documents.ts';
 import { BACKUP_DIR_NAME, backupVectorTables } from '../../vector/backup.ts';
 import { VectorStoreError } from '../../vector/errors.ts';
 import { ensureVectorStore } from '../../vector/schema.ts';
-import { existingIds, insertRows, type VectorRow } from '../../vector/store.ts';
+import { deleteRows, existingIds, insertRows, type VectorRow } from '../../vector/store.ts';
 import { StepCancelledError, StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
 import { collectInputs, type LoadItem } from './inputs.ts';
 import { writeFileAtomic } from '../../files.ts';
@@ -32,6 +32,8 @@ export interface LoadReport {
   vector_store: string;
   pair_file: string | null;
   pair_source: 'validated' | 'generated' | null;
+  /** What pair_review.json changed: pairs rejected, edited, added, and the rows removed from the store. */
+  review: { rejected: number; edited: number; added: number; rows_removed: number } | null;
   backup: { performed: boolean; truncated: boolean; timestamp: string | null; directory: string | null; rows: number; skipped_reason?: string } | null;
   collections: Record<CollectionName, CollectionCounts>;
   totals: CollectionCounts;
@@ -210,6 +212,18 @@ export async function runTrainingLoad(ctx: StepContext): Promise<StepResult> {
     }
   }
 
+  // 4. Rows of pairs the review rejected or replaced since they were loaded leave the store.
+  let removed = 0;
+  if (inputs.removedIds.length) {
+    try {
+      removed = await deleteRows(db.pool, inputs.removedIds);
+    } catch (error) {
+      ctx.count(flatCounters(counts));
+      vectorError(error, 'VECTOR_STORE_ERROR');
+    }
+    log.info(`审阅: 拒绝 ${inputs.review?.rejected ?? 0}、修改 ${inputs.review?.edited ?? 0}、新增 ${inputs.review?.added ?? 0} 个问答对；从向量库删除 ${removed} 行`);
+  }
+
   const totals = emptyCounts();
   for (const c of Object.values(counts)) for (const k of Object.keys(totals) as Array<keyof CollectionCounts>) totals[k] += c[k];
   const report: LoadReport = {
@@ -219,6 +233,7 @@ export async function runTrainingLoad(ctx: StepContext): Promise<StepResult> {
     vector_store: db.label,
     pair_file: inputs.pairFile,
     pair_source: inputs.pairSource,
+    review: inputs.review ? { ...inputs.review, rows_removed: removed } : null,
     backup,
     collections: counts,
     totals,
@@ -232,7 +247,7 @@ export async function runTrainingLoad(ctx: StepContext): Promise<StepResult> {
     log.info(`${c}: 新增 ${n.added}, 未变 ${n.unchanged}, 失败 ${n.failed}${n.duplicates ? `, 重复 ${n.duplicates}` : ''}`);
   }
   const summary = `rows added ${totals.added}, unchanged ${totals.unchanged}, failed ${totals.failed} (report: ${reportFile})`;
-  const counters = flatCounters(counts);
+  const counters = { ...flatCounters(counts), rows_removed: removed };
   if (totals.failed > 0) {
     ctx.count(counters);
     throw new StepError('TRAINING_LOAD_INCOMPLETE', `${totals.failed} row(s) could not be loaded (${failures.slice(0, 3).map((f) => `${f.file}: ${f.error}`).join('; ')}); ${summary}`);

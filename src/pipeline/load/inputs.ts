@@ -8,6 +8,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
   latestPairFile,
+  PAIR_REVIEW_FILE,
+  pairMetaFileName,
+  pairMetaFileSchema,
+  pairReviewFileSchema,
   pairFileSchema,
   readArtifact,
   readSchemaFile,
@@ -42,6 +46,9 @@ export interface LoadItem {
 
 export interface LoadInputs {
   items: LoadItem[];
+  /** Rows of pairs the review rejected or replaced (pair_review.json): they leave the store. */
+  removedIds: string[];
+  review: { rejected: number; edited: number; added: number } | null;
   pairFile: string | null;
   /** Where the pair file choice came from. */
   pairSource: 'validated' | 'generated' | null;
@@ -70,8 +77,9 @@ export async function collectInputs(dir: string, parameters: Pick<TaskParameters
     pairFile = result.validated_file;
     pairSource = 'validated';
   }
-  items.push(...(await pairItems(dir, pairFile)));
-  return { items, pairFile, pairSource };
+  const pairs = await reviewedPairItems(dir, pairFile, await pairItems(dir, pairFile));
+  items.push(...pairs.items);
+  return { items, removedIds: pairs.removedIds, review: pairs.review, pairFile, pairSource };
 }
 
 /** The `ddl` and `documentation` items of every table in schema.json (with their word headers). */
@@ -115,6 +123,47 @@ async function fileItem(dir: string, collection: CollectionName, kind: ItemKind,
   } catch (error) {
     return { ...base, error: (error as Error).message };
   }
+}
+
+/**
+ * The pairs as the review left them (pair_review.json, when it names this task's pair file): rejected
+ * pairs are left out and edited ones replaced, pairs added by hand appended; the rows of what was left
+ * out or replaced are returned for removal (their ids are deterministic, so this is exact).
+ */
+async function reviewedPairItems(dir: string, loadedFile: string, items: LoadItem[]): Promise<{ items: LoadItem[]; removedIds: string[]; review: LoadInputs['review'] }> {
+  const review = await readArtifact(dir, PAIR_REVIEW_FILE, pairReviewFileSchema, 'TRAINING_INPUT_INVALID');
+  if (!review) return { items, removedIds: [], review: null };
+  const meta = await readArtifact(dir, pairMetaFileName(review.pair_file), pairMetaFileSchema, 'TRAINING_INPUT_INVALID').catch(() => undefined);
+  if (!meta || (loadedFile !== review.pair_file && !loadedFile.startsWith(review.pair_file.replace(/\.json$/, '')))) return { items, removedIds: [], review: null };
+  // The loaded file holds the kept pairs in the meta's order (or all of them when nothing was validated).
+  const kept = meta.pairs.filter((p) => ((p as { validation?: { kept?: boolean } }).validation?.kept ?? true)).map((p) => p.index);
+  if (kept.length !== items.length) throw new StepError('TRAINING_INPUT_INVALID', `${PAIR_REVIEW_FILE}: ${loadedFile} holds ${items.length} pairs, ${pairMetaFileName(review.pair_file)} says ${kept.length} were kept`);
+  const out: LoadItem[] = [];
+  const removedIds: string[] = [];
+  const counts = { rejected: 0, edited: 0, added: 0 };
+  items.forEach((item, k) => {
+    const entry = review.pairs[String(kept[k])];
+    if (!entry) return void out.push(item);
+    if (entry.rejected) {
+      counts.rejected += 1;
+      if (item.doc) removedIds.push(item.doc.id);
+      return;
+    }
+    if (entry.edit) {
+      counts.edited += 1;
+      if (item.doc) removedIds.push(item.doc.id);
+      return void out.push({ ...item, doc: prepareQuestionSql(entry.edit.question, entry.edit.sql) });
+    }
+    out.push(item);
+  });
+  review.added.forEach((a, i) => {
+    const doc = prepareQuestionSql(a.question, a.sql);
+    if (a.rejected) return void removedIds.push(doc.id);
+    counts.added += 1;
+    out.push({ collection: 'sql', kind: 'question_sql', file: PAIR_REVIEW_FILE, index: i, doc });
+  });
+  const keep = new Set(out.map((i) => i.doc?.id));
+  return { items: out, removedIds: [...new Set(removedIds)].filter((id) => !keep.has(id)), review: counts };
 }
 
 async function pairItems(dir: string, file: string): Promise<LoadItem[]> {

@@ -1,0 +1,57 @@
+// Review before training (the dashboard's pairs view, and scripts): list the pairs with their validation
+// and lint findings, preview a result, edit (re-validated), reject / restore, add. Routes parse, call the
+// review service (tasks/pair-review.ts) and answer.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { MAX_QUESTION_CHARS, MAX_SQL_CHARS, type PairReview } from '../tasks/pair-review.ts';
+import { sendOk } from './envelope.ts';
+import { taskIdParams } from './schemas.ts';
+
+const pairParams = taskIdParams.extend({
+  pair_id: z.string().regex(/^(\d{1,6}|added-\d{1,6})$/, 'a pair index (0, 1, …) or added-<n>'),
+});
+
+const listQuery = z
+  .object({
+    status: z.enum(['valid', 'repaired', 'empty', 'invalid', 'pending', 'unvalidated', 'rejected', 'edited', 'added', 'kept']).optional(),
+    finding: z.string().regex(/^[a-z_]{1,60}$/, 'a lint rule name, or any').optional(),
+    table: z.string().min(1).max(300).optional(),
+    complexity: z.string().min(1).max(60).optional(),
+    q: z.string().min(1).max(500).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  })
+  .strict();
+
+const question = z.string().trim().min(1).max(MAX_QUESTION_CHARS);
+const sql = z.string().trim().min(1).max(MAX_SQL_CHARS);
+const editBody = z
+  .object({ question: question.optional(), sql: sql.optional() })
+  .strict()
+  .refine((b) => b.question !== undefined || b.sql !== undefined, { message: 'question or sql is required', path: ['question'] });
+const addBody = z.object({ question, sql }).strict();
+const rejectBody = z.object({ reason: z.string().trim().min(1).max(1000).optional() }).strict();
+
+export function pairRoutes(review: PairReview): FastifyPluginAsyncZod {
+  return async (app) => {
+    const base = '/api/v0/data_pipeline/tasks/:task_id/pairs';
+    app.get(base, { schema: { tags: ['pairs'], summary: '问答对列表（验证结果、语义检查发现、审阅状态；可筛选）', params: taskIdParams, querystring: listQuery } }, async (request, reply) =>
+      sendOk(reply, 200, 'pairs.list', { task_id: request.params.task_id, ...(await review.list(request.params.task_id, request.query)) }),
+    );
+    app.post(base, { schema: { tags: ['pairs'], summary: '手工添加问答对（先经解析、EXPLAIN 与语义检查）', params: taskIdParams, body: addBody } }, async (request, reply) =>
+      sendOk(reply, 201, 'pairs.saved', await review.add(request.params.task_id, request.body)),
+    );
+    app.post(`${base}/:pair_id/preview`, { schema: { tags: ['pairs'], summary: '预览问答对结果的前若干行（只读、有界）', params: pairParams } }, async (request, reply) =>
+      sendOk(reply, 200, 'pairs.preview', await review.preview(request.params.task_id, request.params.pair_id)),
+    );
+    app.patch(`${base}/:pair_id`, { schema: { tags: ['pairs'], summary: '修改问题或 SQL（保存前重新验证）', params: pairParams, body: editBody } }, async (request, reply) =>
+      sendOk(reply, 200, 'pairs.saved', await review.edit(request.params.task_id, request.params.pair_id, request.body)),
+    );
+    app.post(`${base}/:pair_id/reject`, { schema: { tags: ['pairs'], summary: '拒绝问答对（不加载到向量库）', params: pairParams, body: rejectBody.prefault({}) } }, async (request, reply) =>
+      sendOk(reply, 200, 'pairs.saved', await review.setRejected(request.params.task_id, request.params.pair_id, true, request.body.reason)),
+    );
+    app.post(`${base}/:pair_id/restore`, { schema: { tags: ['pairs'], summary: '恢复被拒绝的问答对', params: pairParams } }, async (request, reply) =>
+      sendOk(reply, 200, 'pairs.saved', await review.setRejected(request.params.task_id, request.params.pair_id, false, undefined)),
+    );
+  };
+}
