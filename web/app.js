@@ -221,6 +221,7 @@ function selectTask(taskId) {
   $('detail-status').replaceWith(Object.assign(el('span', { class: 'badge', 'data-testid': 'detail-status' }), { id: 'detail-status' }));
   for (const id of ['steps', 'files', 'logs', 'map-detail']) $(id).replaceChildren();
   resetMap();
+  resetPairs();
   following?.abort();
   following = new AbortController();
   const signal = following.signal;
@@ -409,6 +410,128 @@ async function searchVectors(event) {
   }
 }
 
+// ---------------------------------------------------------------------------------- pairs review
+// Every pair with its validation outcome and findings; preview its first rows; edit (the server
+// re-validates before saving and says why it refuses); reject or restore. training_load applies it.
+
+const SQL_WORDS = /\b(SELECT|FROM|WHERE|JOIN|LEFT|RIGHT|INNER|ON|GROUP BY|ORDER BY|HAVING|LIMIT|WITH|AS|AND|OR|NOT|IN|IS|NULL|SUM|AVG|COUNT|MIN|MAX|DISTINCT|CASE|WHEN|THEN|ELSE|END|OVER|PARTITION BY|DESC|ASC|UNION|ALL)\b/g;
+
+/** SQL with its keywords marked, built from text nodes only (never HTML from the server). */
+function sqlBlock(sql) {
+  const pre = el('pre', {});
+  let last = 0;
+  for (const match of sql.matchAll(SQL_WORDS)) {
+    pre.append(sql.slice(last, match.index));
+    pre.append(el('span', { class: 'kw' }, match[0]));
+    last = match.index + match[0].length;
+  }
+  pre.append(sql.slice(last));
+  return pre;
+}
+
+function resetPairs() {
+  $('pairs-table').hidden = true;
+  $('pair-rows').replaceChildren();
+  $('pair-counts').textContent = '';
+  $('pairs-error').textContent = '';
+}
+
+async function showPairs() {
+  const taskId = selectedTaskId;
+  if (!taskId) return;
+  $('pairs-error').textContent = '';
+  const query = new URLSearchParams({ limit: '500' });
+  if ($('pair-status').value) query.set('status', $('pair-status').value);
+  if ($('pair-findings').checked) query.set('finding', 'any');
+  if ($('pair-search').value.trim()) query.set('q', $('pair-search').value.trim());
+  try {
+    const data = await api('GET', `${API}/tasks/${encodeURIComponent(taskId)}/pairs?${query}`);
+    if (taskId !== selectedTaskId) return;
+    $('pair-counts').textContent = t('pairCounts', data.counts);
+    $('pairs-table').hidden = false;
+    $('pair-rows').replaceChildren(...data.pairs.map(pairRow));
+  } catch (error) {
+    $('pairs-error').textContent = describe(error);
+  }
+}
+
+function pairRow(pair) {
+  const status = pair.review.rejected ? 'rejected' : pair.validation?.status ?? 'pending';
+  const row = el('tr', { 'data-pair': pair.pair_id, class: pair.review.rejected ? 'rejected' : '' });
+  const findings = (pair.validation?.lint ?? []).map((f) => el('span', { class: `finding ${f.severity}`, title: f.message }, `${f.rule}`));
+  const actions = el(
+    'td',
+    {},
+    el('button', { type: 'button', 'data-action': 'preview', onclick: () => previewPair(pair, row) }, t('preview')),
+    el('button', { type: 'button', 'data-action': 'edit', onclick: () => editPair(pair, row) }, t('edit')),
+    pair.review.rejected
+      ? el('button', { type: 'button', 'data-action': 'restore', onclick: () => rejectPair(pair, false) }, t('restore'))
+      : el('button', { type: 'button', 'data-action': 'reject', onclick: () => rejectPair(pair, true) }, t('reject')),
+  );
+  row.append(
+    el('td', {}, pair.pair_id),
+    el('td', { class: 'question' }, pair.question, pair.complexity ? el('div', { class: 'muted' }, `${pair.complexity} · ${pair.tables.join(', ')}`) : null),
+    el('td', {}, sqlBlock(pair.sql)),
+    el('td', {}, el('span', { class: `badge s-${status}`, 'data-status': status }, status), pair.review.edited ? el('div', { class: 'muted' }, t('editedPairs')) : null),
+    el('td', {}, ...findings),
+    actions,
+  );
+  return row;
+}
+
+function detailRow(row, ...content) {
+  row.nextElementSibling?.classList.contains('pair-extra') && row.nextElementSibling.remove();
+  const extra = el('tr', { class: 'pair-extra' }, el('td', {}), Object.assign(el('td', {}, ...content), { colSpan: 5 }));
+  row.after(extra);
+  return extra;
+}
+
+async function previewPair(pair, row) {
+  try {
+    const data = await api('POST', `${API}/tasks/${encodeURIComponent(selectedTaskId)}/pairs/${pair.pair_id}/preview`);
+    const table = el(
+      'table',
+      { class: 'preview', 'data-testid': 'pair-preview' },
+      el('thead', {}, el('tr', {}, ...data.columns.map((c) => el('th', {}, c)))),
+      el('tbody', {}, ...data.rows.map((r) => el('tr', {}, ...r.map((v) => el('td', {}, v ?? 'NULL'))))),
+    );
+    detailRow(row, data.rows.length ? table : el('span', { class: 'muted' }, t('noRows')));
+  } catch (error) {
+    detailRow(row, el('span', { class: 'error' }, describe(error)));
+  }
+}
+
+function editPair(pair, row) {
+  const question = el('textarea', { rows: 2, value: pair.question, 'data-field': 'question' });
+  const sql = el('textarea', { rows: 6, value: pair.sql, 'data-field': 'sql' });
+  const message = el('div', { class: 'error', 'data-testid': 'edit-error' });
+  const save = el('button', {
+    type: 'button',
+    class: 'primary',
+    'data-action': 'save',
+    onclick: async () => {
+      message.textContent = '';
+      try {
+        await api('PATCH', `${API}/tasks/${encodeURIComponent(selectedTaskId)}/pairs/${pair.pair_id}`, { question: question.value, sql: sql.value });
+        await showPairs();
+        $('pair-counts').append(el('span', { 'data-testid': 'pair-saved' }, ` · ${t('saved')}`));
+      } catch (error) {
+        message.textContent = describe(error);
+      }
+    },
+  }, t('save'));
+  detailRow(row, question, sql, save, message);
+}
+
+async function rejectPair(pair, rejected) {
+  try {
+    await api('POST', `${API}/tasks/${encodeURIComponent(selectedTaskId)}/pairs/${pair.pair_id}/${rejected ? 'reject' : 'restore'}`, rejected ? {} : undefined);
+    await showPairs();
+  } catch (error) {
+    $('pairs-error').textContent = describe(error);
+  }
+}
+
 // ---------------------------------------------------------------------------------- schema map
 // Tables as nodes, relationships as edges (declared solid, inferred dashed, user-declared blue, vetoed
 // red); a click on an edge shows its evidence and lets the user confirm or veto it, which writes the
@@ -570,6 +693,9 @@ $('search-form').addEventListener('submit', searchVectors);
 $('execute-button').addEventListener('click', () => executeSelected());
 $('cancel-button').addEventListener('click', cancelSelected);
 $('map-button').addEventListener('click', showMap);
+$('pairs-button').addEventListener('click', showPairs);
+for (const id of ['pair-status', 'pair-findings']) $(id).addEventListener('change', showPairs);
+$('pair-search').addEventListener('change', showPairs);
 refreshAll();
 setInterval(refreshTasks, LIST_REFRESH_MS);
 if (location.hash.length > 1) selectTask(decodeURIComponent(location.hash.slice(1)));
