@@ -72,6 +72,15 @@ export function createProgressReporter(options: { lang: Lang; quiet: boolean; tt
       const failed = task.steps.find((s) => s.status === 'failed');
       const summary = task.steps.map((s) => `${s.step_name}=${s.status}`).join(' ');
       console.log(`${task.task_id} ${task.status} (${summary})`);
+      // sql_validation's funnel: where pairs were lost, stage by stage (each drop's reason is in its report).
+      const c = task.steps.find((s) => s.step_name === 'sql_validation')?.counters as Record<string, number> | undefined;
+      if (c && typeof c.generated === 'number') {
+        const zh = lang === 'zh';
+        console.log(
+          `sql_validation: ${zh ? '生成' : 'generated'} ${c.generated} → ${zh ? '可解析' : 'parsed'} ${c.parsed} → EXPLAIN ${c.explain_valid} → ` +
+            `${zh ? '语义检查通过' : 'lint-clean'} ${c.lint_clean} → ${zh ? '修复' : 'repaired'} +${c.repaired_in_funnel} → ${zh ? '去重后' : 'deduplicated'} ${c.deduplicated} → ${zh ? '保留' : 'kept'} ${c.kept}`,
+        );
+      }
       if (failed) console.log(`${failed.step_name}: [${failed.error_code}] ${failed.error_message}`);
     },
     stop() {
