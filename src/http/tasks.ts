@@ -32,6 +32,7 @@ export const createTaskBody = z
     // Step settings beyond the guide (see the README's "Task parameters").
     language: z.enum(['zh', 'en']).optional(),
     continue_on_error: flag,
+    include_system_schemas: flag,
     enum_threshold: z.number().int().min(1).max(1000).optional(),
     business_glossary: z.union([z.string().max(100_000), z.record(z.string().max(200), z.string().max(2000))]).optional(),
     theme_count: z.number().int().min(1).max(50).optional(),

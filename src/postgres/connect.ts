@@ -86,6 +86,9 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
       },
     };
   }
+  if (url.startsWith('enc:')) {
+    throw new Error('The stored db_connection is encrypted with another key: set DATA_PIPELINE_SECRET_KEY to the key it was stored with');
+  }
   throw new Error(`Unsupported database URL ${maskConnectionString(url)}: use postgresql://, postgres:// or pglite://<directory>`);
 }
 

@@ -11,6 +11,7 @@ import { STEP_LOGGER, type StepName } from '../pipeline/steps.ts';
 import { compactStamp } from '../time.ts';
 import { effectiveFlags, finishedStatus, planRun, type StepStatus, type TaskFlags } from './model.ts';
 import type { RunJob } from './queue.ts';
+import { checkRealDirectory } from '../files.ts';
 import type { StepRow, TaskStore, TaskWithSteps } from './store.ts';
 import { taskDirectory } from './workspace.ts';
 
@@ -45,6 +46,13 @@ export class TaskRunner {
     if (!task) return; // cancelled before it started, deleted, or replaced by a newer run
 
     const dir = taskDirectory(settings.outputDir, task.task_id);
+    try {
+      // Steps read and write in the task directory: one that is a symbolic link would send them elsewhere.
+      await checkRealDirectory(dir);
+    } catch (error) {
+      await store.finishRun(task.task_id, job.run_id, 'failed', { code: 'INVALID_PATH', message: (error as Error).message });
+      return;
+    }
     const logger = new TaskLogger(path.join(dir, 'data_pipeline.log'), settings.taskLogLevel, { mask: maskSecretsInText });
     const orchestrator = logger.forLogger(ORCHESTRATOR_LOGGER);
     const stop = new AbortController();
