@@ -60,15 +60,18 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   // validates its missing body as null, which the schemas' `.prefault({})` does not cover: make it {} too.
   server.addHook('preValidation', async (request) => {
     if (request.body === undefined && request.routeOptions.schema?.body !== undefined) request.body = {};
-    // PostgreSQL text cannot hold U+0000: refused here for every route and parameter, before any of it can
-    // reach a query, a file name or a log line.
+    // PostgreSQL text cannot hold U+0000, nor jsonb an unpaired surrogate (not Unicode text at all):
+    // refused here for every route and parameter, before any of it can reach a query, a file or a log line.
     // Path parameters are left to their own checks (a NUL in a download path is INVALID_PATH there).
     const withNul = findNul(request.query, '') ?? findNul(request.body, '');
     if (withNul) {
       throw new AppError(400, 'VALIDATION_ERROR', 'err.invalid_param', {
-        params: { param: withNul, reason: 'contains a NUL character (U+0000)' },
+        params: { param: withNul, reason: 'contains a NUL character (U+0000) or an unpaired surrogate' },
         invalidParams: [withNul],
-        texts: { zh: `参数 ${withNul} 无效: 包含 NUL 字符 (U+0000)`, en: `Invalid parameter ${withNul}: contains a NUL character (U+0000)` },
+        texts: {
+          zh: `参数 ${withNul} 无效: 包含 NUL 字符 (U+0000) 或不成对的代理字符`,
+          en: `Invalid parameter ${withNul}: contains a NUL character (U+0000) or an unpaired surrogate`,
+        },
       });
     }
   });
@@ -150,13 +153,15 @@ function isPublicRoute(route: string | undefined): boolean {
   return route !== undefined && (route === '/api/docs' || route.startsWith('/api/docs/') || !route.startsWith('/api/'));
 }
 
-/** Name of the first parameter (value or key) holding U+0000 in a parsed request part, e.g. `tables.2`. */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Name of the first parameter (value or key) holding U+0000 or an unpaired surrogate, e.g. `tables.2`. */
 function findNul(value: unknown, where: string, depth = 0): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? where || 'body' : undefined;
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? where || 'body' : undefined;
   if (value === null || typeof value !== 'object' || depth > 64 || Buffer.isBuffer(value)) return undefined;
   for (const [key, item] of Object.entries(value)) {
     const path = where ? `${where}.${key.replace(/\u0000/g, '\\0')}` : key.replace(/\u0000/g, '\\0');
-    if (key.includes('\u0000')) return path;
+    if (UNSTORABLE.test(key)) return path;
     const found = findNul(item, path, depth + 1);
     if (found) return found;
   }

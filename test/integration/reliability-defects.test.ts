@@ -224,6 +224,7 @@ describe('issue 13 defects (real server, real PostgreSQL)', () => {
       [`${server.api}/tasks`, { created_by: '\u0000' }, 'created_by'],
       [`${server.api}/tasks`, { db_name: 'x\u0000' }, 'db_name'],
       [`${server.api}/tasks`, { business_glossary: { term: 'a\u0000' } }, 'business_glossary.term'],
+      [`${server.api}/tasks`, { business_glossary: 'unpaired \uD800 surrogate' }, 'business_glossary'], // jsonb refuses it
       [`${server.api}/tasks/query`, { task_name: 'a\u0000' }, 'task_name'],
       [`${server.baseUrl}/api/v0/database/tables`, { schema: 'public\u0000' }, 'schema'],
       [`${server.baseUrl}/api/v0/database/tables`, { table_name_pattern: 'a\u0000' }, 'table_name_pattern'],
