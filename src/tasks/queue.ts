@@ -82,15 +82,29 @@ export class RunQueue {
       let job: PgBoss.Job<RunJob> | undefined;
       try {
         [job] = await this.boss.fetch<RunJob>(RUN_QUEUE, { batchSize: 1 });
-        if (job) await this.boss.complete(RUN_QUEUE, job.id);
       } catch (error) {
         this.onError(error as Error);
       }
+      if (job) await this.complete(job.id);
       if (!job) {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
         continue;
       }
       await handler(job.data).catch((error: Error) => this.onError(error));
+    }
+  }
+
+  /** Marks a fetched job done, retried when the connection is cut meanwhile (completing twice is harmless);
+   * should it still fail, the job expires after the heartbeat timeout and the run is unaffected. */
+  private async complete(id: string): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.boss.complete(RUN_QUEUE, id);
+        return;
+      } catch (error) {
+        if (attempt >= 5) return this.onError(error as Error);
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
     }
   }
 

@@ -323,6 +323,21 @@ describe('issue 13 defects (real server, real PostgreSQL)', () => {
     assert.deepEqual(afterFiles, beforeFiles, 'no safety backup written');
   });
 
+  it('found by the chaos run: a store connection cut while a client is checked out does not kill the process', async () => {
+    const db = await connect(store.url);
+    try {
+      const client = await db.pool.connect();
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await storePool.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the server's FATAL message arrives between queries
+      await assert.rejects(client.query('SELECT 1'));
+      client.release();
+      assert.equal((await db.pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one, 1, 'the pool replaced the dead client');
+    } finally {
+      await db.close();
+    }
+  });
+
   it('also: system catalog tables are refused unless include_system_schemas is set', async () => {
     const taskId = await createTask();
     const refused = await call(`${server.api}/tasks/${taskId}/table-list`, { method: 'POST', json: { table_names: ['pg_catalog.pg_authid'] } });

@@ -588,6 +588,9 @@ export async function runReliabilitySuite(scale: Scale, log: (line: string) => v
         DATA_PIPELINE_HEARTBEAT_TIMEOUT_SECONDS: '2',
         DATA_PIPELINE_DB_URL: business.url,
         FIXTURE_STEP_MS: String(sizes.chaosStepMs),
+        // The fixture steps record their work through their own connections, which are not cut: what is
+        // tested is the run machinery (claims, heartbeats, step and run states) losing its store connections.
+        FIXTURE_DB_URL: chaosStore.url,
       };
       const app = await createApp(loadSettings({ ...workerEnv, DATA_PIPELINE_STORE_URL: chaosStore.url, DATA_PIPELINE_INPUT_DIR: chaosDir }, chaosDir));
       cleanups.unshift(() => app.close());
@@ -611,10 +614,12 @@ export async function runReliabilitySuite(scale: Scale, log: (line: string) => v
       const startWorker = () => {
         const child = spawnNode(['test/fixtures/worker.ts'], workerEnv);
         let out = '';
-        child.stdout!.on('data', (c) => workerLog.write(c));
+        let ready = false;
+        child.stdout!.on('data', (c) => ((ready ||= String(c).includes('ready')), workerLog.write(c)));
         child.stderr!.on('data', (c) => ((out += c), workerLog.write(c)));
         child.on('exit', (code, signal) => {
-          if (signal !== 'SIGKILL') {
+          // A start-up cut short by a cut connection is a failed start (restarted below), not a crash.
+          if (signal !== 'SIGKILL' && ready) {
             crashes += 1;
             crashOutput.push(`exit ${code ?? signal}: ${out.slice(-600)}`);
           }
