@@ -139,6 +139,7 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
  * A URL pg could not parse has its whole credential part (everything before the last `@`) masked.
  */
 export function maskConnectionString(url: string): string {
+  if (url.startsWith('enc:')) return 'enc:***'; // sealed in the store and not opened (no key, another key)
   const kind = databaseUrlKind(url);
   if (kind === 'pglite') return url;
   const parsed = kind === 'postgres' ? pgUrl(url) : undefined;
