@@ -3,6 +3,9 @@
 import type { Database } from './connect.ts';
 
 export async function systemCatalogTables(db: Database, tables: string[]): Promise<string[]> {
+  // Every table of pg_catalog is named pg_*, and information_schema is not on the default search path
+  // (qualified names are refused before this, by name): only such names need asking the database.
+  tables = tables.filter((name) => /^"?pg_/i.test(name.trim()));
   if (!tables.length) return [];
   const { rows } = await db.pool.query<{ name: string }>(
     `SELECT t.name FROM unnest($1::text[]) AS t(name)

@@ -127,7 +127,8 @@ class Harness {
       body = JSON.stringify(init.json);
     }
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), 20_000);
+    // Generous: a first call that builds the embedder or the vector store is slow on a loaded machine; a hang is not.
+    const timer = setTimeout(() => controller.abort(), 60_000);
     let status = 0;
     let text = '';
     try {
