@@ -14,8 +14,10 @@ import { RunQueue } from './tasks/queue.ts';
 import { TaskRunner, type RunObserver } from './tasks/runner.ts';
 import { TaskService, type Preflight } from './tasks/service.ts';
 import { preflightTables } from './postgres/catalog/index.ts';
+import { systemCatalogTables } from './postgres/system-tables.ts';
 import { TaskChangeFeed } from './tasks/change-feed.ts';
 import { TaskStore } from './tasks/store.ts';
+import { SecretBox } from './tasks/secret-box.ts';
 
 export interface App {
   settings: Settings;
@@ -44,18 +46,42 @@ export interface AppOptions {
   logToStderr?: boolean;
 }
 
+/** Key of the session advisory lock held while a process creates or upgrades the store's schemas. */
+const STARTUP_LOCK_KEY = 8084002;
+
+async function whileHoldingStartupLock<T>(db: Database, fn: () => Promise<T>): Promise<T> {
+  // An embedded store belongs to this process alone (and its pool may hold a single connection).
+  if (db.kind !== 'postgres') return fn();
+  const client = await db.pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [STARTUP_LOCK_KEY]);
+    try {
+      return await fn();
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [STARTUP_LOCK_KEY]).catch(() => undefined);
+    }
+  } finally {
+    client.release();
+  }
+}
+
 export async function createApp(settings: Settings, options: AppOptions = {}): Promise<App> {
   const systemLog = new SystemLog(settings.logDir, settings.apiLogLevel, options.logToStderr);
   const storeDb = await connect(settings.storeUrl, { cwd: settings.cwd, applicationName: 'data-pipeline-store' });
+  let queue: RunQueue;
   try {
-    await migrateStore(storeDb.pool);
+    // Schema creation (ours and pg-boss's) under one lock: processes started together on a fresh store
+    // would otherwise race on CREATE SCHEMA (duplicate key in pg_namespace).
+    queue = await whileHoldingStartupLock(storeDb, async () => {
+      await migrateStore(storeDb.pool);
+      return RunQueue.start(storeDb.pool, (error) => systemLog.write('ERROR', 'RunQueue', error.message), settings.heartbeatTimeoutMs);
+    });
   } catch (error) {
     await storeDb.close();
     throw error;
   }
-  const queue = await RunQueue.start(storeDb.pool, (error) => systemLog.write('ERROR', 'RunQueue', error.message));
   const changes = await TaskChangeFeed.start(storeDb);
-  const store = new TaskStore(storeDb.pool, changes);
+  const store = new TaskStore(storeDb.pool, changes, new SecretBox(settings.secretKey));
   const registry = options.registry ?? defaultSteps();
 
   const workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -84,7 +110,9 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   const preflight: Preflight = async (task, tables) => {
     const db = await openBusinessDatabase(task.db_connection ?? settings.businessDbUrl);
     try {
-      return await preflightTables(db, tables);
+      // One after the other: an embedded database answers one query at a time.
+      const checked = await preflightTables(db, tables);
+      return { ...checked, system: await systemCatalogTables(db, tables) };
     } finally {
       await db.close();
     }
@@ -95,6 +123,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   const superviseStaleRuns = async () => {
     const taken = await store.takeOverStaleRuns(settings.heartbeatTimeoutMs, settings.staleRunPolicy, randomUUID, (client, taskId, runId) =>
       queue.enqueue(client, { task_id: taskId, run_id: runId }),
+    { liveJobSql: RunQueue.liveJobSql, failJobsOfRun: (client, runId) => queue.failJobsOfRun(client, runId) },
     );
     for (const { taskId } of taken) {
       systemLog.write('WARNING', 'Supervisor', `任务 ${taskId} 的执行进程失去心跳，已${settings.staleRunPolicy === 'resume' ? '重新排队，从第一个未完成的步骤继续' : '标记为失败'}`);

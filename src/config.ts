@@ -40,6 +40,7 @@ export const SETTINGS_DOC: Array<{ env: string; default: string; meaning: string
   { env: 'DATA_PIPELINE_LOG_LEVEL', default: 'INFO', meaning: 'Task log level: DEBUG, INFO, WARNING, ERROR.' },
   { env: 'API_LOG_LEVEL / FLASK_LOG_LEVEL', default: 'INFO', meaning: 'HTTP API log level (FLASK_LOG_LEVEL is the guide\'s alias).' },
   { env: 'DATA_PIPELINE_API_KEY', default: '(none)', meaning: 'When set, every /api route needs Authorization: Bearer <key>.' },
+  { env: 'DATA_PIPELINE_SECRET_KEY', default: '(none: stored in plaintext)', meaning: 'When set, the db_connection of each task is stored encrypted (AES-256-GCM) in the task store.' },
   { env: 'DATA_PIPELINE_ALLOW_INSECURE_BIND', default: 'false', meaning: 'Allow listening on a non-loopback address without an API key.' },
   { env: 'DATA_PIPELINE_WORKERS', default: '1', meaning: 'Task runs executed at once by one process (serve or worker).' },
   { env: 'DATA_PIPELINE_RUN_WORKERS_IN_SERVE', default: 'true', meaning: 'Whether serve also executes tasks (false: only data-pipeline worker does).' },
@@ -76,6 +77,7 @@ const settingsShape = z.object({
   API_LOG_LEVEL: logLevel.optional(),
   FLASK_LOG_LEVEL: logLevel.optional(),
   DATA_PIPELINE_API_KEY: z.string().min(1).optional(),
+  DATA_PIPELINE_SECRET_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   DATA_PIPELINE_ALLOW_INSECURE_BIND: booleanFlag.default(false),
   DATA_PIPELINE_WORKERS: positiveInt.max(64).default(1),
   DATA_PIPELINE_RUN_WORKERS_IN_SERVE: booleanFlag.default(true),
@@ -146,6 +148,8 @@ export interface Settings {
   taskLogLevel: LogLevelName;
   apiLogLevel: LogLevelName;
   apiKey: string | undefined;
+  /** Key that db_connection is encrypted with in the store; undefined: stored in plaintext. */
+  secretKey: string | undefined;
   allowInsecureBind: boolean;
   workers: number;
   runWorkersInServe: boolean;
@@ -197,6 +201,7 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
     taskLogLevel: s.DATA_PIPELINE_LOG_LEVEL as LogLevelName,
     apiLogLevel: (s.API_LOG_LEVEL ?? s.FLASK_LOG_LEVEL ?? 'INFO') as LogLevelName,
     apiKey: s.DATA_PIPELINE_API_KEY,
+    secretKey: s.DATA_PIPELINE_SECRET_KEY,
     allowInsecureBind: s.DATA_PIPELINE_ALLOW_INSECURE_BIND,
     workers: s.DATA_PIPELINE_WORKERS,
     runWorkersInServe: s.DATA_PIPELINE_RUN_WORKERS_IN_SERVE,
@@ -236,7 +241,7 @@ function embeddingSettings(s: z.infer<typeof settingsSchema>): EmbeddingSettings
 /** A bad value is quoted back to the user, but never a secret: keys are hidden, URLs masked. */
 function shownValue(name: string, value: string | undefined): string {
   if (value === undefined) return 'undefined';
-  if (/_API_KEY$/.test(name)) return '"***"';
+  if (/_(API|SECRET)_KEY$/.test(name)) return '"***"';
   return JSON.stringify(maskSecretsInText(maskConnectionString(value)));
 }
 

@@ -55,3 +55,10 @@ export const taskAlreadyRunning = (taskId: string) =>
   new AppError(409, 'TASK_ALREADY_RUNNING', 'err.task_already_running', { params: { task_id: taskId } });
 export const invalidParam = (param: string, reason: string) =>
   new AppError(400, 'VALIDATION_ERROR', 'err.invalid_param', { params: { param, reason }, invalidParams: [param] });
+
+/** A db_connection refused at the edge; `reason` never quotes the credential part. */
+export const invalidDbConnection = (reason?: { zh: string; en: string }) =>
+  new AppError(400, 'VALIDATION_ERROR', 'err.invalid_db_connection', {
+    invalidParams: ['db_connection'],
+    texts: reason ? { zh: `db_connection 无效: ${reason.zh}`, en: `Invalid db_connection: ${reason.en}` } : undefined,
+  });

@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Settings } from '../config.ts';
-import { AppError } from '../errors.ts';
+import { AppError, invalidDbConnection } from '../errors.ts';
+import { checkClientDatabaseUrl } from '../tasks/service.ts';
 import type { ColumnInfo } from '../pipeline/artifacts.ts';
 import { StepError, type StepLogger, type StepServices } from '../pipeline/context.ts';
 import { parseGlossary } from '../text/glossary.ts';
@@ -96,9 +97,8 @@ export function databaseRoutes({ settings, services }: DatabaseRouteDeps): Fasti
     const withDatabase = async <T>(given: string | undefined, fn: (db: Database, url: string) => Promise<T>): Promise<T> => {
       const url = given ?? settings.businessDbUrl;
       const shared = isDefault(url);
-      if (!shared && databaseUrlKind(url) !== 'postgres') {
-        throw new AppError(400, 'VALIDATION_ERROR', 'err.invalid_db_connection', { invalidParams: ['db_connection'] });
-      }
+      if (!shared && databaseUrlKind(url) !== 'postgres') throw invalidDbConnection();
+      if (!shared) checkClientDatabaseUrl(url);
       let timer: NodeJS.Timeout | undefined;
       const deadline = <V>(work: Promise<V>): Promise<V> =>
         Promise.race([

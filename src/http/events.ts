@@ -1,6 +1,6 @@
 // Server-Sent Events: status and progress changes and new log lines of one task, as they happen. Works
 // across processes (the worker may be elsewhere): it follows the store and the task's log file.
-import fs from 'node:fs/promises';
+import { openForReading, statNoFollow } from '../files.ts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseLogLine } from '../logs/format.ts';
@@ -40,7 +40,7 @@ export function eventRoutes(service: TaskService, changes: TaskChangeFeed): Fast
         const taskId = request.params.task_id;
         await service.getTask(taskId); // 404 before the stream starts
         const logFile = taskLogPath(service.taskDir(taskId));
-        const logSize = await fs.stat(logFile).then((s) => s.size, () => 0);
+        const logSize = (await statNoFollow(logFile))?.size ?? 0;
         // An offset past the end (the file was replaced since) starts at the end.
         let logOffset = request.query.logs === 'true' ? Math.min(request.query.log_offset ?? logSize, logSize) : -1;
         let lastStatus = '';
@@ -114,7 +114,7 @@ export function eventRoutes(service: TaskService, changes: TaskChangeFeed): Fast
 
 /** Sends whole lines appended since `offset`; returns the new offset (a partial last line waits). */
 async function sendNewLogLines(file: string, offset: number, emit: (entry: unknown) => void): Promise<number> {
-  const handle = await fs.open(file, 'r').catch(() => undefined);
+  const handle = await openForReading(file).catch(() => undefined);
   if (!handle) return offset;
   try {
     const { size } = await handle.stat();

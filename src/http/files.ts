@@ -57,14 +57,18 @@ export function fileRoutes(service: TaskService, maxUploadBytes: number): Fastif
       await service.getTask(taskId);
       if (!request.isMultipart()) throw new AppError(400, 'VALIDATION_ERROR', 'err.upload_missing_file', { missingParams: ['file'] });
       let upload: { name: string; bytes: Buffer } | undefined;
-      for await (const part of request.parts({ limits: { fileSize: maxUploadBytes, files: 1, fields: 10 } })) {
-        if (part.type !== 'file') continue;
-        if (part.fieldname !== 'file') {
-          part.file.resume();
-          continue;
+      try {
+        for await (const part of request.parts({ limits: { fileSize: maxUploadBytes, files: 1, fields: 10 } })) {
+          if (part.type !== 'file') continue;
+          if (part.fieldname !== 'file') {
+            part.file.resume();
+            continue;
+          }
+          const bytes = await part.toBuffer();
+          upload = { name: part.filename, bytes };
         }
-        const bytes = await part.toBuffer();
-        upload = { name: part.filename, bytes };
+      } catch (error) {
+        throw malformedMultipart(error);
       }
       if (!upload) throw new AppError(400, 'VALIDATION_ERROR', 'err.upload_missing_file', { missingParams: ['file'] });
       const saved = await service.uploadTableList(taskId, upload.name, upload.bytes);
@@ -111,4 +115,16 @@ export function fileRoutes(service: TaskService, maxUploadBytes: number): Fastif
       });
     });
   };
+}
+
+/** What the multipart parser rejects is the client's body: a 400 saying why (size limits stay 413s). */
+function malformedMultipart(error: unknown): unknown {
+  const code = (error as { code?: string }).code;
+  if (error instanceof AppError || code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT') return error;
+  const reason = code === 'FST_FIELDS_LIMIT' ? 'more than 10 fields' : (error as Error).message || String(error);
+  return new AppError(400, 'VALIDATION_ERROR', 'err.invalid_param', {
+    params: { param: 'file', reason },
+    invalidParams: ['file'],
+    texts: { zh: `multipart 请求体无效: ${reason}`, en: `Malformed multipart body: ${reason}` },
+  });
 }

@@ -1,8 +1,8 @@
 // The Fastify server: small plugins per resource, zod schemas at the edge, one envelope and one error
 // handler for everything. Client mistakes become precise 4xx answers; only our own faults are 500s.
-import path from 'node:path';
 import { createRequire } from 'node:module';
 import crypto from 'node:crypto';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
@@ -12,8 +12,9 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { App } from '../app.ts';
 import { AppError } from '../errors.ts';
+import { UnsafePathError } from '../files.ts';
 import { langFromHeader } from '../messages.ts';
-import { maskSecretsInText } from '../postgres/connection-string.ts';
+import { maskQuerySecrets, maskSecretsInText } from '../postgres/connection-string.ts';
 import { humanSize } from '../tasks/workspace.ts';
 import { sendError } from './envelope.ts';
 import { databaseRoutes } from './database.ts';
@@ -64,6 +65,20 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   // validates its missing body as null, which the schemas' `.prefault({})` does not cover: make it {} too.
   server.addHook('preValidation', async (request) => {
     if (request.body === undefined && request.routeOptions.schema?.body !== undefined) request.body = {};
+    // PostgreSQL text cannot hold U+0000, nor jsonb an unpaired surrogate (not Unicode text at all):
+    // refused here for every route and parameter, before any of it can reach a query, a file or a log line.
+    // Path parameters are left to their own checks (a NUL in a download path is INVALID_PATH there).
+    const withNul = findNul(request.query, '') ?? findNul(request.body, '');
+    if (withNul) {
+      throw new AppError(400, 'VALIDATION_ERROR', 'err.invalid_param', {
+        params: { param: withNul, reason: 'contains a NUL character (U+0000) or an unpaired surrogate' },
+        invalidParams: [withNul],
+        texts: {
+          zh: `参数 ${withNul} 无效: 包含 NUL 字符 (U+0000) 或不成对的代理字符`,
+          en: `Invalid parameter ${withNul}: contains a NUL character (U+0000) or an unpaired surrogate`,
+        },
+      });
+    }
   });
 
   await server.register(multipart, { limits: { fileSize: settings.maxUploadBytes, files: 1 } });
@@ -80,7 +95,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     systemLog.write(
       reply.statusCode >= 500 ? 'WARNING' : 'INFO', // a real fault is logged as ERROR, with its stack, by the error handler
       'unified_api',
-      `${request.method} ${request.url} - ${reply.statusCode} (${reply.elapsedTime.toFixed(1)}ms)`,
+      `${request.method} ${maskQuerySecrets(request.url)} - ${reply.statusCode} (${reply.elapsedTime.toFixed(1)}ms)`,
     );
   });
 
@@ -88,9 +103,9 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     const appError = toAppError(error, request.routeOptions.config?.errorCodes, settings.maxUploadBytes);
     if (error instanceof AppError && error.status >= 500) {
       // An anticipated failure outside our control (e.g. an unreachable database): its code says it all.
-      systemLog.write('WARNING', 'unified_api', `${request.method} ${request.url} failed: ${error.code} ${maskSecretsInText(error.details('en'))}`);
+      systemLog.write('WARNING', 'unified_api', `${request.method} ${maskQuerySecrets(request.url)} failed: ${error.code} ${maskSecretsInText(error.details('en'))}`);
     } else if (appError.status >= 500) {
-      systemLog.write('ERROR', 'unified_api', `${request.method} ${request.url} failed: ${maskSecretsInText((error as Error).stack ?? String(error))}`);
+      systemLog.write('ERROR', 'unified_api', `${request.method} ${maskQuerySecrets(request.url)} failed: ${maskSecretsInText((error as Error).stack ?? String(error))}`);
     }
     return sendError(request, reply, appError);
   });
@@ -153,6 +168,21 @@ function isPublicRoute(route: string | undefined): boolean {
   return route !== undefined && (route === '/api/docs' || route.startsWith('/api/docs/') || !route.startsWith('/api/'));
 }
 
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Name of the first parameter (value or key) holding U+0000 or an unpaired surrogate, e.g. `tables.2`. */
+function findNul(value: unknown, where: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? where || 'body' : undefined;
+  if (value === null || typeof value !== 'object' || depth > 64 || Buffer.isBuffer(value)) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const path = where ? `${where}.${key.replace(/\u0000/g, '\\0')}` : key.replace(/\u0000/g, '\\0');
+    if (UNSTORABLE.test(key)) return path;
+    const found = findNul(item, path, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 function hasValidKey(header: string | undefined, key: string): boolean {
   const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
   if (!match) return false;
@@ -163,6 +193,13 @@ function hasValidKey(header: string | undefined, key: string): boolean {
 
 function toAppError(error: FastifyError | AppError, errorCodes: ParamErrorCodes | undefined, maxUploadBytes: number): AppError {
   if (error instanceof AppError) return error;
+  if (error instanceof UnsafePathError) {
+    const name = path.basename(error.file);
+    return new AppError(400, 'INVALID_PATH', 'err.invalid_path', {
+      params: { file: name },
+      texts: { zh: `拒绝访问 ${name}: 符号链接或非普通文件 (${error.reason})`, en: `Refused ${name}: ${error.reason}` },
+    });
+  }
   if (hasZodFastifySchemaValidationErrors(error)) return validationError(error.validation, error.validationContext, errorCodes);
   const code = (error as FastifyError).code;
   if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT') {

@@ -12,6 +12,7 @@ import type { Embedder } from '../embed/types.ts';
 import type { Database } from '../postgres/connect.ts';
 import { TASK_ID_PATTERN } from '../tasks/workspace.ts';
 import { taskIdSchema } from './schemas.ts';
+import { checkRealDirectory } from '../files.ts';
 import { BACKUP_DIR_NAME, backupVectorTables, listBackups, restoreVectorTables, STAMP_PATTERN, verifyBackup, type BackupEntry } from '../vector/backup.ts';
 import { COLLECTIONS, parseQuestionSqlDocument, SEARCHABLE_COLLECTIONS } from '../vector/documents.ts';
 import { errorMessage, VectorStoreError } from '../vector/errors.ts';
@@ -141,6 +142,7 @@ export function vectorRoutes(app: App): FastifyPluginAsyncZod {
   const backupDirOf = async (id: string | null | undefined): Promise<string> => {
     if (!id) return globalDir;
     await service.getTask(id); // 404 TASK_NOT_FOUND
+    await checkRealDirectory(service.taskDir(id)); // a task directory that is a link: refused (400)
     return path.join(service.taskDir(id), BACKUP_DIR_NAME);
   };
   const relative = (dir: string) => path.relative(outputDir, dir).split(path.sep).join('/');

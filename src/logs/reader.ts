@@ -3,7 +3,8 @@
 //
 // Lines are split on the '\n' byte before decoding: that byte never occurs inside a UTF-8 sequence, so a
 // chunk boundary can never cut a character in two, and the tail and the query see exactly the same lines.
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { openForReading, statNoFollow } from '../files.ts';
 import { localIso, localTimestamp, parseTimeBound } from '../time.ts';
 import { levelSeverity, normalizeLevel, parseLogLine, type LogEntry, type ParsedLogLine } from './format.ts';
 import { stepOfEntry } from './task-logger.ts';
@@ -44,7 +45,7 @@ export interface TailResult {
 export async function tailLogEntries(filePath: string, options: TailOptions): Promise<TailResult> {
   const { limit, chunkSize = DEFAULT_TAIL_CHUNK_SIZE } = options;
   const wantedLevel = options.level === undefined ? undefined : normalizeLevel(options.level);
-  if (!(limit > 0)) return { entries: [], total: 0, endOffset: await stat(filePath).then((s) => s.size, () => 0) };
+  if (!(limit > 0)) return { entries: [], total: 0, endOffset: (await statNoFollow(filePath))?.size ?? 0 };
   if (!(chunkSize > 0)) throw new RangeError(`chunkSize must be positive, got ${chunkSize}`);
 
   const handle = await openIfExists(filePath);
@@ -315,7 +316,8 @@ export interface LogFileInfo {
 
 export async function logFileInfo(filePath: string): Promise<LogFileInfo> {
   try {
-    const facts = await stat(filePath);
+    const facts = await statNoFollow(filePath);
+    if (!facts) return { exists: false, file_path: filePath, file_size: 0, last_modified: null };
     return { exists: true, file_path: filePath, file_size: facts.size, last_modified: localIso(facts.mtime) };
   } catch (error) {
     if (isMissingFile(error)) return { exists: false, file_path: filePath, file_size: 0, last_modified: null };
@@ -340,13 +342,9 @@ function stripCarriageReturn(line: string): string {
   return line.endsWith('\r') ? line.slice(0, -1) : line;
 }
 
-async function openIfExists(filePath: string): Promise<FileHandle | undefined> {
-  try {
-    return await open(filePath, 'r');
-  } catch (error) {
-    if (isMissingFile(error)) return undefined;
-    throw error;
-  }
+/** Never through a symbolic link, nor a FIFO or device (see files.ts). */
+function openIfExists(filePath: string): Promise<FileHandle | undefined> {
+  return openForReading(filePath);
 }
 
 function isMissingFile(error: unknown): boolean {

@@ -1,7 +1,7 @@
 // System logs (<log dir>/app.log): API requests and service events, in the same line format as task logs.
 import fs from 'node:fs';
 import path from 'node:path';
-import { maskSecretsInText } from '../postgres/connection-string.ts';
+import { maskQuerySecrets, maskSecretsInText } from '../postgres/connection-string.ts';
 import { formatLogLine, levelSeverity, type LogLevel } from './format.ts';
 
 export class SystemLog {
@@ -19,7 +19,7 @@ export class SystemLog {
 
   write(level: LogLevel, logger: string, message: string): void {
     if (levelSeverity(level) < levelSeverity(this.minLevel)) return;
-    const line = formatLogLine(new Date(), level, logger, maskSecretsInText(message));
+    const line = formatLogLine(new Date(), level, logger, maskQuerySecrets(maskSecretsInText(message)));
     this.stream.write(line);
     if (this.alsoToStderr) process.stderr.write(line);
   }

@@ -1,5 +1,6 @@
 // The task log: `<taskDir>/data_pipeline.log`, one §7.4 line per entry (see format.ts).
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { appendNoFollowSync } from '../files.ts';
 import { dirname, join } from 'node:path';
 import { maskSecretsInText } from '../postgres/connection-string.ts';
 import { isStepName, STEP_LOGGER, type StepName } from '../pipeline/steps.ts';
@@ -55,10 +56,10 @@ export class TaskLogger {
     if (!this.isEnabled(level)) return;
     const line = formatLogLine(this.now(), level, logger, this.mask(message));
     try {
-      // appendFileSync opens with O_APPEND for each call and writes the entry in one go, so the API
-      // process and a worker (or two workers, one after another) appending to the same file never
-      // overwrite each other's lines.
-      appendFileSync(this.filePath, line, 'utf8');
+      // Opened with O_APPEND for each call and written in one go, so the API process and a worker (or two
+      // workers, one after another) appending to the same file never overwrite each other's lines; with
+      // O_NOFOLLOW and the directory checked, a planted symbolic link is refused, not written through.
+      appendNoFollowSync(this.filePath, line);
     } catch (error) {
       // Like Python's logging handlers: a log that cannot be written must not fail the work it describes
       // (nor hide the error being logged). Say so once, on the process's warning channel.

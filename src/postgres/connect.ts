@@ -51,8 +51,14 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
       application_name: options.applicationName ?? 'data-pipeline',
       connectionTimeoutMillis: options.connectionTimeoutMillis ?? 10_000,
     });
-    // An idle client's network error must not crash the process; the next query reports it.
+    // An idle client's network error must not crash the process; the next query reports it. Nor may a
+    // checked-out one's (a transaction between two queries when the server ends the connection, e.g.
+    // pg_terminate_backend): pg emits 'error' on the client then, which without a listener kills the process.
+    // The pool drops such a client when it is released (it is no longer queryable).
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => {
+      client.on('error', () => undefined);
+    });
     let closed = false;
     return {
       kind,
@@ -85,6 +91,9 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
         }
       },
     };
+  }
+  if (url.startsWith('enc:')) {
+    throw new Error('The stored db_connection is encrypted with another key: set DATA_PIPELINE_SECRET_KEY to the key it was stored with');
   }
   throw new Error(`Unsupported database URL ${maskConnectionString(url)}: use postgresql://, postgres:// or pglite://<directory>`);
 }

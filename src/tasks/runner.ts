@@ -12,6 +12,7 @@ import { STEP_LOGGER, type StepName } from '../pipeline/steps.ts';
 import { compactStamp } from '../time.ts';
 import { effectiveFlags, finishedStatus, planRun, type StepStatus, type TaskFlags } from './model.ts';
 import type { RunJob } from './queue.ts';
+import { checkRealDirectory } from '../files.ts';
 import type { StepRow, TaskStore, TaskWithSteps } from './store.ts';
 import { taskDirectory } from './workspace.ts';
 
@@ -46,6 +47,13 @@ export class TaskRunner {
     if (!task) return; // cancelled before it started, deleted, or replaced by a newer run
 
     const dir = taskDirectory(settings.outputDir, task.task_id);
+    try {
+      // Steps read and write in the task directory: one that is a symbolic link would send them elsewhere.
+      await checkRealDirectory(dir);
+    } catch (error) {
+      await persist(() => store.finishRun(task.task_id, job.run_id, 'failed', { code: 'INVALID_PATH', message: (error as Error).message }));
+      return;
+    }
     const logger = new TaskLogger(path.join(dir, 'data_pipeline.log'), settings.taskLogLevel, { mask: maskSecretsInText });
     const orchestrator = logger.forLogger(ORCHESTRATOR_LOGGER);
     const stop = new AbortController();
@@ -72,20 +80,20 @@ export class TaskRunner {
         if (outcome.status === 'cancelled') {
           if (stop.signal.reason !== 'lost') {
             orchestrator.warn('⏹️ 任务已取消');
-            await store.finishRun(task.task_id, job.run_id, 'cancelled', { code: 'CANCELLED', message: '任务已取消' });
+            await persist(() => store.finishRun(task.task_id, job.run_id, 'cancelled', { code: 'CANCELLED', message: '任务已取消' }));
           }
           return;
         }
         if (outcome.status === 'failed') {
           orchestrator.error(`❌ 工作流执行失败: ${outcome.message}`);
-          await store.finishRun(task.task_id, job.run_id, 'failed', { code: outcome.code!, message: outcome.message! });
+          await persist(() => store.finishRun(task.task_id, job.run_id, 'failed', { code: outcome.code!, message: outcome.message! }));
           return;
         }
       }
       const final = finishedStatus(mode, statuses, flags);
       // Logged first, so a client that sees the final status also sees the complete log.
       orchestrator.info(final === 'completed' ? '✅ 工作流执行完成' : `✅ 步骤执行完成，任务状态: ${final}`);
-      await store.finishRun(task.task_id, job.run_id, final);
+      await persist(() => store.finishRun(task.task_id, job.run_id, final));
     } finally {
       clearInterval(heartbeat);
       if (businessDb) await (await businessDb.catch(() => undefined))?.close();
@@ -164,7 +172,7 @@ export class TaskRunner {
         for (const [key, value] of Object.entries(result?.counters ?? {})) counters[key] = value;
         await pendingFlush;
         if (stop.signal.aborted) throw new StepCancelledError(String(stop.signal.reason));
-        await store.stepFinished(task.task_id, runId, step, executionId, { status: 'completed', counters, progress });
+        await persist(() => store.stepFinished(task.task_id, runId, step, executionId, { status: 'completed', counters, progress }));
         log.info(`✅ 步骤完成: ${step}，耗时 ${((Date.now() - started) / 1000).toFixed(1)}s${result?.summary ? `，${result.summary}` : ''}`);
         observer?.stepFinished?.(step, 'completed');
         return { status: 'completed' };
@@ -206,6 +214,26 @@ export class TaskRunner {
     timer.unref();
     return timer;
   }
+}
+
+/** A store write whose connection was cut (the store restarted, pg_terminate_backend) is retried on a new
+ * connection: the step's work is done, and failing the run for it would throw that work away. The writes
+ * retried are guarded by the run id, so one that did commit before the cut changes nothing the second time. */
+async function persist<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= 5 || !isConnectionLoss(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+function isConnectionLoss(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return /^(57P0[123]|08...)$/.test(e?.code ?? '') || ['ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(e?.code ?? '') ||
+    /Connection terminated|not queryable|terminating connection/i.test(e?.message ?? '');
 }
 
 /** The task's parameters as steps read them, parsed once per run (or the error that names the bad one). */

@@ -6,18 +6,19 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import type { Settings } from '../config.ts';
-import { AppError, taskAlreadyRunning, taskNotFound } from '../errors.ts';
+import { AppError, invalidDbConnection, taskAlreadyRunning, taskNotFound } from '../errors.ts';
 import { queryLogEntries, tailLogEntries, logFileInfo, type LogQuery } from '../logs/reader.ts';
 import { ORCHESTRATOR_LOGGER, TaskLogger, taskDirLoggerName, taskLogPath } from '../logs/task-logger.ts';
 import { pgliteDirectory } from '../postgres/connect.ts';
-import { databaseNameOf, databaseUrlKind, maskConnectionString, maskSecretsInText } from '../postgres/connection-string.ts';
+import { ConnectionStringError, databaseNameOf, databaseUrlKind, maskConnectionString, maskSecretsInText, parseDatabaseUrl } from '../postgres/connection-string.ts';
 import type { StepParameters } from '../pipeline/parameters.ts';
 import type { StepName } from '../pipeline/steps.ts';
 import { localStamp } from '../time.ts';
 import { DEFAULT_FLAGS, effectiveFlags, normaliseVectorFlags, planRun, type ExecutionMode, type TaskFlags } from './model.ts';
 import type { RunJob } from './queue.ts';
 import { TaskMissingError, type TaskFilter, type TaskStore, type TaskWithSteps } from './store.ts';
-import { decodeTableListFile, formatTableList, parseAndValidateTableList, TableListError, validateTableNames } from './table-list.ts';
+import { decodeTableListFile, formatTableList, lineOfName, parseAndValidateTableList, systemSchemaTables, TableListError, validateTableNames } from './table-list.ts';
+import { checkRealDirectory, readFileNoFollow, stageFile, statNoFollow } from '../files.ts';
 import {
   listTaskFiles,
   resolveInputFile,
@@ -53,7 +54,7 @@ export interface ExecuteInput {
 export type Enqueue = (client: pg.PoolClient, job: RunJob) => Promise<void>;
 
 /** Checks, before a run that generates DDL is queued, that the requested tables exist and can be read. */
-export type Preflight = (task: TaskWithSteps, tables: string[]) => Promise<{ missing: string[]; unreadable: string[] }>;
+export type Preflight = (task: TaskWithSteps, tables: string[]) => Promise<{ missing: string[]; unreadable: string[]; system?: string[] }>;
 
 const PREFLIGHT_TIMEOUT_MS = 10_000;
 
@@ -81,13 +82,13 @@ export class TaskService {
     const isDemo = () =>
       databaseUrlKind(this.settings.businessDbUrl) === 'pglite' &&
       pgliteDirectory(dbConnection!, this.settings.cwd) === pgliteDirectory(this.settings.businessDbUrl, this.settings.cwd);
-    if (dbConnection && (!kind || (kind === 'pglite' && !isDemo()))) {
-      throw new AppError(400, 'VALIDATION_ERROR', 'err.invalid_db_connection', { invalidParams: ['db_connection'] });
-    }
+    if (dbConnection && (!kind || (kind === 'pglite' && !isDemo()))) throw invalidDbConnection();
+    if (dbConnection && kind === 'postgres') checkClientDatabaseUrl(dbConnection);
     let tables: string[] | undefined;
     if (input.table_list_file !== undefined) {
       const source = await this.resolveTableListFile(input.table_list_file);
       tables = this.parseTableList(decodeTableListFile(await fs.readFile(source)), 'table_list_file');
+      refuseSystemTables(tables, input.include_system_schemas === true, 'table_list_file');
     }
 
     const { table_list_file: _ignored, db_connection: _secret, task_name, business_context, db_name, created_by, ...rest } = input;
@@ -175,10 +176,10 @@ export class TaskService {
     if (task.status === 'in_progress') throw taskAlreadyRunning(taskId);
     const plan = planRun(input.execution_mode, input.step_name, effectiveFlags({ ...task, run_overrides: overrides }));
     if (!plan.run.includes('ddl_generation') || task.table_list_at === null) return;
-    const file = path.join(this.taskDir(taskId), TABLE_LIST_FILE);
-    const tables = parseAndValidateTableList(decodeTableListFile(await fs.readFile(file))).tables;
+    const tables = (await this.readTaskTableList(taskId))?.tables ?? [];
+    refuseSystemTables(tables, task.parameters.include_system_schemas === true, TABLE_LIST_FILE);
     const url = task.db_connection ?? this.settings.businessDbUrl;
-    let result: { missing: string[]; unreadable: string[] };
+    let result: { missing: string[]; unreadable: string[]; system?: string[] };
     try {
       result = await withTimeout(this.preflight(task, tables), PREFLIGHT_TIMEOUT_MS, 'no answer within 10 s');
     } catch (error) {
@@ -187,6 +188,7 @@ export class TaskService {
         type: 'DatabaseConnectionError',
       });
     }
+    if (result.system?.length && task.parameters.include_system_schemas !== true) refuseSystemTables(result.system, false, TABLE_LIST_FILE, true);
     const problems = [...result.missing, ...result.unreadable];
     if (problems.length && task.parameters.continue_on_error !== true) {
       throw new AppError(400, 'TABLES_NOT_FOUND', 'err.tables_not_found', { params: { tables: problems.join(', ') }, invalidParams: problems });
@@ -224,36 +226,68 @@ export class TaskService {
   // ---------------------------------------------------------------------------------------- table lists
 
   async uploadTableList(taskId: string, fileName: string, bytes: Buffer) {
-    await this.requireIdle(taskId);
+    const task = await this.requireIdle(taskId);
     if (!/\.txt$/i.test(fileName)) {
       throw new AppError(415, 'UNSUPPORTED_FILE_TYPE', 'err.upload_type', { params: { file: fileName }, invalidParams: ['file'] });
     }
     if (bytes.length === 0) throw new AppError(400, 'VALIDATION_ERROR', 'err.upload_empty', { invalidParams: ['file'] });
     const tables = this.parseTableList(decodeTableListFile(bytes), 'file');
+    refuseSystemTables(tables, task.parameters.include_system_schemas === true, 'file');
     return this.saveTableList(taskId, tables);
   }
 
   async createTableList(taskId: string, names: string[], businessContext?: string) {
-    await this.requireIdle(taskId);
+    const task = await this.requireIdle(taskId);
     const tables = this.validateNames(names, 'table_names');
+    refuseSystemTables(tables, task.parameters.include_system_schemas === true, 'table_names');
     return this.saveTableList(taskId, tables, businessContext);
   }
 
   async tableListInfo(taskId: string) {
     const task = await this.getTask(taskId);
+    const list = await this.readTaskTableList(taskId);
+    if (!list) return { task, exists: false as const };
+    return { task, exists: true as const, size: list.size, tables: list.tables, displayPath: this.displayPath(list.file) };
+  }
+
+  /** table_list.txt of a task (never through a link); a name in it that is not valid (the file was edited
+   * by hand) is a 409 naming its line, not a 500. Undefined when there is none. */
+  private async readTaskTableList(taskId: string): Promise<{ tables: string[]; size: number; file: string } | undefined> {
     const file = path.join(this.taskDir(taskId), TABLE_LIST_FILE);
-    const stat = await fs.stat(file).catch(() => undefined);
-    if (!stat) return { task, exists: false as const };
-    const tables = parseAndValidateTableList(decodeTableListFile(await fs.readFile(file))).tables;
-    return { task, exists: true as const, size: stat.size, tables, displayPath: this.displayPath(file) };
+    const bytes = await readFileNoFollow(file);
+    if (!bytes) return undefined;
+    const text = decodeTableListFile(bytes);
+    try {
+      return { tables: parseAndValidateTableList(text).tables, size: bytes.length, file };
+    } catch (error) {
+      if (!(error instanceof TableListError)) throw error;
+      const first = error.invalidNames[0]?.name;
+      const line = first === undefined ? undefined : lineOfName(text, first);
+      const where = line === undefined ? { zh: '', en: '' } : { zh: `第 ${line} 行: `, en: `line ${line}: ` };
+      throw new AppError(409, error.code === 'INVALID_TABLE_NAME' ? 'TABLE_LIST_INVALID' : error.code, 'err.table_list_invalid', {
+        params: { reason: error.messageEn },
+        invalidParams: [line === undefined ? TABLE_LIST_FILE : `${TABLE_LIST_FILE}:${line}`],
+        texts: {
+          zh: `任务目录中的 ${TABLE_LIST_FILE} ${where.zh}${error.message}（请重新上传或创建表清单）`,
+          en: `${TABLE_LIST_FILE} in the task directory, ${where.en}${error.messageEn} (upload or create the table list again)`,
+        },
+      });
+    }
   }
 
   private async saveTableList(taskId: string, tables: string[], businessContext?: string) {
     const file = path.join(this.taskDir(taskId), TABLE_LIST_FILE);
     const content = formatTableList(tables);
     await fs.mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, content);
-    const uploadedAt = await this.store.setTableList(taskId, tables.length, businessContext);
+    // All or nothing: the new file replaces the old one only inside the store transaction that records it.
+    const staged = await stageFile(file, content);
+    let uploadedAt: Date;
+    try {
+      uploadedAt = await this.store.setTableList(taskId, tables.length, businessContext, () => staged.commit());
+    } catch (error) {
+      await staged.discard();
+      throw error;
+    }
     this.taskLogger(taskId).write('INFO', ORCHESTRATOR_LOGGER, `表清单已保存: ${tables.length} 个表`);
     return { tables, size: Buffer.byteLength(content), displayPath: this.displayPath(file), uploadedAt };
   }
@@ -296,12 +330,14 @@ export class TaskService {
 
   async files(taskId: string, lang: FileLang) {
     await this.getTask(taskId);
+    await checkRealDirectory(this.taskDir(taskId));
     return listTaskFiles(this.taskDir(taskId), `/api/v0/data_pipeline/tasks/${taskId}/files`, lang);
   }
 
   async resolveDownload(taskId: string, relativePath: string): Promise<string> {
     const dir = this.taskDir(taskId);
     await this.getTask(taskId);
+    await checkRealDirectory(dir);
     try {
       return await resolveInsideDirectory(dir, relativePath);
     } catch (error) {
@@ -333,6 +369,16 @@ export class TaskService {
   }
 }
 
+/** A client-supplied postgresql:// URL, validated in full now rather than failing at execute. */
+export function checkClientDatabaseUrl(url: string): void {
+  try {
+    parseDatabaseUrl(url);
+  } catch (error) {
+    if (error instanceof ConnectionStringError) throw invalidDbConnection({ zh: error.reasonZh, en: error.reasonEn });
+    throw error;
+  }
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -350,6 +396,21 @@ function fromWorkspaceError(error: unknown): unknown {
     return new AppError(404, 'FILE_NOT_FOUND', 'err.file_not_found', { params: { file: error.path }, texts: { zh: error.message, en: error.messageEn } });
   }
   return new AppError(400, 'INVALID_PATH', 'err.invalid_path', { params: { file: error.path }, texts: { zh: error.message, en: error.messageEn } });
+}
+
+/** Tables of PostgreSQL's own catalogs (pg_catalog.pg_authid...) are refused unless the task asked for them. */
+function refuseSystemTables(tables: string[], allowed: boolean, param: string, resolved = false): void {
+  if (allowed) return;
+  const refused = resolved ? tables : systemSchemaTables(tables);
+  if (!refused.length) return;
+  throw new AppError(400, 'SYSTEM_TABLE_REFUSED', 'err.table_list_invalid', {
+    params: { reason: `system catalog tables ${refused.join(', ')}` },
+    invalidParams: [param],
+    texts: {
+      zh: `不接受系统目录表: ${refused.join(', ')}（确需读取时创建任务时设置 include_system_schemas: true）`,
+      en: `System catalog tables are not accepted: ${refused.join(', ')} (set include_system_schemas: true when creating the task to read them)`,
+    },
+  });
 }
 
 function fromTableListError(error: unknown, param: string): unknown {

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { withTransaction } from '../postgres/connect.ts';
 import { STEP_NAMES, type StepName } from '../pipeline/steps.ts';
 import type { TaskChangeFeed } from './change-feed.ts';
+import { SecretBox } from './secret-box.ts';
 import type { ExecutionMode, RunPlan, StepStatus, TaskFlags, TaskStatus } from './model.ts';
 
 export interface TaskRow {
@@ -84,6 +85,8 @@ export class TaskStore {
   constructor(
     readonly pool: pg.Pool,
     private readonly feed?: TaskChangeFeed,
+    /** Seals db_connection on the way in, opens it on the way out (see secret-box.ts). */
+    private readonly secrets = new SecretBox(undefined),
   ) {
     feed?.on('counts', () => this.clearTotals());
     feed?.on('reset', () => this.clearTotals());
@@ -92,6 +95,10 @@ export class TaskStore {
   private clearTotals(): void {
     this.#totals.clear();
     this.#totalsGeneration += 1;
+  }
+
+  private openRow<R extends TaskRow>(row: R): R {
+    return row.db_connection === null ? row : { ...row, db_connection: this.secrets.open(row.db_connection) };
   }
 
   private onChange(taskId: string, countsMayChange = false): void {
@@ -111,7 +118,7 @@ export class TaskStore {
           `INSERT INTO ${T} (task_id, task_name, parameters, db_connection, db_name, business_context, created_by)
            VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (task_id) DO NOTHING RETURNING *`,
-          [taskId, task.task_name, task.parameters, task.db_connection, task.db_name, task.business_context, task.created_by],
+          [taskId, task.task_name, task.parameters, task.db_connection === null ? null : this.secrets.seal(task.db_connection), task.db_name, task.business_context, task.created_by],
         );
         if (rows.length === 0) return undefined;
         await client.query(
@@ -119,7 +126,7 @@ export class TaskStore {
            SELECT $1, name, ord FROM unnest($2::text[]) WITH ORDINALITY AS s(name, ord)`,
           [taskId, STEP_NAMES],
         );
-        return rows[0];
+        return this.openRow(rows[0]!);
       });
       if (inserted) {
         this.onChange(taskId, true);
@@ -137,7 +144,7 @@ export class TaskStore {
     );
     const row = rows[0];
     if (!row) return undefined;
-    return { ...row, steps: row.steps.map(reviveStepDates) };
+    return { ...this.openRow(row), steps: row.steps.map(reviveStepDates) };
   }
 
   async listTasks(filter: TaskFilter, limit: number, offset: number): Promise<{ tasks: TaskWithSteps[]; total: number }> {
@@ -148,7 +155,7 @@ export class TaskStore {
       [...values, limit, offset],
     );
     const total = await this.countTasks(filter, where, values);
-    return { tasks: page.rows.map((r) => ({ ...r, steps: r.steps.map(reviveStepDates) })), total };
+    return { tasks: page.rows.map((r) => ({ ...this.openRow(r), steps: r.steps.map(reviveStepDates) })), total };
   }
 
   /** Filters by status alone (or none) are answered from the trigger-kept counts, not by scanning. */
@@ -177,13 +184,19 @@ export class TaskStore {
     return Number(rows[0]?.n ?? 0);
   }
 
-  async setTableList(taskId: string, tableCount: number, businessContext?: string): Promise<Date> {
-    const { rows } = await this.pool.query<{ table_list_at: Date }>(
-      `UPDATE ${T} SET table_list_at = now(), table_count = $2, updated_at = now(),
-              business_context = coalesce($3, business_context)
-       WHERE task_id = $1 RETURNING table_list_at`,
-      [taskId, tableCount, businessContext ?? null],
-    );
+  /** Records a new table list; `beforeCommit` (putting the file in place) runs inside the transaction, so
+   * a failure of either leaves both as they were. */
+  async setTableList(taskId: string, tableCount: number, businessContext?: string, beforeCommit?: () => Promise<void>): Promise<Date> {
+    const rows = await withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ table_list_at: Date }>(
+        `UPDATE ${T} SET table_list_at = now(), table_count = $2, updated_at = now(),
+                business_context = coalesce($3, business_context)
+         WHERE task_id = $1 RETURNING table_list_at`,
+        [taskId, tableCount, businessContext ?? null],
+      );
+      await beforeCommit?.();
+      return rows;
+    });
     this.onChange(taskId);
     return rows[0]!.table_list_at;
   }
@@ -331,7 +344,7 @@ export class TaskStore {
   async requestCancel(taskId: string): Promise<{ task: TaskRow; immediate: boolean } | { notRunning: TaskRow } | undefined> {
     const requested = withTransaction(this.pool, async (client): Promise<{ task: TaskRow; immediate: boolean } | { notRunning: TaskRow } | undefined> => {
       const { rows } = await client.query<TaskRow>(`SELECT * FROM ${T} WHERE task_id = $1 FOR UPDATE`, [taskId]);
-      const task = rows[0];
+      const task = rows[0] && this.openRow(rows[0]);
       if (!task) return undefined;
       if (task.status !== 'in_progress') return { notRunning: task };
       if (task.worker_id === null) {
@@ -375,18 +388,29 @@ export class TaskStore {
     policy: 'resume' | 'fail',
     newRunId: () => string,
     enqueue: (client: pg.PoolClient, taskId: string, runId: string) => Promise<void>,
+    queue?: {
+      /** SQL condition: the run `runIdSql` still has a job waiting, or handed over less than `secondsSql` ago. */
+      liveJobSql: (runIdSql: string, secondsSql: string) => string;
+      /** Closes the old run's jobs. */
+      failJobsOfRun: (client: pg.PoolClient, runId: string) => Promise<void>;
+    },
   ): Promise<Array<{ taskId: string; runId: string }>> {
     const changed: string[] = [];
+    // Claimed runs whose worker stopped reporting, and runs no worker ever claimed although no job for them
+    // is waiting any more (the worker died between taking the job and claiming the run).
+    const unclaimed = queue ? `OR (t.worker_id IS NULL AND NOT ${queue.liveJobSql('t.run_id', '$1')})` : '';
     const taken = await withTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ task_id: string; run_id: string }>(
-        `SELECT task_id, run_id FROM ${T}
-         WHERE status = 'in_progress' AND worker_id IS NOT NULL AND heartbeat_at < now() - make_interval(secs => $1)
-         FOR UPDATE SKIP LOCKED`,
+        `SELECT t.task_id, t.run_id FROM ${T} t
+         WHERE t.status = 'in_progress' AND t.heartbeat_at < now() - make_interval(secs => $1)
+           AND (t.worker_id IS NOT NULL ${unclaimed})
+         FOR UPDATE OF t SKIP LOCKED`,
         [timeoutMs / 1000],
       );
       const taken: Array<{ taskId: string; runId: string }> = [];
       for (const row of rows) {
         changed.push(row.task_id);
+        await queue?.failJobsOfRun(client, row.run_id);
         await client.query(`UPDATE ${R} SET status = 'abandoned', completed_at = now(), error_message = 'worker stopped reporting'
                             WHERE task_id = $1 AND run_id = $2 AND status = 'running'`, [row.task_id, row.run_id]);
         if (policy === 'fail') {

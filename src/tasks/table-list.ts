@@ -320,6 +320,27 @@ export function parseAndValidateTableList(text: string, options: { maxTables?: n
   return validateTableNames(parseTableList(text), options);
 }
 
+/** Schemas of PostgreSQL's own catalogs: a task reads them only when asked to (include_system_schemas). */
+export const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast'] as const;
+
+/** The names that are written as `<system schema>.table` (unqualified names are resolved by the database). */
+export function systemSchemaTables(tables: readonly string[]): string[] {
+  return tables.filter((name) => {
+    try {
+      const schema = validateTableName(name).schema;
+      return schema !== undefined && (SYSTEM_SCHEMAS as readonly string[]).includes(schema);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** 1-based line of `text` where `name` is written, for messages about a file; undefined when not found. */
+export function lineOfName(text: string, name: string): number | undefined {
+  const index = text.split(/\r\n|\n|\r/).findIndex((line) => line.includes(name));
+  return index < 0 ? undefined : index + 1;
+}
+
 /** The canonical file form of a list (one name per line, trailing newline), e.g. for `table_list.txt`. */
 export function formatTableList(tables: readonly string[]): string {
   return tables.length === 0 ? '' : `${tables.join('\n')}\n`;

@@ -23,6 +23,7 @@ import { pipeline } from 'node:stream/promises';
 import { parse, type CastingContext } from 'csv-parse';
 import type pg from 'pg';
 import { z } from 'zod';
+import { appendNoFollow, checkRealDirectory } from '../files.ts';
 import { copyTableToCsv } from '../postgres/copy.ts';
 import { localIso, localStamp, localTimestamp } from '../time.ts';
 import { errorMessage, VectorStoreError } from './errors.ts';
@@ -109,6 +110,7 @@ export async function backupVectorTables(pool: pg.Pool, dir: string, options: Ba
   const base = { directory: dir, rows, truncated: false } as const;
   try {
     await fsp.mkdir(dir, { recursive: true });
+    await checkRealDirectory(dir);
   } catch (error) {
     throw new VectorStoreError('VECTOR_BACKUP_FAILED', `cannot create the backup directory ${dir}: ${errorMessage(error)}`, { cause: error });
   }
@@ -125,8 +127,9 @@ export async function backupVectorTables(pool: pg.Pool, dir: string, options: Ba
     return { ...base, performed: false, skippedReason: reason, timestamp: null, manifest: null, files: [], durationMs: Date.now() - started };
   }
 
-  const stamp = await freeStamp(dir, localStamp(now));
+  const stamp = await claimStamp(dir, localStamp(now));
   const written: string[] = [];
+  const releaseStamp = () => fsp.rmdir(claimPath(dir, stamp)).catch(() => undefined);
   const client = await pool.connect();
   let manifest: BackupManifest | undefined;
   let phase: 'backup' | 'truncate' = 'backup';
@@ -177,13 +180,16 @@ export async function backupVectorTables(pool: pg.Pool, dir: string, options: Ba
     if (phase === 'backup') {
       // An incomplete backup must not look like one.
       await Promise.all(written.map((f) => fsp.rm(f, { force: true })));
+      await releaseStamp();
       await appendLog(dir, `${localTimestamp(new Date())} [ERROR] backup ${stamp} failed, nothing was truncated: ${errorMessage(error)}`);
       throw new VectorStoreError('VECTOR_BACKUP_FAILED', `vector table backup failed (nothing was truncated): ${errorMessage(error)}`, { cause: error });
     }
+    await releaseStamp();
     await appendLog(dir, `${localTimestamp(new Date())} [ERROR] truncate of ${EMBEDDING_TABLE} after backup ${stamp} failed (the backup is complete): ${errorMessage(error)}`);
     throw new VectorStoreError('VECTOR_TRUNCATE_FAILED', `truncating ${EMBEDDING_TABLE} failed (the backup ${stamp} is complete): ${errorMessage(error)}`, { cause: error });
   }
   client.release();
+  await releaseStamp();
   const durationMs = Date.now() - started;
   const sizes = manifest.tables.map((t) => `${t.table} ${t.rows} rows (${t.bytes} bytes)`).join(', ');
   await appendLog(
@@ -207,15 +213,28 @@ export function backupAndTruncate(pool: pg.Pool, dir: string, options: Omit<Back
   return backupVectorTables(pool, dir, { ...options, truncate: true });
 }
 
-async function freeStamp(dir: string, stamp: string): Promise<string> {
+/** `.claim_<stamp>`: made with mkdir, which only one process can do, so two backups started in the same
+ * second never share a stamp (and the loser's cleanup never removes the winner's files). */
+function claimPath(dir: string, stamp: string): string {
+  return path.join(dir, `.claim_${stamp}`);
+}
+
+async function claimStamp(dir: string, stamp: string): Promise<string> {
   for (let n = 1; n < 1000; n += 1) {
     const candidate = n === 1 ? stamp : `${stamp}_${n}`;
+    try {
+      await fsp.mkdir(claimPath(dir, candidate));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new VectorStoreError('VECTOR_BACKUP_FAILED', `cannot claim backup timestamp ${candidate}: ${errorMessage(error)}`, { cause: error });
+    }
     const taken = await Promise.all(
       [manifestFileName(candidate), backupFileName(COLLECTION_TABLE, candidate), backupFileName(EMBEDDING_TABLE, candidate)].map((f) =>
         fsp.lstat(path.join(dir, f)).then(() => true, () => false),
       ),
     );
     if (!taken.some(Boolean)) return candidate;
+    await fsp.rmdir(claimPath(dir, candidate)).catch(() => undefined);
   }
   throw new VectorStoreError('VECTOR_BACKUP_FAILED', `too many backups with timestamp ${stamp} in ${dir}`);
 }
@@ -266,7 +285,7 @@ async function writeDurably(file: string, text: string): Promise<void> {
 }
 
 async function appendLog(dir: string, line: string): Promise<void> {
-  await fsp.appendFile(path.join(dir, BACKUP_LOG_FILE), `${line}\n`, 'utf8').catch(() => undefined);
+  await appendNoFollow(path.join(dir, BACKUP_LOG_FILE), `${line}\n`).catch(() => undefined);
 }
 
 // ------------------------------------------------------------------------------------------------ list
@@ -394,23 +413,29 @@ export async function verifyBackup(root: string, dir: string, stamp: string): Pr
   if (realDir !== path.resolve(dir)) throw new VectorStoreError('VECTOR_BACKUP_INVALID', 'the backup directory path goes through a symbolic link');
   const manifest = await readManifest(realDir, stamp);
   for (const entry of manifest.tables) {
-    const file = path.join(realDir, entry.file);
-    const stat = await requireRegularFile(file);
+    const stat = await requireRegularFile(path.join(realDir, entry.file));
     if (stat.size !== entry.bytes) {
       throw new VectorStoreError('VECTOR_BACKUP_INVALID', `${entry.file} is ${stat.size} bytes; the manifest says ${entry.bytes}: the backup was modified or is incomplete`);
     }
-    const digest = await sha256File(file);
-    if (digest !== entry.sha256) throw new VectorStoreError('VECTOR_BACKUP_INVALID', `${entry.file} does not match its checksum in the manifest: the backup was modified`);
   }
-  return { dir: realDir, manifest };
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(fs.createReadStream(file), async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) hash.update(chunk);
+  // Everything the restore will rely on is checked now, before anything (a safety backup included) is
+  // written: checksums, headers, row counts, collection references and vector dimensions.
+  const collectionEntry = manifest.tables.find((t) => t.table === COLLECTION_TABLE)!;
+  const embeddingEntry = manifest.tables.find((t) => t.table === EMBEDDING_TABLE)!;
+  const collections = new Set<string>();
+  await checkedCsv(path.join(realDir, collectionEntry.file), collectionEntry, async (row) => {
+    if (row[0]) collections.add(row[0]);
   });
-  return hash.digest('hex');
+  const dim = manifest.embedding.dim;
+  await checkedCsv(path.join(realDir, embeddingEntry.file), embeddingEntry, async (row) => {
+    if (row[1] !== null && row[1] !== undefined && !collections.has(row[1])) {
+      throw new VectorStoreError('VECTOR_BACKUP_INVALID', `an embedding row names collection ${row[1]}, which the backup does not hold`);
+    }
+    if (dim !== null && dim !== undefined && row[2] && row[2].split(',').length !== dim) {
+      throw new VectorStoreError('VECTOR_BACKUP_INVALID', `an embedding row has ${row[2].split(',').length} dimensions; the manifest says ${dim}`);
+    }
+  });
+  return { dir: realDir, manifest };
 }
 
 export interface RestoreOptions {
@@ -540,9 +565,19 @@ async function streamCsv(file: string, entry: BackupManifest['tables'][number], 
     }
   });
   if (hash.digest('hex') !== entry.sha256 || counter.bytes !== entry.bytes) {
-    throw new VectorStoreError('VECTOR_BACKUP_INVALID', `${entry.file} changed while it was being restored: nothing was changed`);
+    throw new VectorStoreError('VECTOR_BACKUP_INVALID', `${entry.file} does not match its checksum in the manifest (modified, or changed while being read): nothing was changed`);
   }
   if (rows !== entry.rows) throw new VectorStoreError('VECTOR_BACKUP_INVALID', `${entry.file} holds ${rows} rows; the manifest says ${entry.rows}`);
+}
+
+/** streamCsv, with a file that is not CSV at all reported as an invalid backup. */
+async function checkedCsv(file: string, entry: BackupManifest['tables'][number], onRow: (row: CsvRow) => Promise<void>): Promise<void> {
+  try {
+    await streamCsv(file, entry, onRow);
+  } catch (error) {
+    if (error instanceof VectorStoreError) throw error;
+    throw new VectorStoreError('VECTOR_BACKUP_INVALID', `${entry.file} is not a valid backup CSV: ${errorMessage(error)}`, { cause: error });
+  }
 }
 
 async function readCsv(file: string, entry: BackupManifest['tables'][number]): Promise<{ rows: CsvRow[] }> {

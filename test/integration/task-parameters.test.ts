@@ -34,6 +34,7 @@ const INVALID: Record<string, unknown[]> = {
   row_check_limit: [0, 1001, 2.5, '5', null],
   validation_concurrency: [0, 65, 1.5, '4', null],
   max_execute_cost: [-0.5, '100', true, null],
+  include_system_schemas: ['true', 1, 'yes', null],
   relationships: [
     'orders.customer_id',
     [{ from: 'orders', to: 'customer.customer_id' }],
@@ -63,6 +64,7 @@ const VALID: Record<string, unknown> = {
   validation_concurrency: 2,
   max_execute_cost: 1e6,
   relationships: [{ from: 'orders.customer_id', to: 'customer.customer_id' }, { from: 'payment.customer_id', to: 'orders.customer_id', enabled: false }],
+  include_system_schemas: true,
 };
 
 describe('task parameters: one schema at every edge', () => {

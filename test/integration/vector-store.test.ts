@@ -272,7 +272,8 @@ for (const backend of ['postgres', 'pglite'] as const) {
       await assert.rejects(verifyBackup(out, dir, '../../etc'), isCode('VECTOR_BACKUP_INVALID'));
       await assert.rejects(verifyBackup(out, dir, '20000101_000000'), isCode('VECTOR_BACKUP_NOT_FOUND'));
 
-      // A consistent but broken backup (bad vector near the end, checksums recomputed): one transaction, nothing changes.
+      // A consistent but broken backup (bad vector near the end, checksums recomputed): refused by the
+      // verification, before anything is written; and were it restored, one transaction, nothing changes.
       const lines = original.toString('utf8').split('\n');
       const victim = lines.length - 10;
       lines[victim] = lines[victim]!.replace(/"\[[^\]]*\]"|\[[^\]]*\]/, '"[oops]"');
@@ -283,8 +284,8 @@ for (const backend of ['postgres', 'pglite'] as const) {
       rewritten.tables[1].bytes = broken.length;
       rewritten.tables[1].sha256 = createHash('sha256').update(broken).digest('hex');
       fs.writeFileSync(manifestPath, JSON.stringify(rewritten));
-      const verified = await verifyBackup(out, dir, backup.timestamp!);
-      await assert.rejects(restoreVectorTables(db.pool, verified, { truncateBeforeRestore: true }), isCode('VECTOR_RESTORE_FAILED'));
+      await assert.rejects(verifyBackup(out, dir, backup.timestamp!), isCode('VECTOR_BACKUP_INVALID'));
+      await assert.rejects(restoreVectorTables(db.pool, { dir, manifest: rewritten }, { truncateBeforeRestore: true }), isCode('VECTOR_RESTORE_FAILED'));
       assert.deepEqual(await checksum(db), before);
     });
 

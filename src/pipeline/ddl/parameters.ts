@@ -17,6 +17,10 @@ export const ddlParameters = z.object({
     .union([z.string().max(100_000), z.record(z.string().max(200), z.string().max(2000))])
     .optional()
     .describe('{term: meaning} or text used by the annotator (business_glossary.txt/.json in the task directory works too)'),
+  include_system_schemas: z
+    .boolean()
+    .default(false)
+    .describe('accept tables of pg_catalog and information_schema (refused otherwise)'),
   relationships: userRelationshipsSchema
     .optional()
     .describe('relationships to declare or veto: [{from: "table.column", to: "table.column", enabled?: false}], merged with relationships.json'),
