@@ -15,7 +15,7 @@ import { StepCancelledError, StepError, type PipelineStep, type StepContext, typ
 import { mergeGlossaries, parseGlossary, type Glossary } from '../../text/glossary.ts';
 import { generateSchema } from './generate.ts';
 import { writeOutputs } from './write.ts';
-import { GLOSSARY_TODO_FILE, TABLE_LIST_FILE } from '../artifacts.ts';
+import { GLOSSARY_TODO_FILE, resolveArtifactPath, TABLE_LIST_FILE } from '../artifacts.ts';
 import { writeFileAtomic } from '../../files.ts';
 import { readUserRelationships } from './user-relationships.ts';
 
@@ -25,7 +25,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 async function readGlossary(ctx: StepContext): Promise<Glossary> {
   const parts: Glossary[] = [];
   for (const file of GLOSSARY_FILES) {
-    const text = await fs.readFile(path.join(ctx.workspaceDir, file), 'utf8').catch(() => undefined);
+    const text = await readTaskFile(ctx.workspaceDir, file, (reason) => ctx.log.warn(`${file} 未读取 (not read): ${reason}`));
     if (text === undefined) continue;
     let value: unknown = text;
     if (file.endsWith('.json')) {
@@ -60,9 +60,21 @@ async function openDatabase(ctx: StepContext): Promise<Database> {
   return db;
 }
 
+/** A file of the task directory, read like every contract file: inside it, never through a symlink. */
+async function readTaskFile(dir: string, file: string, refused: (reason: string) => void): Promise<string | undefined> {
+  try {
+    const full = await resolveArtifactPath(dir, file);
+    return full === undefined ? undefined : await fs.readFile(full, 'utf8');
+  } catch (error) {
+    refused((error as Error).message);
+    return undefined;
+  }
+}
+
 export async function runDdlGeneration(ctx: StepContext): Promise<StepResult> {
-  const listFile = path.join(ctx.workspaceDir, TABLE_LIST_FILE);
-  const text = await fs.readFile(listFile, 'utf8').catch(() => undefined);
+  const text = await readTaskFile(ctx.workspaceDir, TABLE_LIST_FILE, (reason) => {
+    throw new StepError('TABLE_LIST_INVALID', `${TABLE_LIST_FILE} 无法读取 (cannot be read): ${reason}`);
+  });
   if (text === undefined) throw new StepError('TABLE_LIST_REQUIRED', `缺少表清单 ${TABLE_LIST_FILE} (no table list in the task directory)`);
   const names = readTableListText(text);
   if (!names.length) throw new StepError('EMPTY_TABLE_LIST', `表清单为空 (${TABLE_LIST_FILE} lists no table)`);

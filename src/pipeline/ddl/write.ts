@@ -4,7 +4,7 @@
 // does not are removed.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { FILENAME_MAPPING_FILE, SCHEMA_FILE, type SchemaFile, type TableInfo } from '../artifacts.ts';
+import { FILENAME_MAPPING_FILE, readSchemaFile, resolveArtifactPath, SCHEMA_FILE, type SchemaFile, type TableInfo } from '../artifacts.ts';
 import type { Lang } from './annotate/offline.ts';
 import type { GeneratedTable, TableFailure } from './generate.ts';
 import { renderDdl, type DdlTable } from './render/ddl.ts';
@@ -92,7 +92,8 @@ export async function writeOutputs(tables: GeneratedTable[], options: WriteOptio
 async function previousFiles(dir: string): Promise<string[]> {
   const files = new Set<string>();
   try {
-    const schema = JSON.parse(await fs.readFile(path.join(dir, SCHEMA_FILE), 'utf8')) as SchemaFile;
+    // Only names a previous run wrote: read through the contract reader (no symlink, checked shape).
+    const schema = (await readSchemaFile(dir, 'SCHEMA_INVALID'))!;
     for (const t of schema.tables ?? []) {
       if (typeof t?.files?.ddl === 'string') files.add(t.files.ddl);
       if (typeof t?.files?.detail === 'string') files.add(t.files.detail);
@@ -101,7 +102,8 @@ async function previousFiles(dir: string): Promise<string[]> {
     // no previous run
   }
   try {
-    for (const entry of parseMapping(await fs.readFile(path.join(dir, FILENAME_MAPPING_FILE), 'utf8'))) {
+    const mapping = await resolveArtifactPath(dir, FILENAME_MAPPING_FILE);
+    for (const entry of parseMapping(mapping ? await fs.readFile(mapping, 'utf8') : '')) {
       files.add(entry.ddl);
       files.add(entry.detail);
     }
