@@ -8,14 +8,8 @@ import { uniqueColumns } from './model.ts';
 const KEY_SUFFIXES = ['id', 'no', 'code', 'num', 'number', 'key', 'sn', 'uuid', 'guid'];
 const MAX_CANDIDATES = 3;
 
-/** snake_case / camelCase words, lower case. */
-export function nameWords(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter(Boolean);
-}
+export { nameWords } from '../../text/translate.ts';
+import { nameWords } from '../../text/translate.ts';
 
 /** A column name as stem + key suffix (`company_id` → company / id); undefined when not key-like. */
 export function splitKeyName(name: string): { stem: string; suffix: string } | undefined {
