@@ -7,7 +7,7 @@ import type { CatalogModel, TableModel } from './catalog.ts';
 import { classifySql, normalizeQuestion, stripTrailingSemicolons, type SqlAnalysis } from './sql-analysis.ts';
 import type { GeneratedPair } from './types.ts';
 
-export type RejectReason = 'empty_question' | 'empty_sql' | Exclude<SqlRejectReason, 'empty'> | 'duplicate_fingerprint' | 'duplicate_question';
+export type RejectReason = 'empty_question' | 'empty_sql' | Exclude<SqlRejectReason, 'empty'> | 'duplicate_fingerprint' | 'duplicate_question' | 'duplicate_signature';
 
 export interface Accepted {
   ok: true;
@@ -65,6 +65,9 @@ export class PairCollector {
   readonly fingerprints = new Set<string>();
   readonly questions = new Set<string>();
   readonly tableUse = new Map<string, number>();
+  /** Semantic signatures taken (offline generator: entity × measure × aggregate × grouping × filter). */
+  readonly signatures = new Set<string>();
+  readonly columnUse = new Set<string>();
   accepted = 0;
   multiTable = 0;
 
@@ -106,9 +109,14 @@ export class PairCollector {
   }
 
   /** Records the pair unless a duplicate was recorded meanwhile; returns the rejection then. */
-  accept(pair: GeneratedPair): Rejected | undefined {
+  accept(pair: GeneratedPair, semantic?: { signature: string; columns: string[] }): Rejected | undefined {
     const dup = this.duplicate(pair);
     if (dup) return dup;
+    if (semantic && this.signatures.has(semantic.signature)) return { ok: false, reason: 'duplicate_signature', message: `signature ${semantic.signature} already used` };
+    if (semantic) {
+      this.signatures.add(semantic.signature);
+      for (const c of semantic.columns) this.columnUse.add(c);
+    }
     this.fingerprints.add(pair.fingerprint);
     this.questions.add(normalizeQuestion(pair.question));
     for (const t of pair.tables) this.tableUse.set(t, (this.tableUse.get(t) ?? 0) + 1);

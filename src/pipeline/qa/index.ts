@@ -9,10 +9,10 @@ import { buildCatalog, type CatalogModel } from './catalog.ts';
 import { PairCollector } from './collector.ts';
 import { createExecutionChecker, type ExecutionChecker } from './execution-check.ts';
 import { llmPairsForTheme, llmThemes, type PairsPromptInfo } from './llm-generator.ts';
-import { offlinePairsForTheme, type OfflineThemeOutcome } from './offline-generator.ts';
+import { offlinePairsForTheme, type OfflineThemeOutcome, type PairLinter } from './offline-generator.ts';
 import { writeOutputs } from './outputs.ts';
 import { COMPLEXITY_LEVELS, loadParser } from './sql-analysis.ts';
-import { offlineThemes } from './themes-offline.ts';
+import { defaultThemeSizes, offlineThemes } from './themes-offline.ts';
 import { DEFAULT_QUESTIONS_PER_THEME, DEFAULT_THEME_COUNT } from './parameters.ts';
 import type { GeneratedPair, QaSettings, Theme, ThemeOutcome } from './types.ts';
 
@@ -41,7 +41,7 @@ async function run(ctx: StepContext): Promise<StepResult> {
   const settings = qaSettings(ctx, schema);
   const catalog = buildCatalog(schema);
   const started = new Date();
-  const requested = settings.themeCount * settings.questionsPerTheme;
+  let requested = settings.themeCount * settings.questionsPerTheme;
   const mode = ctx.llm ? 'llm' : 'offline';
   ctx.log.info(
     `开始生成问答对: ${catalog.tables.length} 张表, ${catalog.relationships.length} 个关联, 主题 ${settings.themeCount} × 每主题 ${settings.questionsPerTheme} 个问题, 语言 ${settings.language}, 生成方式 ${mode === 'llm' ? `LLM (${ctx.llm!.model})` : '离线规则生成器'}`,
@@ -82,14 +82,23 @@ async function run(ctx: StepContext): Promise<StepResult> {
     );
     prompts.pairs = { id: pairPrompts[0]?.id, version: pairPrompts[0]?.version, requests: pairPrompts.length, max_chars: Math.max(0, ...pairPrompts.map((p) => p.chars)) };
   } else {
-    themes = offlineThemes(catalog, settings.themeCount, settings.language);
+    // The size the user gave is kept exactly; without one it scales with the schema (≈ 2.5 pairs per
+    // business table, as many themes as there are table clusters).
+    themes = offlineThemes(catalog, ctx.params.theme_count, settings.language);
+    const sizes = ctx.params.questions_per_theme !== undefined ? themes.map(() => settings.questionsPerTheme) : defaultThemeSizes(catalog, themes);
+    if (ctx.params.theme_count === undefined || ctx.params.questions_per_theme === undefined) {
+      settings.themeCount = themes.length;
+      settings.questionsPerTheme = Math.round(sizes.reduce((a, b) => a + b, 0) / Math.max(1, themes.length));
+      requested = sizes.reduce((a, b) => a + b, 0);
+    }
     logThemes(ctx, themes);
     ctx.progress(0, themes.length, 'themes');
     const check = settings.executionCheck ? await openChecker(ctx) : undefined;
     const offline: OfflineThemeOutcome[] = [];
+    const anchors = new Set(themes.map((t) => t.anchor).filter((a): a is string => Boolean(a)));
     for (let i = 0; i < themes.length; i++) {
       await ctx.checkpoint();
-      const outcome = await offlinePairsForTheme({ catalog, theme: themes[i]!, themeIndex: i, lang: settings.language, seed: settings.seed, count: settings.questionsPerTheme, collector, check, signal: ctx.signal });
+      const outcome = await offlinePairsForTheme({ catalog, theme: themes[i]!, themeIndex: i, lang: settings.language, seed: settings.seed, count: sizes[i]!, collector, check, lint: selfCheck, anchors, signal: ctx.signal });
       finished(outcome);
       offline.push(outcome);
     }
@@ -235,5 +244,9 @@ function sumDropped(outcomes: ThemeOutcome[]): Record<string, number> {
   for (const o of outcomes) for (const [k, v] of Object.entries(o.dropped)) out[k] = (out[k] ?? 0) + v;
   return out;
 }
+
+/** The generator's semantic self-check. Hook for the sql_validation linter (issue 11): steps do not import
+ * each other, so the linter's pure rules must live below both (src/sql/) before they can be used here. */
+const selfCheck: PairLinter | undefined = undefined;
 
 export const qaGenerationStep: PipelineStep = { name: 'qa_generation', run };
