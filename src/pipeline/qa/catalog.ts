@@ -25,6 +25,8 @@ export interface ColumnModel {
   noun: Record<Lang, string> | null;
   /** Enum values usable in filters (role enum, or a name/code column with few values). */
   values: string[];
+  /** Smallest and largest value: the profile's range, else (older schema.json) the sampled values'. */
+  range: { min: string; max: string } | null;
 }
 
 export interface Relationship {
@@ -131,6 +133,12 @@ function tableLabelEn(info: TableInfo, prefixes: string[]): string {
   let name = info.name;
   for (const p of prefixes) if (name.startsWith(p)) name = name.slice(p.length);
   return humanize(name);
+}
+
+function sampleRange(c: ColumnInfo): { min: string; max: string } | null {
+  if (!TIME_TYPES.has(c.udt_name) || c.sample_values.length === 0) return null;
+  const sorted = [...c.sample_values].sort();
+  return { min: sorted[0]!, max: sorted.at(-1)! };
 }
 
 function enumValues(column: ColumnInfo): string[] {
@@ -244,6 +252,7 @@ export function buildCatalog(schema: SchemaFile): CatalogModel {
         hasComment: Boolean(c.comment),
         noun: role === 'label' ? { zh: stripNameSuffix(zh, 'zh') || zh, en: stripNameSuffix(en, 'en') || en } : null,
         values: enumValues(c),
+        range: c.range ?? sampleRange(c),
       };
     });
     const byName = new Map(columns.map((c) => [c.name, c]));

@@ -127,7 +127,8 @@ function describe(c: Cluster, lang: Lang): Theme {
   const metrics = c.tables.flatMap((t) => t.measures.slice(0, 3).map((m) => m.label[lang])).filter(unique).slice(0, 6);
   const entities = c.tables.map(n).filter(unique);
   const zh = lang === 'zh';
-  const owner = a.parents.map((r) => r.to).find((p) => c.tables.includes(p) && p.display.length > 0);
+  const owners = a.parents.filter((r) => c.tables.includes(r.to) && r.to.display.length > 0);
+  const owner = (owners.find((r) => r.fromColumns.length === 1 && r.fromColumns[0]!.toLowerCase().includes(r.to.name.toLowerCase().replace(/^[a-z]{1,4}_/, ''))) ?? owners[0])?.to;
   let name: string;
   if (c.focus === 'link') {
     name = zh ? `${others.map(n).slice(0, 2).join('与')}关联` : `${others.map(n).slice(0, 2).join(' and ')} links`;

@@ -98,10 +98,10 @@ export const LINK_TEMPLATES: Template[] = [
             questions: {
               zh: plain
                 ? [`${E(rel).zh}数量最多的5个${P.zh}是哪些？`, `找出拥有${E(rel).zh}最多的前5个${P.zh}。`]
-                : [`作为${P.zh}的${E(rel).zh}数量最多的5个${noun(rel.to, 'zh')}是哪些？`, `找出担任${P.zh}的${E(rel).zh}最多的前5个${noun(rel.to, 'zh')}。`],
+                : [`${E(rel).zh}数量最多的5位${P.zh}是谁？`, `找出对应${E(rel).zh}最多的前5位${P.zh}。`],
               en: plain
                 ? [`Which 5 ${plural(P.en)} have the most ${E(rel).en}?`, `Find the top 5 ${plural(P.en)} by number of ${E(rel).en}.`]
-                : [`Which 5 ${noun(rel.to, 'en', true)} are the ${P.en} of the most ${E(rel).en}?`, `Find the top 5 ${noun(rel.to, 'en', true)} by number of ${E(rel).en} where they are the ${P.en}.`],
+                : [`Which 5 ${plural(P.en)} have the most ${E(rel).en}?`, `Find the top 5 ${plural(P.en)} by number of ${E(rel).en}.`],
             },
             signature: { entity: t.key, measure: '*', aggregate: 'count', grouping: `parent:${rel.fromColumns[0]}`, filter: 'top' },
             tables: [t.key, rel.to.key],
@@ -134,7 +134,7 @@ export const LINK_TEMPLATES: Template[] = [
             level: 'join',
             sql: `SELECT ${entityColumns(from, p).join(', ')} ${from.sql()}${from.where([`NOT EXISTS (${sub})`])} ORDER BY ${from.c(p, p.keyColumn!)}`,
             questions: {
-              zh: plain ? [`哪些${P.zh}没有任何${E(rel).zh}？`, `列出没有${E(rel).zh}记录的${P.zh}。`] : [`哪些${P.zh}从未作为${role.zh}出现在${E(rel).zh}中？`, `列出没有担任过任何${E(rel).zh}${role.zh}的${P.zh}。`],
+              zh: plain ? [`哪些${P.zh}没有任何${E(rel).zh}？`, `列出没有${E(rel).zh}记录的${P.zh}。`] : [`哪些${P.zh}从未担任过任何${E(rel).zh}的${role.zh}？`, `列出没有担任过任何${E(rel).zh}${role.zh}的${P.zh}。`],
               en: plain ? [`Which ${P.en} have no ${E(rel).en} at all?`, `List the ${P.en} without any ${E(rel).en}.`] : [`Which ${P.en} have never been the ${role.en} of any ${noun(c, 'en')}?`, `List the ${P.en} that are not the ${role.en} of any ${noun(c, 'en')}.`],
             },
             signature: { entity: p.key, measure: '-', aggregate: 'list', grouping: '-', filter: `anti:${c.key}.${rel.fromColumns[0]}` },

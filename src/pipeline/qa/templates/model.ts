@@ -128,12 +128,12 @@ export function groupableCodes(t: TableModel): ColumnModel[] {
 
 /** Business times with a known range that spans more than one day. */
 export function businessTimes(t: TableModel): ColumnModel[] {
-  return t.times.filter((c) => ['date', 'timestamp', 'timestamptz'].includes(c.info.udt_name) && c.info.range && c.info.range.min.slice(0, 10) !== c.info.range.max.slice(0, 10));
+  return t.times.filter((c) => ['date', 'timestamp', 'timestamptz'].includes(c.info.udt_name) && c.range && c.range.min.slice(0, 10) !== c.range.max.slice(0, 10));
 }
 
 /** Months (YYYY-MM) from the start of a range to its end. */
 export function monthsOf(c: ColumnModel): string[] {
-  const r = c.info.range;
+  const r = c.range;
   if (!r) return [];
   const [y0, m0] = r.min.slice(0, 7).split('-').map(Number) as [number, number];
   const [y1, m1] = r.max.slice(0, 7).split('-').map(Number) as [number, number];
@@ -150,9 +150,17 @@ export function nextMonth(month: string): string {
   return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
 }
 
-/** Tables this one references inside the theme, with a key to group by and a label to show. */
+/** Many rows per parent: a reference whose values are all distinct (department.head_id) is one-to-one,
+ * and grouping by it is the row's own grain. */
+export function manyToOne(rel: Relationship): boolean {
+  const c = rel.from.byName.get(rel.fromColumns[0]!);
+  const share = c?.info.distinct_share;
+  return !(typeof share === 'number' && share >= 0.98 && rel.from.rows > 1);
+}
+
+/** Tables this one references inside the theme (many-to-one), with a key to group by and a label to show. */
 export function parentsInTheme(ctx: TemplateContext, t: TableModel = ctx.table): Relationship[] {
-  return t.parents.filter((r) => r.to !== t && ctx.inTheme(r.to) && !r.to.partition && r.to.keyColumn && r.to.display.length > 0 && r.fromColumns.length === 1);
+  return t.parents.filter((r) => r.to !== t && ctx.inTheme(r.to) && !r.to.partition && r.to.keyColumn && r.to.display.length > 0 && r.fromColumns.length === 1 && manyToOne(r));
 }
 
 /** Tables referencing this one inside the theme. */

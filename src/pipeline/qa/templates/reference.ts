@@ -81,7 +81,8 @@ export const REFERENCE_TEMPLATES: Template[] = [
     id: 'reference.top_by_own_measure',
     family: 'reference',
     level: 'single_table',
-    applies: (ctx) => isEntity(ctx.table) && ctx.table.measures.length > 0,
+    // A top 5 of five rows is a plain list: only tables with more rows than the limit.
+    applies: (ctx) => isEntity(ctx.table) && ctx.table.measures.length > 0 && ctx.table.rows > 10,
     build: ({ table: t, catalog }) =>
       t.measures.slice(0, 3).map((m) => {
         const from = new From(t, false);
@@ -226,10 +227,10 @@ export const REFERENCE_TEMPLATES: Template[] = [
     id: 'reference.count_by_year',
     family: 'reference',
     level: 'aggregate',
-    applies: (ctx) => isEntity(ctx.table) && ctx.table.additive.length === 0 && businessTimes(ctx.table).some((c) => c.info.range!.min.slice(0, 4) !== c.info.range!.max.slice(0, 4)),
+    applies: (ctx) => isEntity(ctx.table) && ctx.table.additive.length === 0 && businessTimes(ctx.table).some((c) => c.range!.min.slice(0, 4) !== c.range!.max.slice(0, 4)),
     build: ({ table: t, catalog }) =>
       businessTimes(t)
-        .filter((c) => c.info.range!.min.slice(0, 4) !== c.info.range!.max.slice(0, 4))
+        .filter((c) => c.range!.min.slice(0, 4) !== c.range!.max.slice(0, 4))
         .slice(0, 1)
         .map((time) => {
           const from = new From(t, false);
