@@ -61,7 +61,13 @@ export interface SqlAnalysisOk {
   hasLocking: boolean;
   hasInto: boolean;
   statementCount: number;
+  /** The parse tree of the statement (the `SelectStmt` node), for the semantic linter (./lint.ts): one
+   * parse per pair. Not enumerable, so reports and comparisons of an analysis do not carry it. */
+  readonly tree: SqlTree;
 }
+
+/** A libpg-query parse-tree node (`{SelectStmt: {...}}`): shapes as PostgreSQL's parsenodes.h. */
+export type SqlTree = Record<string, any>;
 
 export interface SqlAnalysisRejected {
   ok: false;
@@ -468,9 +474,9 @@ export async function analyzeSql(sql: string): Promise<SqlAnalysis> {
   } catch {
     fp = '';
   }
-  return {
-    ok: true,
-    kind: 'select',
+  const analysis = {
+    ok: true as const,
+    kind: 'select' as const,
     tables,
     columns,
     functions,
@@ -486,6 +492,8 @@ export async function analyzeSql(sql: string): Promise<SqlAnalysis> {
     hasInto: false,
     statementCount: 1,
   };
+  Object.defineProperty(analysis, 'tree', { value: root, enumerable: false });
+  return analysis as SqlAnalysisOk;
 }
 
 /** Number of whitespace/semicolon characters between a statement's location and its first token. */

@@ -1,6 +1,7 @@
 // Acceptance: on the demo database, the output of the offline pipeline (ddl_generation → qa_generation's
-// offline generator, no LLM) validates at 100% — every pair valid (or empty, kept), none repaired, none
-// dropped — and training_load's input (sql_validation_result.json → validated file) holds all of them.
+// offline generator, no LLM) runs at 100% — every pair passes the parse gate and EXPLAIN, none needs a
+// repair — and training_load's input (sql_validation_result.json → validated file) holds all of them except
+// those the semantic linter drops (offline: no repair), each with its reason.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -51,12 +52,22 @@ describe('offline pipeline output on the demo database', () => {
       await sqlValidationStep.run(ctx);
       const vr = JSON.parse(fs.readFileSync(path.join(dir, VALIDATION_RESULT_FILE), 'utf8')) as ValidationResultFile;
       const report = JSON.parse(fs.readFileSync(path.join(dir, vr.report_file), 'utf8')) as ValidationReport;
-      const failures = report.pairs.filter((p) => p.status === 'invalid' || p.status === 'repaired').map((p) => `${p.status} [${p.error_class}] ${p.error?.message}\n  ${p.original_sql}`);
-      assert.deepEqual(failures, [], 'every generated pair is valid as generated');
+      const failures = report.pairs
+        .filter((p) => (p.status === 'invalid' && p.error_class !== 'semantic') || p.status === 'repaired')
+        .map((p) => `${p.status} [${p.error_class}] ${p.error?.message}\n  ${p.original_sql}`);
+      assert.deepEqual(failures, [], 'every generated pair runs as generated');
+      const linted = report.pairs.filter((p) => p.error_class === 'semantic');
+      for (const p of linted) {
+        assert.match(p.drop_reason ?? '', /^lint: [a-z_]+/, JSON.stringify(p));
+        assert.ok(p.lint?.some((f) => f.severity === 'error'));
+      }
+      assert.equal(report.funnel.explain_valid, generated.length);
+      assert.equal(report.funnel.lint_clean, generated.length - linted.length);
       assert.equal(vr.total, generated.length);
-      assert.equal(vr.valid + vr.empty, generated.length);
+      assert.equal(vr.valid + vr.empty, generated.length - linted.length);
       const validated = JSON.parse(fs.readFileSync(path.join(dir, vr.validated_file), 'utf8')) as Array<{ question: string; sql: string }>;
-      assert.deepEqual(validated.map((p) => p.question), generated.map((p) => p.question));
+      assert.deepEqual(validated.map((p) => p.question), report.pairs.filter((p) => p.kept).map((p) => p.question));
+      assert.deepEqual(report.pairs.filter((p) => p.kept).map((p) => p.question), generated.filter((_, i) => !linted.some((p) => p.index === i)).map((p) => p.question));
       // The row check ran on (nearly) all of them: the generator uses allow-listed functions only.
       assert.ok(report.totals.row_checked >= generated.length * 0.9, `row-checked ${report.totals.row_checked}/${generated.length}; EXPLAIN-only: ${report.pairs.filter((p) => p.explain_only_reason).map((p) => p.explain_only_reason).join('; ')}`);
     });

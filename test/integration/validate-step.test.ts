@@ -79,7 +79,28 @@ describe('sql_validation on real PostgreSQL (demo database)', () => {
     assert.equal(report.pairs.find((p) => p.error_class === 'runtime')!.error!.phase, 'execute');
     // Counters, progress, summary, files.
     assert.deepEqual(ctx.counters, { valid: DEMO_VALID_PAIRS.length, invalid: DEMO_BROKEN_PAIRS.length });
-    assert.deepEqual(result && result.counters, { valid: DEMO_VALID_PAIRS.length, empty: 0, repaired: 0, invalid: DEMO_BROKEN_PAIRS.length });
+    const n = pairs.length;
+    const parsed = report.pairs.filter((p) => p.stages.parsed).length;
+    assert.deepEqual(result && result.counters, {
+      valid: DEMO_VALID_PAIRS.length,
+      empty: 0,
+      repaired: 0,
+      invalid: DEMO_BROKEN_PAIRS.length,
+      // The funnel: no schema.json in this directory, so nothing is linted and lint-clean = EXPLAIN-valid.
+      generated: n,
+      parsed,
+      explain_valid: DEMO_VALID_PAIRS.length,
+      lint_clean: DEMO_VALID_PAIRS.length,
+      repaired_in_funnel: 0,
+      deduplicated: DEMO_VALID_PAIRS.length,
+      kept: DEMO_VALID_PAIRS.length,
+      lint_errors: 0,
+      lint_warnings: 0,
+    });
+    assert.ok(parsed < n && parsed >= DEMO_VALID_PAIRS.length, `parsed ${parsed}`);
+    assert.equal(report.lint.enabled, false);
+    assert.match(report.lint.skipped_reason ?? '', /schema\.json/);
+    for (const p of report.pairs.filter((x) => !x.kept)) assert.ok(p.drop_reason, `#${p.index} has no drop reason`);
     assert.deepEqual(ctx.progressLog.at(-1), { done: pairs.length, total: pairs.length, unit: 'pairs' });
     assert.equal(ctx.progressLog[0]!.done, 0);
     const vr = readJson<ValidationResultFile>(dir, VALIDATION_RESULT_FILE);

@@ -12,6 +12,7 @@
 import pg from 'pg';
 import { analyzeSql, indexToPosition, positionToIndex, tokenAt, type SqlAnalysisOk, type SqlRejectReason } from '../../sql/analyze.ts';
 import { functionSafety } from '../../sql/functions.ts';
+import type { LintFinding } from '../../sql/lint.ts';
 import type { Database } from '../../postgres/connect.ts';
 import { StepError } from '../context.ts';
 import { maskSecretsInText } from '../../postgres/connection-string.ts';
@@ -48,6 +49,8 @@ export interface SqlCheckError {
   token?: string;
   /** Denied functions (class unsafe_function). */
   functions?: string[];
+  /** The semantic linter's findings (class semantic): errors first. */
+  findings?: LintFinding[];
 }
 
 export type RowCheckStatus = 'rows' | 'empty' | 'skipped' | 'timeout';

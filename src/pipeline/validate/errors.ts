@@ -16,9 +16,11 @@ export type ErrorClass =
   | 'permission'
   | 'read_only'
   | 'malformed_pair' // the pair itself is not {question, sql} strings
+  | 'semantic' // runs, but the semantic linter found an error (../../sql/lint.ts): wrong aggregate, grain, join, time ...
+  | 'duplicate' // the same question and SQL as an earlier kept pair
   | 'other';
 
-export type CheckPhase = 'input' | 'parse' | 'safety' | 'explain' | 'execute';
+export type CheckPhase = 'input' | 'parse' | 'safety' | 'explain' | 'execute' | 'lint' | 'dedup';
 
 /** Classes an LLM (or a deterministic fix) may try to repair. Refusals (hostile or unsafe text),
  * timeouts and permission problems are final. */
@@ -31,6 +33,7 @@ export const REPAIRABLE_CLASSES: ReadonlySet<ErrorClass> = new Set<ErrorClass>([
   'type_mismatch',
   'grouping',
   'runtime',
+  'semantic',
   'other',
 ]);
 

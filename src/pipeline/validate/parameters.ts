@@ -8,5 +8,6 @@ export const validationParameters = z.object({
   sql_timeout_ms: z.number().int().min(100).max(600_000).default(5000).describe('statement timeout of each check, in milliseconds'),
   row_check_limit: z.number().int().min(1).max(1000).default(5).describe('rows fetched by the row check'),
   validation_concurrency: z.number().int().min(1).max(64).optional().describe('pairs checked at once (default: the pool size)'),
+  semantic_lint: z.boolean().default(true).describe('sql_validation runs the semantic linter (column roles, grain, joins, time, literals) on every pair; errors are repaired by the LLM or dropped'),
   max_execute_cost: z.number().min(0).optional().describe('planner cost above which a statement is only EXPLAINed (default: by database)'),
 });

@@ -13,7 +13,7 @@ import type { SqlCheckError } from './checker.ts';
 
 export const REPAIR_PROMPT: PromptTemplate = {
   id: 'sql_validation.repair',
-  version: 1,
+  version: 2,
   system: {
     en: [
       'You repair PostgreSQL queries written for a question about a business database.',
@@ -23,6 +23,7 @@ export const REPAIR_PROMPT: PromptTemplate = {
       '- Use only the tables and columns of the schema given; quote identifiers exactly as the schema writes them.',
       '- Keep the meaning of the question and of the original query: the same filters, grouping and ordering, and the same output columns with the same aliases in the same order. Change only what the error requires.',
       '- Literal values must match the stored values (see the listed column values).',
+      '- When the error lists semantic findings (class semantic), the query runs but answers wrongly: fix each finding (the right aggregate for the column role, group by the key, no fan-out, business time, soft-delete filter, a time window inside the data range, real literal values) while keeping the question\'s meaning.',
     ].join('\n'),
     zh: [
       '你负责修复为业务数据库问题编写的 PostgreSQL 查询。',
@@ -32,6 +33,7 @@ export const REPAIR_PROMPT: PromptTemplate = {
       '- 只使用给出的表结构中的表和列；标识符的写法（含引号）与表结构一致。',
       '- 保持问题和原查询的含义：相同的过滤、分组和排序条件，相同的输出列、别名和顺序。只修改错误所需的部分。',
       '- 字面值必须与库中存储的取值一致（参见列出的列取值）。',
+      '- 当错误列出语义问题（class semantic）时，查询能执行但答案错误：逐条修正（按列的角色选择聚合、按键分组、避免扇出重复、使用业务时间、过滤软删除、时间窗口落在数据范围内、使用真实存在的字面值），同时保持问题的含义。',
     ].join('\n'),
   },
   user: {
@@ -87,6 +89,9 @@ export interface RepairInput {
 /** Describes an error for the prompt: class, SQLSTATE, message, detail, hint, and where. */
 export function describeError(error: SqlCheckError, sql: string): string {
   const parts = [`[${error.class}${error.sqlstate ? `, SQLSTATE ${error.sqlstate}` : ''}${error.reason ? `, ${error.reason}` : ''}] ${error.message}`];
+  for (const f of error.findings ?? []) {
+    parts.push(`- ${f.severity} ${f.rule} (${f.columns.join(', ')}): ${f.message}${f.nearest?.length ? ` [nearest real values: ${f.nearest.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ')}]` : ''}`);
+  }
   if (error.detail) parts.push(`Detail: ${error.detail}`);
   if (error.hint) parts.push(`Hint: ${error.hint}`);
   if (error.position) {

@@ -42,6 +42,20 @@ export interface ValidationReport {
     same_sql: number;
   };
   error_classes: Record<string, number>;
+  /** generated → parsed → EXPLAIN-valid → lint-clean → repaired → deduplicated → kept. */
+  funnel: { generated: number; parsed: number; explain_valid: number; lint_clean: number; repaired: number; deduplicated: number; kept: number };
+  /** Dropped pairs by `<stage>:<error class>`; each pair's own reason is its drop_reason. */
+  drop_reasons: Record<string, number>;
+  /** The semantic linter: findings per rule over all pairs (kept pairs: warnings; dropped: their errors). */
+  lint: {
+    enabled: boolean;
+    skipped_reason: string | null;
+    rules: Record<string, { errors: number; warnings: number }>;
+    errors: number;
+    warnings: number;
+    /** Bounded read-only data checks it ran. */
+    data_checks: number;
+  };
   elapsed_ms: number;
   pairs: PairReport[];
 }
@@ -78,6 +92,17 @@ export function renderSummary(report: ValidationReport, lang: Lang): string {
   lines.push(
     `${zh ? '修复尝试' : 'Repair attempts'}: ${t.deterministic_fix_attempts} ${zh ? '次确定性修复' : 'deterministic'}, ${t.llm_attempts} LLM${t.shape_changed ? `; ${t.shape_changed} ${zh ? '条修复改变了结果列' : 'repairs changed the result columns'}` : ''}`,
   );
+  const f = report.funnel;
+  lines.push('');
+  lines.push(
+    `${zh ? '漏斗' : 'Funnel'}: ${zh ? '生成' : 'generated'} ${f.generated} → ${zh ? '可解析' : 'parsed'} ${f.parsed} → ${zh ? 'EXPLAIN通过' : 'EXPLAIN-valid'} ${f.explain_valid} → ` +
+      `${zh ? '语义检查通过' : 'lint-clean'} ${f.lint_clean} → ${zh ? '修复' : 'repaired'} +${f.repaired} → ${zh ? '去重后' : 'deduplicated'} ${f.deduplicated} → ${zh ? '保留' : 'kept'} ${f.kept}`,
+  );
+  if (report.lint.enabled) {
+    const rules = Object.entries(report.lint.rules).sort((a, b) => b[1].errors + b[1].warnings - (a[1].errors + a[1].warnings));
+    lines.push(`${zh ? '语义检查' : 'Semantic lint'}: ${report.lint.errors} ${zh ? '个错误' : 'errors'}, ${report.lint.warnings} ${zh ? '个警告' : 'warnings'}, ${report.lint.data_checks} ${zh ? '次数据检查' : 'data checks'}`);
+    for (const [rule, n] of rules) lines.push(`  ${rule.padEnd(28)} ${zh ? '错误' : 'errors'} ${n.errors}, ${zh ? '警告' : 'warnings'} ${n.warnings}`);
+  } else lines.push(`${zh ? '语义检查未运行' : 'Semantic lint not run'}: ${report.lint.skipped_reason}`);
   const classes = Object.entries(report.error_classes).sort((a, b) => b[1] - a[1]);
   if (classes.length) {
     lines.push('');
@@ -91,6 +116,7 @@ export function renderSummary(report: ValidationReport, lang: Lang): string {
     for (const p of invalid) {
       lines.push(`  #${p.index + 1} [${p.error_class}${p.error?.sqlstate ? ` ${p.error.sqlstate}` : ''}] ${p.question}`);
       lines.push(`      ${oneLine(p.error?.message ?? '')}${p.error?.token ? ` (near "${p.error.token}")` : ''}`);
+      if (p.drop_reason) lines.push(`      ${zh ? '丢弃原因' : 'dropped'}: ${oneLine(p.drop_reason)}`);
       if (p.attempts.length) lines.push(`      ${zh ? '修复尝试' : 'repair attempts'}: ${p.attempts.length}, ${zh ? '最后' : 'last'}: ${oneLine(p.attempts.at(-1)!.message ?? '')}`);
     }
   }

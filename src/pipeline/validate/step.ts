@@ -10,7 +10,10 @@ import path from 'node:path';
 import {
   latestPairFile,
   pairFileSchema,
+  pairMetaFileName,
+  pairMetaFileSchema,
   readArtifact,
+  readSchemaFile,
   validatedPairFileName,
   VALIDATION_RESULT_FILE,
   type QuestionSqlPair,
@@ -23,6 +26,7 @@ import { SqlChecker } from './checker.ts';
 import { renderSummary, type ValidationReport } from './report.ts';
 import { validatePairs, type InputPair, type PairReport } from './validator.ts';
 import { writeFileAtomic } from '../../files.ts';
+import { createReadOnlyProbe, lintCounts, schemaFactsFromSchemaFile, type CountingProbe, type SchemaFacts } from '../../sql/lint.ts';
 
 export interface ValidationSettings {
   enableLlmRepair: boolean;
@@ -33,6 +37,7 @@ export interface ValidationSettings {
   rowLimit: number;
   concurrency: number | undefined;
   maxExecuteCost: number | undefined;
+  semanticLint: boolean;
 }
 
 /** The step's settings from the task parameters (typed and range-checked by the runner, see ./parameters.ts). */
@@ -46,6 +51,7 @@ export function validationSettings(p: TaskParameters): ValidationSettings {
     rowLimit: p.row_check_limit,
     concurrency: p.validation_concurrency,
     maxExecuteCost: p.max_execute_cost,
+    semanticLint: p.semantic_lint,
   };
 }
 
@@ -86,12 +92,23 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
   let catalogPromise: Promise<Catalog> | undefined;
   const catalog = () => (catalogPromise ??= loadCatalog(dir, db));
 
+  // The semantic linter needs the roles and relationships of schema.json; without that file it has nothing
+  // to judge by (a catalog read from the database carries no roles), and the step says so.
+  let facts: SchemaFacts | undefined;
+  let lintSkipped: string | null = null;
+  if (params.semanticLint) {
+    const schema = await readSchemaFile(dir, 'SCHEMA_INVALID').catch(() => undefined);
+    if (schema) facts = schemaFactsFromSchemaFile(schema);
+    else lintSkipped = 'no valid schema.json in the task directory';
+  } else lintSkipped = 'semantic_lint=false';
+  const probe: CountingProbe | undefined = facts ? createReadOnlyProbe(db, { timeoutMs: Math.min(params.timeoutMs, 2000) }) : undefined;
+
   const started = new Date();
   const stamp = localStamp(started);
   ctx.log.info(
     `开始SQL验证: ${pairs.length} 个问答对 (${pairFile}; database=${db.kind}, concurrency=${concurrency}, execute_check=${params.executeCheck}, ` +
       `llm_repair=${useLlm ? `on, max_attempts=${params.maxRepairAttempts}` : ctx.llm ? 'off (enable_llm_repair=false)' : 'off (no LLM configured)'}, ` +
-      `modify_original_file=${params.modifyOriginalFile})`,
+      `modify_original_file=${params.modifyOriginalFile}, semantic_lint=${facts ? 'on' : `off (${lintSkipped})`})`,
   );
   ctx.progress(0, pairs.length, 'pairs');
   const t0 = performance.now();
@@ -107,6 +124,7 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
     signal: ctx.signal,
     checkpoint: () => ctx.checkpoint(),
     log: ctx.log,
+    ...(facts ? { lint: { facts, probe } } : {}),
     onRepairStart: (index, check, willUseLlm) => {
       const what = `#${index + 1} [${check.error?.class}${check.error?.sqlstate ? ` ${check.error.sqlstate}` : ''}] ${check.error?.message}`;
       if (willUseLlm) ctx.log.error(`SQL验证失败，尝试LLM修复: ${what}`);
@@ -140,6 +158,16 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
   const summaryFile = `sql_validation_${stamp}_summary.txt`;
   const counts = { valid: 0, empty: 0, repaired: 0, invalid: 0 };
   for (const r of reports) counts[r.status] += 1;
+  const funnel = funnelOf(reports);
+  const lintRules: Record<string, { errors: number; warnings: number }> = {};
+  for (const r of reports) {
+    for (const f of r.lint ?? []) {
+      const entry = (lintRules[f.rule] ??= { errors: 0, warnings: 0 });
+      if (f.severity === 'error') entry.errors += 1;
+      else entry.warnings += 1;
+    }
+  }
+  const lintTotals = lintCounts(reports.flatMap((r) => r.lint ?? []));
   const report: ValidationReport = {
     version: 1,
     generated_at: localIso(new Date())!,
@@ -174,10 +202,21 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
       same_sql: reports.filter((r) => r.same_sql_as !== null).length,
     },
     error_classes: countBy(reports.filter((r) => r.error_class).map((r) => r.error_class!)),
+    funnel,
+    drop_reasons: countBy(reports.filter((r) => r.drop_reason).map((r) => r.drop_reason!.split(':')[0]! + ':' + (r.error_class ?? 'other'))),
+    lint: {
+      enabled: Boolean(facts),
+      skipped_reason: lintSkipped,
+      rules: lintRules,
+      errors: lintTotals.errors,
+      warnings: lintTotals.warnings,
+      data_checks: probe?.queries ?? 0,
+    },
     elapsed_ms: Math.round(elapsedMs),
     pairs: reports,
   };
   await writeFileAtomic(path.join(dir, reportFile), `${JSON.stringify(report, null, 2)}\n`);
+  await recordInPairMeta(dir, pairFile, reportFile, reports, ctx);
   await writeFileAtomic(path.join(dir, summaryFile), renderSummary(report, ctx.settings.lang));
   const result: ValidationResultFile = {
     pair_file: pairFile,
@@ -195,7 +234,42 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
 
   const summary = `${reports.length} 个问答对: 有效 ${counts.valid}, 空结果 ${counts.empty}, 已修复 ${counts.repaired}, 无效 ${counts.invalid} → ${validatedFile}`;
   ctx.log.info(`SQL验证完成: ${summary} (${(elapsedMs / 1000).toFixed(1)}s)`);
-  return { summary, counters: { ...counts } };
+  return {
+    summary,
+    counters: {
+      ...counts,
+      generated: funnel.generated,
+      parsed: funnel.parsed,
+      explain_valid: funnel.explain_valid,
+      lint_clean: funnel.lint_clean,
+      repaired_in_funnel: funnel.repaired,
+      deduplicated: funnel.deduplicated,
+      kept: funnel.kept,
+      lint_errors: lintTotals.errors,
+      lint_warnings: lintTotals.warnings,
+    },
+  };
+}
+
+/** The pair file's sidecar (qa_generation's meta) gets each pair's outcome and lint findings, by the index
+ * of the pair as generated, so warnings travel with the pair. A missing or foreign sidecar is left alone. */
+async function recordInPairMeta(dir: string, pairFile: string, reportFile: string, reports: PairReport[], ctx: StepContext): Promise<void> {
+  const metaFile = pairMetaFileName(pairFile);
+  let meta;
+  try {
+    meta = await readArtifact(dir, metaFile, pairMetaFileSchema, 'PAIR_META_INVALID');
+  } catch (error) {
+    ctx.log.warn(`${metaFile} 未更新 (not updated): ${(error as Error).message}`);
+    return;
+  }
+  if (!meta) return;
+  const byIndex = new Map(reports.map((r) => [r.index, r]));
+  const pairs = meta.pairs.map((p) => {
+    const r = byIndex.get(p.index);
+    if (!r) return p;
+    return { ...p, validation: { status: r.status, kept: r.kept, final_sql: r.final_sql, drop_reason: r.drop_reason, lint: r.lint ?? [] } };
+  });
+  await writeFileAtomic(path.join(dir, metaFile), `${JSON.stringify({ ...meta, validation_report: reportFile, pairs }, null, 2)}\n`);
 }
 
 function logPair(ctx: StepContext, r: PairReport): void {
@@ -208,6 +282,23 @@ function logPair(ctx: StepContext, r: PairReport): void {
   } else if (r.status === 'empty') {
     ctx.log.debug(`SQL结果为空 ${n}`);
   }
+}
+
+/** generated → parsed → EXPLAIN-valid → lint-clean (the original SQL's stages) → repaired (pairs a repair
+ * brought back) → deduplicated (after exact duplicates are removed) → kept. */
+export function funnelOf(reports: PairReport[]): ValidationReport['funnel'] {
+  const duplicates = reports.filter((r) => r.error_class === 'duplicate').length;
+  const lintClean = reports.filter((r) => r.stages.lint_clean).length;
+  const repaired = reports.filter((r) => r.status === 'repaired' || (r.error_class === 'duplicate' && r.attempts.some((a) => a.ok))).length;
+  return {
+    generated: reports.length,
+    parsed: reports.filter((r) => r.stages.parsed).length,
+    explain_valid: reports.filter((r) => r.stages.explain_valid).length,
+    lint_clean: lintClean,
+    repaired,
+    deduplicated: lintClean + repaired - duplicates,
+    kept: reports.filter((r) => r.kept).length,
+  };
 }
 
 function countBy(values: string[]): Record<string, number> {

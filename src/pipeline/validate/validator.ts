@@ -10,6 +10,7 @@ import type { OutputColumn, RowCheck, SqlCheckError, SqlCheckResult, SqlChecker 
 import { REPAIRABLE_CLASSES, type ErrorClass } from './errors.ts';
 import { deterministicFix, normalizeStoredSql, unwrapCodeFence, type FixName } from './fixes.ts';
 import { askRepair, type PreviousAttempt } from './repair.ts';
+import { lintPair, type LintDataProbe, type LintFinding, type SchemaFacts } from '../../sql/lint.ts';
 
 export type PairStatus = 'valid' | 'empty' | 'repaired' | 'invalid';
 
@@ -59,6 +60,13 @@ export interface PairReport {
   columns: OutputColumn[] | null;
   /** Index of the earlier pair with the same SQL text, whose check this pair shares; else null. */
   same_sql_as: number | null;
+  /** The semantic linter's findings on the stored SQL (kept pairs: warnings) or on the original (dropped
+   * pairs); null when the linter did not run (no schema.json, semantic_lint=false, or the SQL failed earlier). */
+  lint: LintFinding[] | null;
+  /** How far the original SQL got: parse gate, EXPLAIN, linter without errors. */
+  stages: { parsed: boolean; explain_valid: boolean; lint_clean: boolean };
+  /** Why the pair is not in the validated set (null when kept): `<stage>: <reason>`. */
+  drop_reason: string | null;
 }
 
 export interface ValidateOptions {
@@ -80,6 +88,8 @@ export interface ValidateOptions {
   onPairDone?: (report: PairReport, done: number, total: number) => void;
   onRepairStart?: (index: number, check: SqlCheckResult, willUseLlm: boolean) => void;
   log?: { debug(m: string): void; info(m: string): void; warn(m: string): void; error(m: string): void };
+  /** The semantic linter (../../sql/lint.ts) on every pair that runs; absent: not linted. */
+  lint?: { facts: SchemaFacts; probe?: LintDataProbe; now?: Date };
 }
 
 export interface InputPair {
@@ -117,8 +127,11 @@ export async function validatePairs(pairs: InputPair[], options: ValidateOptions
       seen.set(key, first);
     }
     const check = await first.check;
-    if (check.ok) finish(markSame(passed(index, pair.question, pair.sql, check, check, [], 0), sameAs));
-    else failed.push({ index, question: pair.question, sql: pair.sql, check, sameAs });
+    if (check.ok) {
+      const linted = await lintCheck(check, pair.question, options);
+      if (linted.ok) finish(markSame(passed(index, pair.question, pair.sql, linted, linted, [], 0), sameAs));
+      else failed.push({ index, question: pair.question, sql: pair.sql, check: linted, sameAs });
+    } else failed.push({ index, question: pair.question, sql: pair.sql, check, sameAs });
   });
 
   // Phase 2: repair what failed (deterministic fixes, then the LLM), bounded by the LLM's concurrency.
@@ -127,7 +140,51 @@ export async function validatePairs(pairs: InputPair[], options: ValidateOptions
     await options.checkpoint?.();
     finish(markSame(await repairPair(f.index, f.question, f.sql, f.check, options), f.sameAs));
   });
+
+  // Phase 3: the same question with the same SQL twice teaches nothing new: the later one is dropped.
+  const keptBefore = new Map<string, number>();
+  for (const r of reports) {
+    if (!r.kept) continue;
+    const key = `${r.question.trim()}\u0000${r.final_sql}`;
+    const earlier = keptBefore.get(key);
+    if (earlier === undefined) {
+      keptBefore.set(key, r.index);
+      continue;
+    }
+    r.kept = false;
+    r.status = 'invalid';
+    r.error_class = 'duplicate';
+    r.error = { class: 'duplicate', phase: 'dedup', message: `the same question and SQL as pair #${earlier + 1}` };
+    r.drop_reason = `duplicate: same question and SQL as #${earlier + 1}`;
+    r.final_sql = null;
+  }
   return reports;
+}
+
+/** A SQL text that runs, linted: errors make it a failed check of class semantic (repairable); warnings
+ * stay on the passing check. Without a linter, the check as it is. */
+async function lintCheck(check: SqlCheckResult, question: string, options: ValidateOptions): Promise<SqlCheckResult & { findings?: LintFinding[] }> {
+  if (!options.lint || !check.analysis) return check;
+  const findings = await lintPair(check.analysis, options.lint.facts, {
+    question,
+    probe: options.lint.probe,
+    rowCheck: check.rowCheck.status === 'rows' || check.rowCheck.status === 'empty' ? check.rowCheck.status : undefined,
+    lang: options.lang,
+    ...(options.lint.now ? { now: options.lint.now } : {}),
+  });
+  const errors = findings.filter((f) => f.severity === 'error');
+  if (!errors.length) return { ...check, findings };
+  return {
+    ...check,
+    ok: false,
+    findings,
+    error: {
+      class: 'semantic',
+      phase: 'lint',
+      message: errors.map((f) => `[${f.rule}] ${f.message}`).join('\n'),
+      findings,
+    },
+  };
 }
 
 /** Runs fn over items with at most `concurrency` at once. On the first failure (e.g. cancellation) the
@@ -169,6 +226,8 @@ async function repairPair(index: number, question: string, sql: string, original
   if (!repairable(original.error) && !fenced) return failedReport(index, question, sql, original, attempts, 0);
 
   const useLlm = Boolean(options.llm && options.enableLlmRepair && options.maxRepairAttempts > 0);
+  // A query that runs but answers wrongly has no deterministic fix: only the LLM may rewrite it.
+  if (original.error?.class === 'semantic' && !useLlm) return failedReport(index, question, sql, original, attempts, 0);
   options.onRepairStart?.(index, original, useLlm);
   let catalog: Catalog | undefined;
   const getCatalog = async () => (catalog ??= await options.catalog());
@@ -179,7 +238,8 @@ async function repairPair(index: number, question: string, sql: string, original
     const fix = deterministicFix(current, await getCatalog());
     if (!fix) break;
     const t0 = performance.now();
-    const check = await options.checker.check(fix.sql);
+    const ran = await options.checker.check(fix.sql);
+    const check = ran.ok ? await lintCheck(ran, question, options) : ran;
     attempts.push(attemptRecord(attempts.length + 1, 'deterministic', check, performance.now() - t0, { fix: fix.fix, description: fix.description }));
     current = check;
   }
@@ -213,7 +273,8 @@ async function repairPair(index: number, question: string, sql: string, original
         });
         break; // the client already retried; further attempts would fail the same way
       }
-      const check = await options.checker.check(answer.sql);
+      const ran = await options.checker.check(answer.sql);
+      const check = ran.ok ? await lintCheck(ran, question, options) : ran;
       attempts.push(
         attemptRecord(attempts.length + 1, 'llm', check, performance.now() - t0, {
           explanation: answer.explanation,
@@ -293,6 +354,9 @@ function passed(
     shape_changed: shape === null ? null : !shape,
     columns: final.columns ?? null,
     same_sql_as: null,
+    lint: (final as LintedCheck).findings ?? null,
+    stages: stagesOf(original),
+    drop_reason: null,
   };
 }
 
@@ -316,6 +380,9 @@ function failedReport(index: number, question: string, sql: string, original: Sq
     shape_changed: null,
     columns: null,
     same_sql_as: null,
+    lint: (original as LintedCheck).findings ?? null,
+    stages: stagesOf(original),
+    drop_reason: dropReason(original, attempts),
   };
 }
 
@@ -340,6 +407,9 @@ function malformed(index: number, pair: InputPair | undefined): PairReport {
     shape_changed: null,
     columns: null,
     same_sql_as: null,
+    lint: null,
+    stages: { parsed: false, explain_valid: false, lint_clean: false },
+    drop_reason: `input: ${message}`,
   };
 }
 
@@ -352,4 +422,24 @@ function timingsOf(original: SqlCheckResult, final: SqlCheckResult, repairMs: nu
     total_ms: Math.round((original.timings.total_ms + repairMs) * 100) / 100,
     repair_ms: Math.round(repairMs * 100) / 100,
   };
+}
+
+type LintedCheck = SqlCheckResult & { findings?: LintFinding[] };
+
+function stagesOf(original: SqlCheckResult): PairReport['stages'] {
+  const phase = original.error?.phase;
+  const parsed = original.ok || (phase !== 'parse' && phase !== 'input');
+  const explainValid = original.ok || phase === 'lint';
+  return { parsed, explain_valid: explainValid, lint_clean: original.ok };
+}
+
+function dropReason(original: SqlCheckResult, attempts: AttemptRecord[]): string {
+  const error = original.error;
+  const stage = !error ? 'check' : error.phase === 'lint' ? 'lint' : error.phase === 'parse' || error.phase === 'safety' ? 'parse' : error.phase === 'input' ? 'input' : 'explain';
+  const what =
+    error?.phase === 'lint'
+      ? (error.findings ?? []).filter((f) => f.severity === 'error').map((f) => f.rule).join(', ')
+      : `${error?.class ?? 'other'}: ${(error?.message ?? '').split('\n')[0]}`;
+  const tried = attempts.length ? `; ${attempts.length} repair attempt(s) failed, last: ${(attempts.at(-1)!.message ?? '').split('\n')[0]}` : error?.phase === 'lint' ? '; no LLM repair (offline): dropped' : '';
+  return `${stage}: ${what}${tried}`;
 }
