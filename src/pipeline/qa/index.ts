@@ -2,6 +2,7 @@
 // compact schema summary, then pairs per theme in parallel. Without one: the offline synthesizer (table
 // clusters → themes; column roles and relationships → pairs, checked against the database). Either way
 // every pair passes the parse gate and the run-wide duplicate check before it is written.
+import { lintPair, schemaFactsFromSchemaFile } from '../../sql/lint.ts';
 import { localIso, localStamp } from '../../time.ts';
 import { readSchemaFile, SCHEMA_FILE, type SchemaFile } from '../artifacts.ts';
 import { StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
@@ -96,9 +97,10 @@ async function run(ctx: StepContext): Promise<StepResult> {
     const check = settings.executionCheck ? await openChecker(ctx) : undefined;
     const offline: OfflineThemeOutcome[] = [];
     const anchors = new Set(themes.map((t) => t.anchor).filter((a): a is string => Boolean(a)));
+    const lint = selfCheck(schema, settings.language);
     for (let i = 0; i < themes.length; i++) {
       await ctx.checkpoint();
-      const outcome = await offlinePairsForTheme({ catalog, theme: themes[i]!, themeIndex: i, lang: settings.language, seed: settings.seed, count: sizes[i]!, collector, check, lint: selfCheck, anchors, signal: ctx.signal });
+      const outcome = await offlinePairsForTheme({ catalog, theme: themes[i]!, themeIndex: i, lang: settings.language, seed: settings.seed, count: sizes[i]!, collector, check, lint, anchors, signal: ctx.signal });
       finished(outcome);
       offline.push(outcome);
     }
@@ -245,8 +247,14 @@ function sumDropped(outcomes: ThemeOutcome[]): Record<string, number> {
   return out;
 }
 
-/** The generator's semantic self-check. Hook for the sql_validation linter (issue 11): steps do not import
- * each other, so the linter's pure rules must live below both (src/sql/) before they can be used here. */
-const selfCheck: PairLinter | undefined = undefined;
+/** The generator's self-check: the semantic linter (src/sql/lint.ts, the one sql_validation runs) on the
+ * profile in schema.json; a candidate with a lint error is dropped and counted as `lint:<rule>`. */
+function selfCheck(schema: SchemaFile, lang: 'zh' | 'en'): PairLinter {
+  const facts = schemaFactsFromSchemaFile(schema);
+  return async ({ question, sql }) => {
+    const findings = await lintPair(sql, facts, { question, lang });
+    return findings.find((f) => f.severity === 'error')?.rule ?? null;
+  };
+}
 
 export const qaGenerationStep: PipelineStep = { name: 'qa_generation', run };

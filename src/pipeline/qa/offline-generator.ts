@@ -41,7 +41,7 @@ export function hashString(text: string): number {
 }
 
 /** A semantic self-check of a candidate (the sql_validation linter when available): a reason, or null. */
-export type PairLinter = (pair: { question: string; sql: string }) => string | null;
+export type PairLinter = (pair: { question: string; sql: string }) => Promise<string | null>;
 
 /** What style a wording is (for the coverage report). */
 function styleOf(question: string): string {
@@ -128,7 +128,7 @@ export async function offlinePairsForTheme(args: {
     const first = hashString(`${args.seed}:${c.draft.template}:${c.signature}`) % wordings.length;
     for (let k = 0; k < wordings.length; k++) {
       const question = wordings[(first + k) % wordings.length]!;
-      const lintError = args.lint?.({ question, sql: c.draft.sql });
+      const lintError = args.lint ? await args.lint({ question, sql: c.draft.sql }) : null;
       if (lintError) {
         drop(`lint:${lintError}`);
         return false;
