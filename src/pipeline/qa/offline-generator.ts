@@ -101,7 +101,7 @@ export async function offlinePairsForTheme(args: {
     const signature = signatureKey(draft.signature);
     const existing = bySignature.get(signature);
     if (existing && existing.draft.priority >= draft.priority) continue;
-    bySignature.set(signature, { draft, level: outcome.analysis.complexity, signature, family: draft.template, tableCount: draft.tables.length });
+    bySignature.set(signature, { draft, level: outcome.analysis.complexity, signature, family: draft.family, tableCount: draft.tables.length });
   }
   const pool = [...bySignature.values()];
   const multiTable = theme.tables.length >= 2;

@@ -2,7 +2,7 @@
 // non-additive ones (prices, rates, snapshots) are averaged, or turned into a derived additive measure
 // (quantity × unit price); references are counted (COUNT DISTINCT), never summed.
 import type { ColumnModel, TableModel } from '../catalog.ts';
-import { colKey, draft, From, groupableCodes, wordCodes, lit, noun, quote, roleNoun, term, type Template, totalOf } from './model.ts';
+import { isDatedFact, colKey, draft, From, groupableCodes, wordCodes, lit, noun, quote, roleNoun, term, type Template, totalOf } from './model.ts';
 import { plural } from '../phrasing.ts';
 
 /** quantity × unit price (× (1 − discount)) when a line table has them. */
@@ -21,12 +21,14 @@ export const FACT_TEMPLATES: Template[] = [
     id: 'fact.top_rows',
     family: 'fact',
     level: 'single_table',
-    applies: (ctx) => ctx.table.additive.length > 0 && ctx.table.times.length > 0 && !ctx.table.isLink,
+    applies: (ctx) => isDatedFact(ctx.table) && ctx.table.times.length > 0 && !ctx.table.isLink,
     build: ({ table: t, catalog }) =>
       t.additive.slice(0, 1).map((m) => {
         const from = new From(t, false);
         const time = t.times[0]!;
-        const shown = [time, ...t.names.slice(0, 2), m].filter((x, i, a) => a.indexOf(x) === i).map((c) => from.c(t, c));
+        // A row is told apart by what it is about: its labels, else its references, and its code.
+        const about = t.names.length ? t.names.slice(0, 2) : t.parents.flatMap((r) => r.fromColumns).map((n) => t.byName.get(n)!).slice(0, 2);
+        const shown = [time, ...about, ...wordCodes(t).slice(0, 1), m].filter((x, i, a) => a.indexOf(x) === i).map((c) => from.c(t, c));
         const E = { zh: noun(t, 'zh'), en: noun(t, 'en', true) };
         const M = { zh: term(m, t, 'zh', catalog), en: term(m, t, 'en', catalog) };
         const T = { zh: term(time, t, 'zh', catalog), en: term(time, t, 'en', catalog) };
@@ -37,7 +39,7 @@ export const FACT_TEMPLATES: Template[] = [
           sql: `SELECT ${shown.join(', ')} ${from.sql()}${from.where([`${from.c(t, m)} IS NOT NULL`])} ORDER BY ${from.c(t, m)} DESC LIMIT 5`,
           questions: {
             zh: [`${M.zh}最高的5条${E.zh}记录是哪些？列出${T.zh}和${M.zh}。`, `找出${M.zh}最大的5条${E.zh}记录及其${T.zh}。`],
-            en: [`Which 5 ${E.en} records have the highest ${M.en}? Show the ${T.en} and the ${M.en}.`, `Find the 5 ${E.en} records with the largest ${M.en}, with their ${T.en}.`],
+            en: [`Which 5 ${noun(t, 'en')} records have the highest ${M.en}? Show the ${T.en} and the ${M.en}.`, `Find the 5 ${noun(t, 'en')} records with the largest ${M.en}, with their ${T.en}.`],
           },
           signature: { entity: t.key, measure: m.name, aggregate: 'top_rows', grouping: '-', filter: '-' },
           tables: [t.key],

@@ -86,6 +86,8 @@ export function roleNoun(rel: Relationship, lang: Lang): string {
   if (!c) return target;
   const stripped = lang === 'zh' ? c.label.zh.replace(/(ID|编号|编码|号)$/i, '').replace(/^所属/, '').trim() : c.label.en.replace(/\s*(id|number|no|code)$/i, '').trim();
   if (!stripped || stripped === c.label[lang]) return target;
+  // service_no → 服务区 / "service": a shortening of the target's own noun is the target.
+  if (target.includes(stripped) || stripped.includes(target)) return target;
   return stripped;
 }
 
@@ -171,7 +173,15 @@ export function childrenInTheme(ctx: TemplateContext, t: TableModel = ctx.table)
 /** An entity table: one row per thing, with a key and a label to show — not a dated fact whose rows are
  * events or daily figures (those are aggregated, not listed one by one). */
 export function isEntity(t: TableModel): boolean {
-  return Boolean(t.keyColumn && t.display.length > 0) && !(t.additive.length > 0 && t.times.length > 0) && !t.isLink;
+  return Boolean(t.keyColumn && t.display.length > 0) && !isDatedFact(t) && !t.isLink;
+}
+
+/** Rows are figures of a day or an event (many rows share a date): measures are summed over time.
+ * Otherwise a measure is an attribute of the row (an employee's salary) and time only counts rows. */
+export function isDatedFact(t: TableModel): boolean {
+  if (t.additive.length === 0) return false;
+  if (!t.display.length) return t.times.length > 0;
+  return t.times.some((c) => typeof c.info.distinct_share === 'number' && c.info.distinct_share < 0.9);
 }
 
 /** Codes whose values read as words in a question (not bare numbers like source_type = 2). */

@@ -6,7 +6,7 @@
 import type { Lang } from '../../../config.ts';
 import type { ColumnModel, TableModel } from '../catalog.ts';
 import type { CatalogModel } from '../catalog.ts';
-import { businessTimes, colKey, draft, From, lit, liveOf, monthsOf, monthWords, nextMonth, noun, term, type Draft, type Template, totalOf } from './model.ts';
+import { businessTimes, isDatedFact, colKey, draft, From, lit, liveOf, monthsOf, monthWords, nextMonth, noun, term, type Draft, type Template, totalOf } from './model.ts';
 import { col } from '../catalog.ts';
 
 /** What is measured over time: an additive measure summed, or (for tables without one) rows counted. */
@@ -15,6 +15,8 @@ interface Quantity {
   words: Record<Lang, string>;
   key: string;
   column?: ColumnModel;
+  /** The time column's event when the table has several (the month is the month of that event). */
+  by?: Record<Lang, string>;
 }
 
 /** The event a time column dates: 下单日期 → 下单, 'hire date' → hired (for "orders placed", "customers created"). */
@@ -25,20 +27,30 @@ function eventWords(time: ColumnModel, t: TableModel, catalog: CatalogModel): Re
 function quantities(t: TableModel, catalog: CatalogModel, time?: ColumnModel): Quantity[] {
   // With several business times the question says which one the trend follows.
   const which = time && t.times.length > 1 ? eventWords(time, t, catalog) : undefined;
-  if (t.additive.length) {
+  // A bare measure word (金额, 数量) is named by its entity in a question that names nothing else.
+  const named = (m: ColumnModel, lang: Lang) => {
+    const word = term(m, t, lang, catalog);
+    const e = noun(t, lang);
+    if (lang === 'zh') return word.length <= 2 && !word.startsWith(e) ? `${e}${word}` : word;
+    return word.split(' ').length === 1 && !word.toLowerCase().startsWith(e.toLowerCase()) ? `${e} ${word}` : word;
+  };
+  if (t.additive.length && isDatedFact(t)) {
     return t.additive.slice(0, 2).map((m) => ({
       sql: (from: From) => `SUM(${from.c(t, m)})`,
       words: which
-        ? { zh: `按${which.zh}时间计的${totalOf(term(m, t, 'zh', catalog), 'zh')}`, en: `${totalOf(term(m, t, 'en', catalog), 'en')} by ${which.en} date` }
-        : { zh: totalOf(term(m, t, 'zh', catalog), 'zh'), en: totalOf(term(m, t, 'en', catalog), 'en') },
+        ? { zh: totalOf(named(m, 'zh'), 'zh'), en: totalOf(named(m, 'en'), 'en') }
+        : { zh: totalOf(named(m, 'zh'), 'zh'), en: totalOf(named(m, 'en'), 'en') },
+      ...(which ? { by: which } : {}),
       key: m.name,
       column: m,
     }));
   }
   // Rows counted by a time column are the events that column dates: orders placed, customers created.
   const event = time ? eventWords(time, t, catalog) : undefined;
-  const zhEvent = event && event.zh && !/[a-z]/i.test(event.zh) ? `${event.zh}的` : '';
-  return [{ sql: () => 'COUNT(*)', words: { zh: `${zhEvent}${noun(t, 'zh')}数量`, en: `number of ${noun(t, 'en', true)}${event?.en ? ` by ${event.en} date` : ''}` }, key: '*' }];
+  const zhEvent = event && event.zh && !/[a-z]/i.test(event.zh) ? event.zh : '';
+  const e = noun(t, 'zh');
+  const zhCount = zhEvent ? (zhEvent.includes(e) ? `${zhEvent}的数量` : `${zhEvent}的${e}数量`) : `${e}数量`;
+  return [{ sql: () => 'COUNT(*)', words: { zh: zhCount, en: `number of ${noun(t, 'en', true)}${event?.en ? ` by ${event.en} date` : ''}` }, key: '*' }];
 }
 
 function monthly(t: TableModel): ColumnModel[] {
@@ -49,7 +61,13 @@ function forEach(t: TableModel, catalog: CatalogModel, make: (time: ColumnModel,
   const out: Draft[] = [];
   for (const time of monthly(t).slice(0, 1)) for (const q of quantities(t, catalog, time)) {
     const d = make(time, q);
-    if (d) out.push(d);
+    if (!d) continue;
+    if (q.by) {
+      const by = q.by;
+      d.questions.zh = d.questions.zh.map((x) => x.replace('按月', `按${by.zh}月份`).replace(/^每个月/, `每个${by.zh}月份`));
+      d.questions.en = d.questions.en.map((x) => x.replace(/per month|in each month|from month to month/, (m) => `${m} (by ${by.en} date)`));
+    }
+    out.push(d);
   }
   return out;
 }
@@ -71,13 +89,13 @@ export const TIME_TEMPLATES: Template[] = [
           level: 'aggregate',
           sql: `SELECT date_trunc('month', ${from.c(t, time)})::date AS month, ${q.sql(from)} AS value ${from.sql()}${from.where([`${from.c(t, time)} IS NOT NULL`])} GROUP BY 1 ORDER BY 1`,
           questions: {
-            zh: [`按月统计${q.words.zh}。`, `每个月的${q.words.zh}是多少？`, `帮我看看${q.words.zh}按月的变化。`],
+            zh: [`按月统计${q.words.zh}。`, `每个月${q.words.zh}是多少？`, `帮我看看${q.words.zh}按月的变化。`],
             en: [`Show the ${q.words.en} per month.`, `What is the ${q.words.en} in each month?`, `How does the ${q.words.en} change from month to month?`],
           },
           signature: { entity: t.key, measure: q.key, aggregate: 'sum', grouping: 'month', filter: '-' },
           tables: [t.key],
           columns: cols(t, time, q),
-          priority: 2,
+          priority: 4,
         });
       }),
   },
@@ -150,13 +168,13 @@ export const TIME_TEMPLATES: Template[] = [
             `WITH monthly AS (SELECT date_trunc('month', ${from.c(t, time)}) AS month, ${q.sql(from)} AS value ${from.sql()}${from.where([`${from.c(t, time)} IS NOT NULL`])} GROUP BY 1) ` +
             `SELECT month::date AS month, value, CASE WHEN LAG(month) OVER (ORDER BY month) = month - INTERVAL '1 month' THEN ROUND((value - ${prev}) * 100.0 / NULLIF(${prev}, 0), 2) END AS change_pct FROM monthly ORDER BY month`,
           questions: {
-            zh: [`每个月的${q.words.zh}比上个月增长或下降了百分之多少？`, `按月列出${q.words.zh}及其环比变化百分比。`],
+            zh: [`每个月${q.words.zh}比上个月增长或下降了百分之多少？`, `按月列出${q.words.zh}及其环比变化百分比。`],
             en: [`By what percentage did the ${q.words.en} change from each month to the next?`, `List the ${q.words.en} per month with its month-over-month change in percent.`],
           },
           signature: { entity: t.key, measure: q.key, aggregate: 'sum', grouping: 'month', filter: 'mom' },
           tables: [t.key],
           columns: cols(t, time, q),
-          priority: 1,
+          priority: 3,
         });
       }),
   },
@@ -179,7 +197,7 @@ export const TIME_TEMPLATES: Template[] = [
             `WITH monthly AS (SELECT date_trunc('month', ${c}) AS month, ${q.sql(from)} AS value ${from.sql()}${from.where([`${c} >= DATE ${lit(`${year}-01-01`)}`, `${c} < DATE ${lit(`${Number(year) + 1}-01-01`)}`])} GROUP BY 1) ` +
             `SELECT month::date AS month, value, SUM(value) OVER (ORDER BY month) AS running_total FROM monthly ORDER BY month`,
           questions: {
-            zh: [`${year}年每个月的${q.words.zh}以及年初至该月的累计值是多少？`, `按月列出${year}年的${q.words.zh}和累计${q.words.zh}。`],
+            zh: [`${year}年每个月${q.words.zh}是多少？年初至该月的累计值是多少？`, `按月列出${year}年的${q.words.zh}和累计${q.words.zh}。`],
             en: [`What is the ${q.words.en} in each month of ${year}, and the running total since January?`, `List the monthly ${q.words.en} for ${year} with a year-to-date running total.`],
           },
           signature: { entity: t.key, measure: q.key, aggregate: 'sum', grouping: 'month', filter: 'cumulative' },
@@ -192,7 +210,7 @@ export const TIME_TEMPLATES: Template[] = [
     id: 'time.moving_average',
     family: 'time',
     level: 'window_cte',
-    applies: (ctx) => ctx.table.additive.length > 0 && monthly(ctx.table).some((c) => c.info.udt_name === 'date'),
+    applies: (ctx) => isDatedFact(ctx.table) && monthly(ctx.table).some((c) => c.info.udt_name === 'date'),
     build: ({ table: t, catalog }) => {
       const time = monthly(t).find((c) => c.info.udt_name === 'date')!;
       return quantities(t, catalog, time)
