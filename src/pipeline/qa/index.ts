@@ -107,7 +107,9 @@ async function run(ctx: StepContext): Promise<StepResult> {
     // Themes that came back short leave room: the others fill it from their remaining candidates.
     // Statements that return no row for the sampled values come last, and only if still short.
     let shortfall = requested - offline.reduce((n, o) => n + o.pairs.length, 0);
-    for (const allowEmpty of [false, true]) {
+    // Statements without a row are taken only to meet a size the user asked for.
+    const explicitSize = ctx.params.theme_count !== undefined || ctx.params.questions_per_theme !== undefined;
+    for (const allowEmpty of explicitSize ? [false, true] : [false]) {
       for (const o of offline) {
         if (shortfall <= 0) break;
         await ctx.checkpoint();

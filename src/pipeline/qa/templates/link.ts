@@ -4,7 +4,7 @@
 // link tables read through both sides.
 import { plural } from '../phrasing.ts';
 import { col, type Relationship } from '../catalog.ts';
-import { childrenInTheme, colKey, draft, entityColumns, From, wordCodes, isPlainReference, lit, liveOf, noun, parentsInTheme, quote, roleNoun, term, type TemplateContext, type Template, totalOf } from './model.ts';
+import { childrenInTheme, colKey, draft, entityColumns, From, wordCodes, isPlainReference, linkSides, lit, liveOf, noun, parentsInTheme, quote, roleNoun, term, type TemplateContext, type Template, totalOf } from './model.ts';
 
 const E = (rel: Relationship) => ({ zh: noun(rel.from, 'zh'), en: noun(rel.from, 'en', true) });
 const roleOf = (rel: Relationship) => ({ zh: roleNoun(rel, 'zh'), en: roleNoun(rel, 'en') });
@@ -81,7 +81,7 @@ export const LINK_TEMPLATES: Template[] = [
     id: 'link.top_parents_by_child_count',
     family: 'link',
     level: 'aggregate',
-    applies: (ctx) => ctx.table.additive.length === 0 && !ctx.table.isLink && parentsInTheme(ctx).length > 0,
+    applies: (ctx) => ctx.table.additive.length === 0 && (!ctx.table.isLink || linkSides(ctx).length < 2) && parentsInTheme(ctx).length > 0,
     build: (ctx) =>
       parentsInTheme(ctx)
         .slice(0, 3)
@@ -98,7 +98,7 @@ export const LINK_TEMPLATES: Template[] = [
             questions: {
               zh: plain
                 ? [`${E(rel).zh}数量最多的5个${P.zh}是哪些？`, `找出拥有${E(rel).zh}最多的前5个${P.zh}。`]
-                : [`${E(rel).zh}数量最多的5位${P.zh}是谁？`, `找出对应${E(rel).zh}最多的前5位${P.zh}。`],
+                : [`${E(rel).zh}数量最多的5个${P.zh}是哪些？`, `找出对应${E(rel).zh}最多的前5个${P.zh}。`],
               en: plain
                 ? [`Which 5 ${plural(P.en)} have the most ${E(rel).en}?`, `Find the top 5 ${plural(P.en)} by number of ${E(rel).en}.`]
                 : [`Which 5 ${plural(P.en)} have the most ${E(rel).en}?`, `Find the top 5 ${plural(P.en)} by number of ${E(rel).en}.`],
@@ -180,9 +180,9 @@ export const LINK_TEMPLATES: Template[] = [
     id: 'link.pairs',
     family: 'link',
     level: 'join',
-    applies: (ctx) => ctx.table.isLink && parentsInTheme(ctx).length >= 2,
+    applies: (ctx) => ctx.table.isLink && linkSides(ctx).length >= 2,
     build: (ctx) => {
-      const [a, b] = parentsInTheme(ctx);
+      const [a, b] = linkSides(ctx);
       const t = ctx.table;
       const from = new From(t).join(a!).join(b!);
       const A = { zh: noun(a!.to, 'zh'), en: noun(a!.to, 'en') };
@@ -209,9 +209,9 @@ export const LINK_TEMPLATES: Template[] = [
     id: 'link.count_through_link',
     family: 'link',
     level: 'aggregate',
-    applies: (ctx) => ctx.table.isLink && parentsInTheme(ctx).length >= 2,
+    applies: (ctx) => ctx.table.isLink && linkSides(ctx).length >= 2,
     build: (ctx) => {
-      const rels = parentsInTheme(ctx).slice(0, 2);
+      const rels = linkSides(ctx).slice(0, 2);
       return rels.map((rel, i) => {
         const other = rels[1 - i]!;
         const t = ctx.table;

@@ -155,6 +155,7 @@ export function nextMonth(month: string): string {
 /** Many rows per parent: a reference whose values are all distinct (department.head_id) is one-to-one,
  * and grouping by it is the row's own grain. */
 export function manyToOne(rel: Relationship): boolean {
+  if (rel.from.isLink) return true;
   const c = rel.from.byName.get(rel.fromColumns[0]!);
   const share = c?.info.distinct_share;
   return !(typeof share === 'number' && share >= 0.98 && rel.from.rows > 1);
@@ -163,6 +164,13 @@ export function manyToOne(rel: Relationship): boolean {
 /** Tables this one references inside the theme (many-to-one), with a key to group by and a label to show. */
 export function parentsInTheme(ctx: TemplateContext, t: TableModel = ctx.table): Relationship[] {
   return t.parents.filter((r) => r.to !== t && ctx.inTheme(r.to) && !r.to.partition && r.to.keyColumn && r.to.display.length > 0 && r.fromColumns.length === 1 && manyToOne(r));
+}
+
+/** The parents of a link table on distinct tables (a self-link like cite → paper twice is not walked). */
+export function linkSides(ctx: TemplateContext): Relationship[] {
+  const out: Relationship[] = [];
+  for (const r of parentsInTheme(ctx)) if (!out.some((o) => o.to === r.to)) out.push(r);
+  return out;
 }
 
 /** Tables referencing this one inside the theme. */
