@@ -13,7 +13,7 @@ import { llmPairsForTheme, llmThemes, type PairsPromptInfo } from './llm-generat
 import { offlinePairsForTheme, type OfflineThemeOutcome, type PairLinter } from './offline-generator.ts';
 import { writeOutputs } from './outputs.ts';
 import { COMPLEXITY_LEVELS, loadParser } from './sql-analysis.ts';
-import { defaultThemeSizes, offlineThemes } from './themes-offline.ts';
+import { DEFAULT_MAX_PAIRS, defaultThemeSizes, offlineThemes } from './themes-offline.ts';
 import { DEFAULT_QUESTIONS_PER_THEME, DEFAULT_THEME_COUNT } from './parameters.ts';
 import type { GeneratedPair, QaSettings, Theme, ThemeOutcome } from './types.ts';
 
@@ -85,7 +85,8 @@ async function run(ctx: StepContext): Promise<StepResult> {
   } else {
     // The size the user gave is kept exactly; without one it scales with the schema (≈ 2.5 pairs per
     // business table, as many themes as there are table clusters).
-    themes = offlineThemes(catalog, ctx.params.theme_count, settings.language);
+    // Without a size, a large schema gets at most DEFAULT_MAX_PAIRS / 2 themes (two pairs each at least).
+    themes = offlineThemes(catalog, ctx.params.theme_count ?? (ctx.params.questions_per_theme === undefined ? maxDefaultThemes(catalog) : undefined), settings.language);
     const sizes = ctx.params.questions_per_theme !== undefined ? themes.map(() => settings.questionsPerTheme) : defaultThemeSizes(catalog, themes);
     if (ctx.params.theme_count === undefined || ctx.params.questions_per_theme === undefined) {
       settings.themeCount = themes.length;
@@ -198,6 +199,12 @@ async function run(ctx: StepContext): Promise<StepResult> {
       tables_covered: coverage.tables_covered,
     },
   };
+}
+
+/** Undefined (one theme per cluster) unless the clusters would need more than the default maximum. */
+function maxDefaultThemes(catalog: CatalogModel): number | undefined {
+  const business = catalog.tables.filter((t) => t.business).length;
+  return business * 2.5 > DEFAULT_MAX_PAIRS ? Math.floor(DEFAULT_MAX_PAIRS / 2) : undefined;
 }
 
 function logThemes(ctx: StepContext, themes: Theme[]): void {

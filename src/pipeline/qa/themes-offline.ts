@@ -18,6 +18,8 @@ interface Cluster {
 export const DEFAULT_PAIRS_PER_TABLE = 2.5;
 export const DEFAULT_MIN_PAIRS = 8;
 export const DEFAULT_MAX_PAIRS = 60;
+/** Tables a theme may hold when leftovers are attached to it. */
+export const MAX_THEME_TABLES = 6;
 
 /** Tables reachable through references (child → parent), breadth first, up to `depth` hops. */
 export function ancestors(table: TableModel, depth: number): TableModel[] {
@@ -82,7 +84,9 @@ export function offlineThemes(catalog: CatalogModel, count: number | undefined, 
       for (const t of c.tables) {
         if (kept.some((k) => k.tables.includes(t))) continue;
         const neighbours = new Set([...t.parents.map((r) => r.to.key), ...t.children.map((r) => r.from.key)]);
-        const host = kept.find((k) => k.tables.some((x) => neighbours.has(x.key))) ?? kept.reduce((a, b) => (a.tables.length <= b.tables.length ? a : b));
+        // A theme stays small enough to be about something (and to draft quickly on 2,000 tables).
+        const host = kept.find((k) => k.tables.length < MAX_THEME_TABLES && k.tables.some((x) => neighbours.has(x.key))) ?? kept.reduce((a, b) => (a.tables.length <= b.tables.length ? a : b));
+        if (host.tables.length >= MAX_THEME_TABLES) continue;
         host.tables = [...host.tables, t];
       }
     }

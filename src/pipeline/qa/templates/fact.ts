@@ -185,7 +185,7 @@ export const FACT_TEMPLATES: Template[] = [
             level: 'aggregate',
             sql: `SELECT COUNT(DISTINCT ${from.c(t, fk)}) AS count ${from.sql()}${from.where()}`,
             questions: {
-              zh: [`${E.zh}中共涉及多少个不同的${P.zh}？`, `${E.zh}里一共出现了多少个不同的${P.zh}？`],
+              zh: [`有${E.zh}的${P.zh}一共有多少个？`, `${E.zh}中共涉及多少个不同的${P.zh}？`],
               en: [`How many different ${P.en} appear in the ${E.en}?`, `Count the distinct ${P.en} that have ${E.en}.`],
             },
             signature: { entity: t.key, measure: fk.name, aggregate: 'count_distinct', grouping: '-', filter: '-' },

@@ -68,10 +68,29 @@ export function noun(t: TableModel, lang: Lang, many = false): string {
 }
 
 /** A column's term; a measure whose term another table's measure also has is named by its entity. */
+const measureOwners = new WeakMap<CatalogModel, Map<string, Set<TableModel>>>();
+
+/** Tables having a measure of this term or name (computed once per catalog). */
+function ownersOf(catalog: CatalogModel, key: string): Set<TableModel> {
+  let index = measureOwners.get(catalog);
+  if (!index) {
+    index = new Map();
+    for (const o of catalog.tables) {
+      if (o.partition) continue;
+      for (const m of o.measures) for (const k of [`zh:${m.label.zh}`, `en:${m.label.en}`, `name:${m.name}`]) index.set(k, (index.get(k) ?? new Set()).add(o));
+    }
+    measureOwners.set(catalog, index);
+  }
+  return index.get(key) ?? new Set();
+}
+
 export function term(c: ColumnModel, t: TableModel, lang: Lang, catalog: CatalogModel): string {
   const label = c.label[lang];
-  const clash = catalog.tables.some((o) => o !== t && !o.partition && o.measures.some((m) => m.label[lang] === label || m.name === c.name));
-  if (!clash || !isMeasure(c)) return label;
+  const others = (key: string) => [...ownersOf(catalog, key)].some((o) => o !== t);
+  const clash = others(`${lang}:${label}`) || others(`name:${c.name}`);
+  // A bare money word (金额, amount) says nothing alone: 支付金额. A bare 数量 stays (订单明细数量 would read as a row count).
+  const bare = lang === 'zh' ? label.length <= 2 && !/[数量次]/.test(label) : !label.includes(' ') && !/^(quantity|qty|count)$/i.test(label);
+  if ((!clash && !bare) || !isMeasure(c)) return label;
   const e = noun(t, lang);
   if (lang === 'zh') return label.startsWith(e) ? label : `${e}${label}`;
   return label.toLowerCase().startsWith(e.toLowerCase()) ? label : `${e} ${label}`;
