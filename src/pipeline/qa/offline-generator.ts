@@ -118,7 +118,7 @@ export async function offlinePairsForTheme(args: {
   const score = (c: Candidate): number => {
     const fresh = c.draft.tables.filter((t) => !collector.tableUse.get(t) && (t === theme.anchor || !args.anchors?.has(t))).length;
     const freshColumns = c.draft.columns.filter((k) => !collector.columnUse.has(k)).length;
-    const joinsWanted = c.tableCount >= 2 && collector.multiTable < 0.35 * (collector.accepted + 1) ? 3 : 0;
+    const joinsWanted = c.tableCount >= 2 && collector.multiTable < 0.4 * (collector.accepted + 1) ? 6 : 0;
     const tie = (hashString(`${args.seed}:${c.signature}`) % 1000) / 1000;
     return c.draft.priority + (fresh > 0 ? 4 + fresh : 0) + Math.min(3, freshColumns) + joinsWanted - (familyUse.get(c.family) ?? 0) * 5 + tie;
   };

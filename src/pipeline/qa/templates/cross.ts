@@ -177,7 +177,9 @@ export const CROSS_TEMPLATES: Template[] = [
           const fk = col('', rel.fromColumns[0]!);
           const P = { zh: noun(p, 'zh'), en: noun(p, 'en') };
           const C = { zh: noun(c, 'zh'), en: noun(c, 'en', true) };
-          const M = { zh: term(m, p, 'zh', ctx.catalog), en: term(m, p, 'en', ctx.catalog) };
+          // "每个部门的预算", not "每个部门的部门预算": the sentence already names the entity.
+          const own = (text: string, e: string) => (text.toLowerCase().startsWith(e.toLowerCase()) && text.length > e.length ? text.slice(e.length).trim() : text);
+          const M = { zh: own(term(m, p, 'zh', ctx.catalog), P.zh), en: own(term(m, p, 'en', ctx.catalog), P.en) };
           const role = { zh: roleNoun(rel, 'zh'), en: roleNoun(rel, 'en') };
           const plain = isPlainReference(rel, 'zh');
           return draft({

@@ -170,7 +170,7 @@ export const LINK_TEMPLATES: Template[] = [
               zh: [`列出${C.zh}为${quote(v, 'zh')}的${E(rel).zh}及其${P.zh}。`, `${C.zh}是${quote(v, 'zh')}的${E(rel).zh}有哪些？分别对应哪个${P.zh}？`],
               en: [`List the ${E(rel).en} with ${C.en} ${quote(v, 'en')} together with their ${P.en}.`, `Which ${E(rel).en} have ${C.en} ${quote(v, 'en')}, and who is the ${P.en} of each?`],
             },
-            signature: { entity: t.key, measure: '-', aggregate: 'list', grouping: `join:${rel.fromColumns[0]}`, filter: `code:${c.name}` },
+            signature: { entity: t.key, measure: '-', aggregate: 'list', grouping: '-', filter: `code:${c.name}` },
             tables: [t.key, rel.to.key],
             columns: [colKey(t, c)],
           });
