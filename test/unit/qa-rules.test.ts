@@ -4,6 +4,8 @@
 // timestamp next to the business date, a partition next to its parent, soft-deleted customers. Every
 // pair of a generous run is checked; the run is deterministic for a seed.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { ColumnInfo, ColumnRole, SchemaFile, TableInfo } from '../../src/pipeline/artifacts.ts';
 import { buildCatalog } from '../../src/pipeline/qa/catalog.ts';
@@ -12,6 +14,9 @@ import { offlinePairsForTheme } from '../../src/pipeline/qa/offline-generator.ts
 import { loadParser } from '../../src/pipeline/qa/sql-analysis.ts';
 import { offlineThemes } from '../../src/pipeline/qa/themes-offline.ts';
 import type { GeneratedPair } from '../../src/pipeline/qa/types.ts';
+import { qaGenerationStep } from '../../src/pipeline/qa/index.ts';
+import { makeStepContext } from '../helpers/qa-schema.ts';
+import { makeTempDir } from '../helpers/server.ts';
 
 function c(name: string, position: number, udt: string, role: ColumnRole, comment: string, extra: Partial<ColumnInfo> = {}): ColumnInfo {
   return {
@@ -174,5 +179,30 @@ describe('offline generator rules on a schema built to tempt them', () => {
     const en = await generate(42, 'en');
     assert.ok(en.length >= 25);
     for (const p of en) assert.doesNotMatch(p.question, /[\u4e00-\u9fff]/, p.question);
+  });
+});
+
+describe('a term with no translation stays whole and goes to glossary_todo.json', () => {
+  test('the step keeps "spent bytes" whole in the questions and lists "spent" next to what ddl_generation listed', async () => {
+    const schema = structuredClone(SCHEMA);
+    const product = schema.tables.find((x) => x.name === 'product')!;
+    Object.assign(product.columns.find((x) => x.name === 'bytes')!, { name: 'spent_bytes', comment: null, comment_source: null });
+    const dir = makeTempDir('dp-qa-todo-');
+    fs.writeFileSync(path.join(dir, 'schema.json'), JSON.stringify(schema));
+    fs.writeFileSync(path.join(dir, 'glossary_todo.json'), JSON.stringify([{ word: 'zork', used_by: ['x.zork_id'] }]));
+    const ctx = makeStepContext({ dir, step: 'qa_generation', parameters: { db_name: 'shop', qa_execution_check: false, theme_count: 6, questions_per_theme: 8 } });
+    try {
+      await qaGenerationStep.run(ctx);
+    } finally {
+      await ctx.close();
+    }
+    const pairFile = fs.readdirSync(dir).find((n) => /_pair\.json$/.test(n))!;
+    const questions = (JSON.parse(fs.readFileSync(path.join(dir, pairFile), 'utf8')) as Array<{ question: string }>).map((p) => p.question);
+    const withTerm = questions.filter((q) => /spent/.test(q));
+    assert.ok(withTerm.length > 0, 'a question uses the untranslated measure');
+    for (const q of withTerm) assert.match(q, /spent bytes/, `whole, never half-translated: ${q}`);
+    const todo = JSON.parse(fs.readFileSync(path.join(dir, 'glossary_todo.json'), 'utf8')) as Array<{ word: string; used_by: string[] }>;
+    assert.deepEqual(todo.map((e) => e.word).sort(), ['spent', 'zork']);
+    assert.deepEqual(todo.find((e) => e.word === 'spent')!.used_by, ['product.spent_bytes']);
   });
 });

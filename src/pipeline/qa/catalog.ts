@@ -5,7 +5,7 @@
 // graph, and name resolution for what an LLM writes.
 import type { Lang } from '../../config.ts';
 import type { ColumnInfo, ColumnRole, ForeignKeyInfo, SchemaFile, TableInfo } from '../artifacts.ts';
-import { translateWords, nameWords } from '../../text/translate.ts';
+import { nameContext, nameWords, translateWords } from '../../text/translate.ts';
 import { BUILTIN_GLOSSARY } from '../../text/glossary.ts';
 import { ident, literal, tableRef } from './sql-text.ts';
 
@@ -27,6 +27,8 @@ export interface ColumnModel {
   values: string[];
   /** Smallest and largest value: the profile's range, else (older schema.json) the sampled values'. */
   range: { min: string; max: string } | null;
+  /** Name words no glossary translates, per language of the term (they stay whole in questions). */
+  untranslated: Record<Lang, string[]>;
 }
 
 export interface Relationship {
@@ -233,14 +235,18 @@ export function buildCatalog(schema: SchemaFile): CatalogModel {
   const tables: TableModel[] = schema.tables.map((info) => {
     const fkColumns = new Set(info.foreign_keys.flatMap((fk) => fk.columns));
     const prefixWords = columnPrefixWords(info);
+    const context = nameContext(info);
     const columns: ColumnModel[] = info.columns.map((c) => {
       const role = columnRole(c, info, fkColumns);
+      const untranslated: Record<Lang, string[]> = { zh: [], en: [] };
       const term = (lang: Lang) => {
         const clause = c.comment ? firstClause(c.comment) : '';
         if (clause && sameLanguage(clause, lang)) return lang === 'en' ? clause.toLowerCase() : clause;
         const words = nameWords(c.name);
         const own = words.length > prefixWords.length ? words.slice(prefixWords.length) : words;
-        return translateWords(own, lang, new Map()).text || c.name;
+        const translated = translateWords(own, lang, new Map(), context);
+        if (lang === 'zh') untranslated.zh = translated.unknown;
+        return translated.text || c.name;
       };
       const zh = term('zh');
       const en = term('en');
@@ -253,6 +259,7 @@ export function buildCatalog(schema: SchemaFile): CatalogModel {
         noun: role === 'label' ? { zh: stripNameSuffix(zh, 'zh') || zh, en: stripNameSuffix(en, 'en') || en } : null,
         values: enumValues(c),
         range: c.range ?? sampleRange(c),
+        untranslated,
       };
     });
     const byName = new Map(columns.map((c) => [c.name, c]));

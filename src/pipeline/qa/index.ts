@@ -4,7 +4,10 @@
 // every pair passes the parse gate and the run-wide duplicate check before it is written.
 import { lintPair, schemaFactsFromSchemaFile } from '../../sql/lint.ts';
 import { localIso, localStamp } from '../../time.ts';
-import { readSchemaFile, SCHEMA_FILE, type SchemaFile } from '../artifacts.ts';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../../files.ts';
+import { GLOSSARY_TODO_FILE, readSchemaFile, resolveArtifactPath, SCHEMA_FILE, type SchemaFile } from '../artifacts.ts';
 import { StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
 import { buildCatalog, type CatalogModel } from './catalog.ts';
 import { PairCollector } from './collector.ts';
@@ -147,6 +150,7 @@ async function run(ctx: StepContext): Promise<StepResult> {
   }
 
   const coverage = coverageOf(pairs, catalog);
+  const untranslated = settings.language === 'zh' ? await recordUntranslated(ctx, catalog, pairs) : [];
   const generatedAt = localIso(started)!;
   const dropped = sumDropped(outcomes);
   const usage = (ctx.llm as { usage?: unknown } | undefined)?.usage;
@@ -181,6 +185,7 @@ async function run(ctx: StepContext): Promise<StepResult> {
     dropped_themes: droppedThemes,
     dropped,
     coverage,
+    untranslated_terms: untranslated,
     llm_usage: usage ?? null,
   };
   const stamp = localStamp(new Date());
@@ -199,6 +204,44 @@ async function run(ctx: StepContext): Promise<StepResult> {
       tables_covered: coverage.tables_covered,
     },
   };
+}
+
+/** Name words the questions carry untranslated (whole): added to glossary_todo.json for the user's
+ * business glossary, next to what ddl_generation listed. Returns the words added. */
+async function recordUntranslated(ctx: StepContext, catalog: CatalogModel, pairs: GeneratedPair[]): Promise<string[]> {
+  const used = new Map<string, Set<string>>();
+  const columns = new Set(pairs.flatMap((p) => p.columns));
+  for (const t of catalog.tables) {
+    for (const c of t.columns) {
+      if (!c.untranslated.zh.length || !columns.has(`${t.info.full_name}.${c.name}`)) continue;
+      for (const w of c.untranslated.zh) used.set(w, (used.get(w) ?? new Set()).add(`${t.name}.${c.name}`));
+    }
+  }
+  if (!used.size) return [];
+  let list: Array<{ word: string; used_by: string[] }> = [];
+  try {
+    // A regular file inside the task directory, never a symlink (resolveArtifactPath throws otherwise).
+    const existing = await resolveArtifactPath(ctx.workspaceDir, GLOSSARY_TODO_FILE);
+    if (existing) {
+      const parsed: unknown = JSON.parse(await fs.readFile(existing, 'utf8'));
+      if (Array.isArray(parsed)) list = parsed.filter((e) => e && typeof e.word === 'string' && Array.isArray(e.used_by));
+    }
+  } catch (error) {
+    ctx.log.warn(`${GLOSSARY_TODO_FILE} 无法读取，未追加问题中未翻译的词 (not updated): ${(error as Error).message}`);
+    return [...used.keys()].sort();
+  }
+  const added: string[] = [];
+  for (const [word, where] of used) {
+    const entry = list.find((e) => e.word === word);
+    if (entry) entry.used_by = [...new Set([...entry.used_by, ...where])].sort();
+    else {
+      list.push({ word, used_by: [...where].sort() });
+      added.push(word);
+    }
+  }
+  await writeFileAtomic(path.join(ctx.workspaceDir, GLOSSARY_TODO_FILE), `${JSON.stringify(list, null, 2)}\n`, { fsync: false });
+  if (added.length) ctx.log.info(`问题中有 ${added.length} 个词没有译名，已列入 ${GLOSSARY_TODO_FILE}: ${added.slice(0, 20).join(', ')}`);
+  return [...used.keys()].sort();
 }
 
 /** Undefined (one theme per cluster) unless the clusters would need more than the default maximum. */

@@ -7,16 +7,15 @@
 import type { ColumnInfo, TableInfo } from '../../artifacts.ts';
 import { nameWords } from '../relations.ts';
 import { ABBREVIATIONS, BUILTIN_GLOSSARY, BUILTIN_PHRASES, type Glossary } from './glossary.ts';
-import { hasNonAscii, NO_CONTEXT, translateWords, type NameContext, type Translation } from '../../../text/translate.ts';
+import { hasNonAscii, nameContext, NO_CONTEXT, translateWords, type NameContext, type Translation } from '../../../text/translate.ts';
 
-export { translateWords, type NameContext };
+export { nameContext, translateWords, type NameContext };
 
 export type Lang = 'zh' | 'en';
 
 /** Short prefixes of table names that carry no meaning (`bss_`, `t_`, `tb_`, `ods_` ...). */
 const TABLE_PREFIX = /^(t|tb|tbl|bss|sys|ods|dwd|dws|dim|ads|fact|app|biz|base|md|dm)$/;
 const TIME_WORDS = new Set(['ts', 'at', 'time', 'timestamp', 'on']);
-const PERSON_TABLE_WORDS = new Set(['employee', 'staff', 'person', 'people', 'user', 'member', 'customer', 'student', 'teacher', 'doctor', 'patient', 'author', 'actor', 'artist', 'contact', 'instructor', 'nurse']);
 
 /** Splits a flat lowercase compound into known words (`authorid` → author id, `numcitedby` → num cited by). */
 export function splitCompound(word: string, glossary: Glossary): string[] {
@@ -55,14 +54,6 @@ export class GlossaryTodo {
   }
 }
 
-export function nameContext(table: TableInfo): NameContext {
-  const words = new Set(table.columns.flatMap((c) => nameWords(c.name)));
-  const tableWords = nameWords(table.name);
-  return {
-    geographic: ['country', 'city', 'address', 'postal', 'zip', 'province'].some((w) => words.has(w)),
-    person: tableWords.some((w) => PERSON_TABLE_WORDS.has(w.replace(/s$/, ''))) || (words.has('first') && words.has('last')),
-  };
-}
 
 function capitalise(text: string): string {
   return text ? text[0]!.toUpperCase() + text.slice(1) : text;
