@@ -157,7 +157,8 @@ describe('offline generator rules on a schema built to tempt them', () => {
       assert.doesNotMatch(p.question, /^(为|在)[^，]{2,12}(中|时)?，/, `framing phrase: ${p.question}`);
       if (/每个月|按月|每月/.test(p.question)) assert.match(p.sql, /date_trunc\('month'/, p.question);
       if (/\d{4}年\d{1,2}月的/.test(p.question)) assert.match(p.sql, /DATE '\d{4}-\d{2}-01'/, p.question);
-      if (/最近30天/.test(p.question)) assert.match(p.sql, /INTERVAL '30 days'/, p.question);
+      const days = /最近(\d+)天/.exec(p.question);
+      if (days) assert.match(p.sql, new RegExp(`INTERVAL '${days[1]} days'`), p.question);
       const top = /前(\d+)|(\d+)个|(\d+)条|(\d+)位/.exec(p.question);
       if (top && /最高|最多|排名|最大|排在/.test(p.question)) assert.match(p.sql, new RegExp(`LIMIT ${top[1] ?? top[2] ?? top[3] ?? top[4]}`), p.question);
       if (/百分比|占比/.test(p.question)) assert.match(p.sql, /\* 100\.0/, p.question);

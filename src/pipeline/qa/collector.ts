@@ -74,7 +74,7 @@ export class PairCollector {
   constructor(readonly catalog: CatalogModel) {}
 
   /** Parse gate, metadata and duplicate check, without recording. */
-  async examine(input: PairInput): Promise<Accepted | Rejected> {
+  async examine(input: PairInput, options: { sameShape?: boolean } = {}): Promise<Accepted | Rejected> {
     const question = input.question.trim().replace(/\s+/g, ' ');
     if (!question) return { ok: false, reason: 'empty_question', message: 'empty question' };
     const gate = await parseGate(input.sql);
@@ -99,18 +99,20 @@ export class PairCollector {
       ...(input.template ? { template: input.template } : {}),
       ...(usage.unknownTables.length ? { unknown_tables: usage.unknownTables } : {}),
     };
-    return this.duplicate(pair) ?? { ok: true, pair };
+    return this.duplicate(pair, options.sameShape) ?? { ok: true, pair };
   }
 
-  duplicate(pair: GeneratedPair): Rejected | undefined {
-    if (this.fingerprints.has(pair.fingerprint)) return { ok: false, reason: 'duplicate_fingerprint', message: `fingerprint ${pair.fingerprint} already used` };
+  /** `sameShape`: the SQL may share its fingerprint (constants aside) with a recorded pair — another value
+   * of a question already asked, taken only to reach a size the user asked for. */
+  duplicate(pair: GeneratedPair, sameShape = false): Rejected | undefined {
+    if (!sameShape && this.fingerprints.has(pair.fingerprint)) return { ok: false, reason: 'duplicate_fingerprint', message: `fingerprint ${pair.fingerprint} already used` };
     if (this.questions.has(normalizeQuestion(pair.question))) return { ok: false, reason: 'duplicate_question', message: 'the same question was already asked' };
     return undefined;
   }
 
   /** Records the pair unless a duplicate was recorded meanwhile; returns the rejection then. */
-  accept(pair: GeneratedPair, semantic?: { signature: string; columns: string[] }): Rejected | undefined {
-    const dup = this.duplicate(pair);
+  accept(pair: GeneratedPair, semantic?: { signature: string; columns: string[]; sameShape?: boolean }): Rejected | undefined {
+    const dup = this.duplicate(pair, semantic?.sameShape);
     if (dup) return dup;
     if (semantic && this.signatures.has(semantic.signature)) return { ok: false, reason: 'duplicate_signature', message: `signature ${semantic.signature} already used` };
     if (semantic) {

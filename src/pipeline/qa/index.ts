@@ -113,11 +113,12 @@ async function run(ctx: StepContext): Promise<StepResult> {
     let shortfall = requested - offline.reduce((n, o) => n + o.pairs.length, 0);
     // Statements without a row are taken only to meet a size the user asked for.
     const explicitSize = ctx.params.theme_count !== undefined || ctx.params.questions_per_theme !== undefined;
-    for (const allowEmpty of explicitSize ? [false, true] : [false]) {
+    const phases = explicitSize ? [{ allowEmpty: false, allowRepeats: false }, { allowEmpty: false, allowRepeats: true }, { allowEmpty: true, allowRepeats: true }] : [{ allowEmpty: false, allowRepeats: false }];
+    for (const { allowEmpty, allowRepeats } of phases) {
       for (const o of offline) {
         if (shortfall <= 0) break;
         await ctx.checkpoint();
-        const added = await o.topUp(shortfall, allowEmpty);
+        const added = await o.topUp(shortfall, allowEmpty, allowRepeats);
         if (added) {
           ctx.count({ pairs: added });
           ctx.log.info(`主题“${o.theme.name}”补充 ${added} 个问答对 (topped up to fill shorter themes)`);

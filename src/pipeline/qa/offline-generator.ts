@@ -92,13 +92,18 @@ export async function offlinePairsForTheme(args: {
 
   // Parse every draft once (its level is what the parser says); the first draft of a signature wins.
   const bySignature = new Map<string, Candidate>();
+  const repeats: Candidate[] = [];
   for (const draft of themeDrafts(catalog, theme)) {
     const outcome = classifySql(draft.sql);
     if (!outcome.ok) {
       drop(outcome.reason);
       continue;
     }
-    const signature = signatureKey(draft.signature);
+    const signature = signatureKey(draft.signature, draft.repeat);
+    if (draft.repeat) {
+      if (!repeats.some((r) => r.signature === signature)) repeats.push({ draft, level: outcome.analysis.complexity, signature, family: draft.family, tableCount: draft.tables.length });
+      continue;
+    }
     const existing = bySignature.get(signature);
     if (existing && existing.draft.priority >= draft.priority) continue;
     bySignature.set(signature, { draft, level: outcome.analysis.complexity, signature, family: draft.family, tableCount: draft.tables.length });
@@ -134,8 +139,9 @@ export async function offlinePairsForTheme(args: {
         return false;
       }
       const style = styleOf(question);
-      const examined = await collector.examine({ question, sql: c.draft.sql, theme: theme.name, style, source: 'offline', template: c.draft.template });
-      const rejected = examined.ok ? collector.accept({ ...examined.pair, check: checked }, { signature: c.signature, columns: c.draft.columns }) : examined;
+      const sameShape = Boolean(c.draft.repeat);
+      const examined = await collector.examine({ question, sql: c.draft.sql, theme: theme.name, style, source: 'offline', template: c.draft.template }, { sameShape });
+      const rejected = examined.ok ? collector.accept({ ...examined.pair, check: checked }, { signature: c.signature, columns: c.draft.columns, sameShape }) : examined;
       if (rejected) {
         if (rejected.reason === 'duplicate_question') continue;
         drop(rejected.reason);
@@ -209,9 +215,10 @@ export async function offlinePairsForTheme(args: {
     pairs,
     dropped,
     /** More pairs from what is left of this theme's candidates (when other themes came back short). */
-    async topUp(n: number, allowEmpty = false): Promise<number> {
+    async topUp(n: number, allowEmpty = false, allowRepeats = false): Promise<number> {
       const before = pairs.length;
       const target = before + n;
+      if (allowRepeats) pool.push(...repeats.splice(0));
       while (pairs.length < target && (await pickOne(undefined)));
       while (allowEmpty && pairs.length < target && emptyPool.length) {
         const c = emptyPool.shift()!;
@@ -228,5 +235,7 @@ export async function offlinePairsForTheme(args: {
 }
 
 export interface OfflineThemeOutcome extends ThemeOutcome {
-  topUp(n: number, allowEmpty?: boolean): Promise<number>;
+  /** More pairs from what is left; `allowRepeats`: other values of questions already asked (a size the
+   * user asked for); `allowEmpty`: statements that returned no row. */
+  topUp(n: number, allowEmpty?: boolean, allowRepeats?: boolean): Promise<number>;
 }

@@ -2,7 +2,7 @@
 // non-additive ones (prices, rates, snapshots) are averaged, or turned into a derived additive measure
 // (quantity × unit price); references are counted (COUNT DISTINCT), never summed.
 import type { ColumnModel, TableModel } from '../catalog.ts';
-import { isDatedFact, colKey, draft, From, groupableCodes, wordCodes, lit, noun, quote, roleNoun, term, type Template, totalOf } from './model.ts';
+import { isDatedFact, withRepeats, colKey, draft, From, groupableCodes, wordCodes, lit, noun, quote, roleNoun, term, type Template, totalOf } from './model.ts';
 import { plural } from '../phrasing.ts';
 
 /** quantity × unit price (× (1 − discount)) when a line table has them. */
@@ -113,9 +113,8 @@ export const FACT_TEMPLATES: Template[] = [
     build: ({ table: t, catalog }) =>
       wordCodes(t)
         .slice(0, 2)
-        .map((c) => {
+        .flatMap((c) => withRepeats(c.values.filter((x) => !/^-?\d+(\.\d+)?$/.test(x)).slice(0, 6), (v) => {
           const m = t.additive[0]!;
-          const v = c.values.find((x) => !/^-?\d+(\.\d+)?$/.test(x))!;
           const from = new From(t, false);
           const C = { zh: term(c, t, 'zh', catalog), en: term(c, t, 'en', catalog) };
           const M = { zh: term(m, t, 'zh', catalog), en: term(m, t, 'en', catalog) };
@@ -132,7 +131,7 @@ export const FACT_TEMPLATES: Template[] = [
             tables: [t.key],
             columns: [colKey(t, c), colKey(t, m)],
           });
-        }),
+        }, (v) => v)),
   },
   {
     id: 'fact.derived_total',

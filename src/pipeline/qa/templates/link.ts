@@ -4,7 +4,7 @@
 // link tables read through both sides.
 import { plural } from '../phrasing.ts';
 import { col, type Relationship } from '../catalog.ts';
-import { childrenInTheme, colKey, draft, entityColumns, From, wordCodes, isPlainReference, linkSides, lit, liveOf, noun, parentsInTheme, quote, roleNoun, term, type TemplateContext, type Template, totalOf } from './model.ts';
+import { childrenInTheme, colKey, draft, entityColumns, From, wordCodes, isPlainReference, withRepeats, linkSides, lit, liveOf, noun, parentsInTheme, quote, roleNoun, term, type TemplateContext, type Template, totalOf } from './model.ts';
 
 const E = (rel: Relationship) => ({ zh: noun(rel.from, 'zh'), en: noun(rel.from, 'en', true) });
 const roleOf = (rel: Relationship) => ({ zh: roleNoun(rel, 'zh'), en: roleNoun(rel, 'en') });
@@ -25,7 +25,7 @@ export const LINK_TEMPLATES: Template[] = [
       measuredParents(ctx)
         .slice(0, 2)
         .flatMap((rel) => ctx.table.additive.slice(0, 2).map((m) => ({ rel, m })))
-        .map(({ rel, m }) => {
+        .flatMap(({ rel, m }) => withRepeats([5, 10], (n) => {
           const t = ctx.table;
           const from = new From(t).join(rel);
           const P = roleOf(rel);
@@ -34,17 +34,17 @@ export const LINK_TEMPLATES: Template[] = [
             template: 'link.top_parents_by_child_sum',
             family: 'link',
             level: 'aggregate',
-            sql: `SELECT ${groupBy(from, rel)}, SUM(${from.c(t, m)}) AS total ${from.sql()}${from.where()} GROUP BY ${groupBy(from, rel)} ORDER BY total DESC, ${from.c(rel.to, rel.to.keyColumn!)} LIMIT 5`,
+            sql: `SELECT ${groupBy(from, rel)}, SUM(${from.c(t, m)}) AS total ${from.sql()}${from.where()} GROUP BY ${groupBy(from, rel)} ORDER BY total DESC, ${from.c(rel.to, rel.to.keyColumn!)} LIMIT ${n}`,
             questions: {
-              zh: [`${totalOf(M.zh, 'zh')}最高的5个${P.zh}是哪些？`, `找出${totalOf(M.zh, 'zh')}排名前5的${P.zh}。`, `帮我看看哪5个${P.zh}的${M.zh}加起来最多。`],
-              en: [`Which 5 ${plural(P.en)} have the highest ${totalOf(M.en, 'en')}?`, `Find the top 5 ${plural(P.en)} by ${totalOf(M.en, 'en')}.`, `Show me the 5 ${plural(P.en)} with the most ${M.en} in total.`],
+              zh: [`${totalOf(M.zh, 'zh')}最高的${n}个${P.zh}是哪些？`, `找出${totalOf(M.zh, 'zh')}排名前${n}的${P.zh}。`, `帮我看看哪${n}个${P.zh}的${M.zh}加起来最多。`],
+              en: [`Which ${n} ${plural(P.en)} have the highest ${totalOf(M.en, 'en')}?`, `Find the top ${n} ${plural(P.en)} by ${totalOf(M.en, 'en')}.`, `Show me the ${n} ${plural(P.en)} with the most ${M.en} in total.`],
             },
             signature: { entity: t.key, measure: m.name, aggregate: 'sum', grouping: `parent:${rel.fromColumns[0]}`, filter: 'top' },
             tables: [t.key, rel.to.key],
             columns: [colKey(t, m), ...rel.to.display.map((d) => colKey(rel.to, d))],
             priority: 3,
           });
-        }),
+        }, (n) => `top${n}`)),
   },
   {
     id: 'link.avg_child_measure_per_parent',

@@ -43,6 +43,9 @@ export interface Draft {
   columns: string[];
   /** Higher is picked first among equals. */
   priority: number;
+  /** Another value of a question already asked (other month, other code value, a top 10): used only to
+   * reach a size the user asked for when the distinct questions run out (pair-quality.md, "The whole set"). */
+  repeat?: string;
 }
 
 export interface Template {
@@ -53,8 +56,13 @@ export interface Template {
   build(ctx: TemplateContext): Draft[];
 }
 
-export function signatureKey(s: Signature): string {
-  return `${s.entity}|${s.measure}|${s.aggregate}|${s.grouping}|${s.filter}`;
+export function signatureKey(s: Signature, repeat?: string): string {
+  return `${s.entity}|${s.measure}|${s.aggregate}|${s.grouping}|${s.filter}${repeat ? `#${repeat}` : ''}`;
+}
+
+/** The same draft for other values: the first is the pair, the rest are repeats. */
+export function withRepeats<T>(values: T[], make: (value: T) => Draft, key: (value: T) => string): Draft[] {
+  return values.map((v, i) => (i === 0 ? make(v) : { ...make(v), repeat: key(v) }));
 }
 
 // ----------------------------------------------------------------------------------------------- words

@@ -10,6 +10,7 @@ import {
   From,
   groupableCodes,
   isEntity,
+  withRepeats,
   wordCodes,
   isPlainReference,
   lit,
@@ -30,9 +31,8 @@ export const REFERENCE_TEMPLATES: Template[] = [
     level: 'single_table',
     applies: (ctx) => isEntity(ctx.table) && wordCodes(ctx.table).length > 0,
     build: ({ table: t, catalog }) =>
-      wordCodes(t).slice(0, 2).map((c) => {
+      wordCodes(t).slice(0, 2).flatMap((c) => withRepeats(c.values.filter((x) => !/^-?\d+(\.\d+)?$/.test(x)).slice(0, 6), (v) => {
         const from = new From(t, false);
-        const v = c.values.find((x) => !/^-?\d+(\.\d+)?$/.test(x))!;
         const E = { zh: noun(t, 'zh'), en: noun(t, 'en', true) };
         const C = { zh: term(c, t, 'zh', catalog), en: term(c, t, 'en', catalog) };
         return draft({
@@ -48,7 +48,7 @@ export const REFERENCE_TEMPLATES: Template[] = [
           tables: [t.key],
           columns: [colKey(t, c), ...t.display.map((d) => colKey(t, d))],
         });
-      }),
+      }, (v) => v)),
   },
   {
     id: 'reference.count_by_code',

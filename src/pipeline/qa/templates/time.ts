@@ -6,7 +6,7 @@
 import type { Lang } from '../../../config.ts';
 import type { ColumnModel, TableModel } from '../catalog.ts';
 import type { CatalogModel } from '../catalog.ts';
-import { businessTimes, isDatedFact, colKey, draft, From, lit, liveOf, monthsOf, monthWords, nextMonth, noun, term, type Draft, type Template, totalOf } from './model.ts';
+import { businessTimes, isDatedFact, withRepeats, colKey, draft, From, lit, liveOf, monthsOf, monthWords, nextMonth, noun, term, type Draft, type Template, totalOf } from './model.ts';
 import { col } from '../catalog.ts';
 
 /** What is measured over time: an additive measure summed, or (for tables without one) rows counted. */
@@ -57,17 +57,18 @@ function monthly(t: TableModel): ColumnModel[] {
   return businessTimes(t).filter((c) => monthsOf(c).length >= 3);
 }
 
-function forEach(t: TableModel, catalog: CatalogModel, make: (time: ColumnModel, q: Quantity) => Draft | null): Draft[] {
+function forEach(t: TableModel, catalog: CatalogModel, make: (time: ColumnModel, q: Quantity) => Draft | Draft[] | null): Draft[] {
   const out: Draft[] = [];
   for (const time of monthly(t).slice(0, 1)) for (const q of quantities(t, catalog, time)) {
-    const d = make(time, q);
-    if (!d) continue;
-    if (q.by) {
-      const by = q.by;
-      d.questions.zh = d.questions.zh.map((x) => x.replace('按月', `按${by.zh}月份`).replace(/^每个月/, `每个${by.zh}月份`));
-      d.questions.en = d.questions.en.map((x) => x.replace(/per month|in each month|from month to month/, (m) => `${m} (by ${by.en} date)`));
+    const made = make(time, q);
+    for (const d of made ? (Array.isArray(made) ? made : [made]) : []) {
+      if (q.by) {
+        const by = q.by;
+        d.questions.zh = d.questions.zh.map((x) => x.replace('按月', `按${by.zh}月份`).replace(/^每个月/, `每个${by.zh}月份`));
+        d.questions.en = d.questions.en.map((x) => x.replace(/per month|in each month|from month to month/, (m) => `${m} (by ${by.en} date)`));
+      }
+      out.push(d);
     }
-    out.push(d);
   }
   return out;
 }
@@ -107,8 +108,10 @@ export const TIME_TEMPLATES: Template[] = [
     build: ({ table: t, catalog }) =>
       forEach(t, catalog, (time, q) => {
         const months = monthsOf(time);
-        // The last month that is surely whole: the one before the month of the latest date.
-        const month = months[months.length - 2]!;
+        // The last month that is surely whole: the one before the month of the latest date (earlier whole
+        // months are repeats, for a size the user asked for).
+        const whole = months.slice(1, -1).reverse();
+        const make = (month: string) => {
         const from = new From(t, false);
         const c = from.c(t, time);
         return draft({
@@ -124,6 +127,8 @@ export const TIME_TEMPLATES: Template[] = [
           tables: [t.key],
           columns: cols(t, time, q),
         });
+        };
+        return withRepeats(whole.slice(0, 12), make, (m) => m);
       }),
   },
   {
@@ -132,7 +137,7 @@ export const TIME_TEMPLATES: Template[] = [
     level: 'aggregate',
     applies: (ctx) => monthly(ctx.table).length > 0,
     build: ({ table: t, catalog }) =>
-      forEach(t, catalog, (time, q) => {
+      forEach(t, catalog, (time, q) => withRepeats([30, 7, 90], (days) => {
         const from = new From(t, false);
         const c = from.c(t, time);
         const live = liveOf(t);
@@ -140,16 +145,16 @@ export const TIME_TEMPLATES: Template[] = [
           template: 'time.last_30_days',
           family: 'time',
           level: 'aggregate',
-          sql: `SELECT ${q.sql(from)} AS value ${from.sql()}${from.where([`${c} > (SELECT MAX(${col('', time)}) FROM ${t.ref}${live ? ` WHERE ${live}` : ''}) - INTERVAL '30 days'`])}`,
+          sql: `SELECT ${q.sql(from)} AS value ${from.sql()}${from.where([`${c} > (SELECT MAX(${col('', time)}) FROM ${t.ref}${live ? ` WHERE ${live}` : ''}) - INTERVAL '${days} days'`])}`,
           questions: {
-            zh: [`以数据中最新的${term(time, t, 'zh', catalog)}为准，最近30天的${q.words.zh}是多少？`, `统计截至最新一条记录为止最近30天的${q.words.zh}。`],
-            en: [`What is the ${q.words.en} over the last 30 days up to the latest ${term(time, t, 'en', catalog)} in the data?`, `Calculate the ${q.words.en} for the 30 days up to the most recent record.`],
+            zh: [`以数据中最新的${term(time, t, 'zh', catalog)}为准，最近${days}天的${q.words.zh}是多少？`, `统计截至最新一条记录为止最近${days}天的${q.words.zh}。`],
+            en: [`What is the ${q.words.en} over the last ${days} days up to the latest ${term(time, t, 'en', catalog)} in the data?`, `Calculate the ${q.words.en} for the ${days} days up to the most recent record.`],
           },
           signature: { entity: t.key, measure: q.key, aggregate: 'sum', grouping: '-', filter: 'last_days' },
           tables: [t.key],
           columns: cols(t, time, q),
         });
-      }),
+      }, (days) => String(days))),
   },
   {
     id: 'time.month_over_month',
