@@ -272,6 +272,10 @@ export interface Coverage {
   complexity: Record<string, number>;
   styles: Record<string, number>;
   multi_table_ratio: number;
+  /** Business columns (measures, codes, labels, business times) of covered tables that some pair uses. */
+  business_columns_used: number;
+  business_columns: number;
+  unused_business_columns: string[];
 }
 
 export function coverageOf(pairs: GeneratedPair[], catalog: CatalogModel): Coverage {
@@ -284,6 +288,10 @@ export function coverageOf(pairs: GeneratedPair[], catalog: CatalogModel): Cover
     styles[p.style] = (styles[p.style] ?? 0) + 1;
   }
   const uncovered = Object.entries(tablePairs).filter(([, n]) => n === 0).map(([k]) => k);
+  const used = new Set(pairs.flatMap((p) => p.columns));
+  const businessColumns = catalog.tables
+    .filter((t) => t.business)
+    .flatMap((t) => t.columns.filter((c) => ['additive_measure', 'non_additive_measure', 'code', 'label', 'business_time', 'flag'].includes(c.role)).map((c) => `${t.info.full_name}.${c.name}`));
   return {
     tables_covered: catalog.tables.length - uncovered.length,
     uncovered_tables: uncovered,
@@ -291,6 +299,9 @@ export function coverageOf(pairs: GeneratedPair[], catalog: CatalogModel): Cover
     complexity,
     styles,
     multi_table_ratio: pairs.length ? Number((pairs.filter((p) => p.tables.length >= 2).length / pairs.length).toFixed(4)) : 0,
+    business_columns_used: businessColumns.filter((c) => used.has(c)).length,
+    business_columns: businessColumns.length,
+    unused_business_columns: businessColumns.filter((c) => !used.has(c)),
   };
 }
 

@@ -125,7 +125,7 @@ export async function offlinePairsForTheme(args: {
     const freshColumns = c.draft.columns.filter((k) => !collector.columnUse.has(k)).length;
     const joinsWanted = c.tableCount >= 2 && collector.multiTable < 0.4 * (collector.accepted + 1) ? 6 : 0;
     const tie = (hashString(`${args.seed}:${c.signature}`) % 1000) / 1000;
-    return c.draft.priority + (fresh > 0 ? 4 + fresh : 0) + Math.min(3, freshColumns) + joinsWanted - (familyUse.get(c.family) ?? 0) * 5 + tie;
+    return c.draft.priority + (fresh > 0 ? 4 + fresh : 0) + Math.min(5, freshColumns) + joinsWanted - (familyUse.get(c.family) ?? 0) * 5 + tie;
   };
 
   const tryAccept = async (c: Candidate, checked: GeneratedPair['check']): Promise<boolean> => {

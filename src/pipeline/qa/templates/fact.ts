@@ -2,7 +2,7 @@
 // non-additive ones (prices, rates, snapshots) are averaged, or turned into a derived additive measure
 // (quantity × unit price); references are counted (COUNT DISTINCT), never summed.
 import type { ColumnModel, TableModel } from '../catalog.ts';
-import { isDatedFact, withRepeats, colKey, draft, From, groupableCodes, wordCodes, lit, noun, quote, roleNoun, term, type Template, totalOf } from './model.ts';
+import { isDatedFact, outName, withRepeats, colKey, draft, From, groupableCodes, wordCodes, lit, noun, quote, roleNoun, term, type Template, totalOf } from './model.ts';
 import { plural } from '../phrasing.ts';
 
 /** quantity × unit price (× (1 − discount)) when a line table has them. */
@@ -16,7 +16,51 @@ function derivedRevenue(t: TableModel): { qty: ColumnModel; price: ColumnModel; 
 
 export { derivedRevenue };
 
+/** Additive measures that are parts of one thing (微信支付金额, 支付宝支付金额, 现金支付金额 → 支付金额 by
+ * channel): three or more sharing a term suffix of two characters or more. */
+function measureFamily(t: TableModel): { suffix: string; parts: Array<{ column: ColumnModel; part: string }> } | undefined {
+  const labels = t.additive.map((c) => ({ column: c, zh: c.label.zh })).filter((x) => /[\u4e00-\u9fff]/.test(x.zh));
+  let best: { suffix: string; parts: Array<{ column: ColumnModel; part: string }> } | undefined;
+  for (const { zh } of labels) {
+    for (let k = 2; k < zh.length; k++) {
+      const suffix = zh.slice(zh.length - k);
+      const parts = labels.filter((x) => x.zh.endsWith(suffix) && x.zh.length > suffix.length).map((x) => ({ column: x.column, part: x.zh.slice(0, x.zh.length - suffix.length) }));
+      if (parts.length >= 3 && (!best || suffix.length > best.suffix.length || parts.length > best.parts.length)) best = { suffix, parts };
+    }
+  }
+  return best;
+}
+
 export const FACT_TEMPLATES: Template[] = [
+  {
+    id: 'fact.measure_breakdown',
+    family: 'fact',
+    level: 'aggregate',
+    applies: (ctx) => measureFamily(ctx.table) !== undefined,
+    build: ({ table: t }) => {
+      const f = measureFamily(t)!;
+      const from = new From(t, false);
+      const partsZh = f.parts.map((p) => p.part).join('、');
+      const partsEn = f.parts.map((p) => p.column.label.en).join(', ');
+      return [
+        draft({
+          template: 'fact.measure_breakdown',
+          family: 'fact',
+          level: 'aggregate',
+          sql: `SELECT ${f.parts.map((p) => `SUM(${from.c(t, p.column)}) AS ${outName(p.column, 'total')}`).join(', ')} ${from.sql()}${from.where()}`,
+          questions: {
+            zh: [`${partsZh}的${f.suffix}合计分别是多少？`, `分别统计${partsZh}的${f.suffix}总和。`],
+            en: [`What are the totals of ${partsEn}?`, `Sum ${partsEn} separately.`],
+          },
+          signature: { entity: t.key, measure: f.parts.map((p) => p.column.name).join('+'), aggregate: 'sum', grouping: '-', filter: '-' },
+          tables: [t.key],
+          // One pair covers a whole family of measures: ahead of the other aggregates.
+          columns: f.parts.map((p) => colKey(t, p.column)),
+          priority: 8,
+        }),
+      ];
+    },
+  },
   {
     id: 'fact.top_rows',
     family: 'fact',
