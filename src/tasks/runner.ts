@@ -112,9 +112,9 @@ export class TaskRunner {
   ): Promise<{ status: 'completed' | 'failed' | 'cancelled'; code?: string; message?: string }> {
     const { store, registry, settings, workerId, observer } = this.deps;
     const log = logger.forLogger(STEP_LOGGER[step]);
-    const executionId = `${task.task_id}_step_${step}_exec_${compactStamp(new Date())}`;
     if (stop.signal.aborted) return { status: 'cancelled' };
-    if (!(await store.stepStarted(task.task_id, runId, step, executionId, workerId))) {
+    const executionId = await store.stepStarted(task.task_id, runId, step, `${task.task_id}_step_${step}_exec_${compactStamp(new Date())}`, workerId);
+    if (executionId === null) {
       stop.abort('lost');
       return { status: 'cancelled' };
     }

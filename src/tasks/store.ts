@@ -261,13 +261,24 @@ export class TaskStore {
     return { owned: rows.length > 0, cancelRequested: rows[0]?.cancel_requested ?? false };
   }
 
-  async stepStarted(taskId: string, runId: string, step: StepName, executionId: string, workerId: string): Promise<boolean> {
+  /**
+   * Marks a step running under an execution id of the guide's form (`…_exec_<YYYYMMDDHHMMSS>`). A step run
+   * again within the same second gets `_2`, `_3` …, so an id always names one execution. Returns the id,
+   * or null when the run is no longer this worker's.
+   */
+  async stepStarted(taskId: string, runId: string, step: StepName, baseExecutionId: string, workerId: string): Promise<string | null> {
     return this.announcing(taskId, withTransaction(this.pool, async (client) => {
       const owned = await client.query(`SELECT 1 FROM ${T} WHERE task_id = $1 AND run_id = $2 AND status = 'in_progress' FOR UPDATE`, [
         taskId,
         runId,
       ]);
-      if (!owned.rowCount) return false;
+      if (!owned.rowCount) return null;
+      const taken = await client.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ${R} WHERE task_id = $1 AND step_name = $2 AND (execution_id = $3 OR execution_id LIKE $3 || '\_%')`,
+        [taskId, step, baseExecutionId],
+      );
+      const same = Number(taken.rows[0]?.n ?? 0);
+      const executionId = same ? `${baseExecutionId}_${same + 1}` : baseExecutionId;
       await client.query(
         `UPDATE ${S} SET status = 'running', execution_id = $3, started_at = now(), completed_at = NULL,
                 error_code = NULL, error_message = NULL, progress = NULL, counters = '{}'::jsonb
@@ -279,7 +290,7 @@ export class TaskStore {
         [taskId, runId, step, executionId, workerId],
       );
       await client.query(`UPDATE ${T} SET updated_at = now() WHERE task_id = $1`, [taskId]);
-      return true;
+      return executionId;
     }));
   }
 

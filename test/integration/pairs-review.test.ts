@@ -23,12 +23,17 @@ describe('pairs review API', { timeout: 300_000 }, () => {
     const before = (await call(`${api}/tasks/${taskId}`)).body.data.steps.find((s: { step_name: string }) => s.step_name === step)?.execution_id;
     const res = await call(`${api}/tasks/${taskId}/execute`, { method: 'POST', json: { execution_mode: 'step', step_name: step } });
     assert.equal(res.status, 202, res.text);
+    let last: unknown;
     return waitFor(async () => {
       const task = (await call(`${api}/tasks/${taskId}`)).body.data;
+      last = { status: task.status, steps: task.steps.map((x: { step_name: string; step_status: string; execution_id: string; error_message: string }) => [x.step_name, x.step_status, x.execution_id, x.error_message]) };
       const s = task.steps.find((x: { step_name: string }) => x.step_name === step);
       if (['failed', 'cancelled'].includes(task.status) && s.execution_id === before) throw new Error(`${step}: ${JSON.stringify(task.steps)}`);
       return s.execution_id !== before && ['completed', 'failed'].includes(s.step_status) ? s : undefined;
-    }, 120_000);
+    }, 120_000).catch(async (error) => {
+      const logs = ((await call(`${api}/tasks/${taskId}/logs?limit=200`)).body.data.logs as Array<{ timestamp: string; message: string }>).filter((l) => /training_load|排队|审阅/.test(l.message)).map((l) => `${l.timestamp} ${l.message}`);
+      throw new Error(`${(error as Error).message}; before ${before}; last ${JSON.stringify(last)}; logs ${JSON.stringify(logs).slice(-3000)}`);
+    });
   };
 
   before(async () => {
