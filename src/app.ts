@@ -15,6 +15,7 @@ import { TaskRunner, type RunObserver } from './tasks/runner.ts';
 import { TaskService, type Preflight } from './tasks/service.ts';
 import { preflightTables } from './postgres/catalog/index.ts';
 import { systemCatalogTables } from './postgres/system-tables.ts';
+import { everyWithoutOverlap, type SerialInterval } from './interval.ts';
 import { TaskChangeFeed } from './tasks/change-feed.ts';
 import { TaskStore } from './tasks/store.ts';
 import { SecretBox } from './tasks/secret-box.ts';
@@ -118,7 +119,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     }
   };
   const service = new TaskService(store, settings, (client, job) => queue.enqueue(client, job), preflight);
-  let supervisor: NodeJS.Timeout | undefined;
+  let supervisor: SerialInterval | undefined;
 
   const superviseStaleRuns = async () => {
     const taken = await store.takeOverStaleRuns(settings.heartbeatTimeoutMs, settings.staleRunPolicy, randomUUID, (client, taskId, runId) =>
@@ -152,13 +153,10 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
         }
       });
       const every = Math.max(250, Math.min(10_000, settings.heartbeatTimeoutMs / 2));
-      supervisor = setInterval(() => {
-        superviseStaleRuns().catch((error) => systemLog.write('ERROR', 'Supervisor', String(error)));
-      }, every);
-      supervisor.unref();
+      supervisor = everyWithoutOverlap(superviseStaleRuns, every, (error) => systemLog.write('ERROR', 'Supervisor', String(error)), { unref: true, startNow: false });
     },
     async close() {
-      if (supervisor) clearInterval(supervisor);
+      supervisor?.stop();
       await queue.stop().catch(() => undefined);
       await changes.close();
       await storeDb.close();

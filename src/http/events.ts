@@ -3,6 +3,7 @@
 import { openForReading, statNoFollow } from '../files.ts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { everyWithoutOverlap, type SerialInterval } from '../interval.ts';
 import { parseLogLine } from '../logs/format.ts';
 import { taskLogPath } from '../logs/task-logger.ts';
 import type { TaskChangeFeed } from '../tasks/change-feed.ts';
@@ -46,6 +47,7 @@ export function eventRoutes(service: TaskService, changes: TaskChangeFeed): Fast
         let lastStatus = '';
         let lastActive: boolean | undefined;
         let closed = false;
+        let ticker: SerialInterval | undefined;
 
         reply.hijack();
         const res = reply.raw;
@@ -61,7 +63,7 @@ export function eventRoutes(service: TaskService, changes: TaskChangeFeed): Fast
           Connection: 'keep-alive',
           'X-Accel-Buffering': 'no',
         });
-        const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        const send = (event: string, data: unknown) => closed || res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 
         // The store is read only when the change feed reports this task changed (or cannot vouch for
         // completeness); the log file is followed by its size, which is cheap.
@@ -90,23 +92,24 @@ export function eventRoutes(service: TaskService, changes: TaskChangeFeed): Fast
           lastActive = active;
         };
 
-        const timer = setInterval(() => {
-          tick().catch(() => (statusStale = true)); // read again on the next tick
-        }, POLL_MS);
         const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
         const stop = () => {
           if (closed) return;
           closed = true;
           openStreams -= 1;
           changes.off('change', onChange);
-          clearInterval(timer);
+          ticker?.stop();
           clearInterval(keepalive);
           res.end();
         };
         // Registered in the same tick as the check above: a disconnect from here on is seen.
         openStreams += 1;
         res.on('close', stop);
-        await tick().catch(() => (statusStale = true));
+        // One tick at a time: two that overlap (a slow disk or store) would read the log from the same
+        // offset and send its lines twice. A failed tick reads the store again on the next one.
+        ticker = everyWithoutOverlap(tick, POLL_MS, () => (statusStale = true));
+        if (closed) ticker.stop();
+        await ticker.idle();
       },
     );
   };
