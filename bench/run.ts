@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
-const BENCHMARKS = ['status-throughput', 'task-list', 'logs-tail', 'ddl-catalog', 'ddl-profile', 'ddl-llm', 'qa-generation', 'validate-throughput', 'load-insert', 'vector-backup', 'retrieval', 'task-end-to-end'] as const;
+const BENCHMARKS = ['status-throughput', 'task-list', 'logs-tail', 'ddl-catalog', 'ddl-profile', 'ddl-llm', 'qa-generation', 'qa-offline', 'validate-throughput', 'load-insert', 'vector-backup', 'retrieval', 'task-end-to-end'] as const;
 /** Each benchmark bounds itself (< 3 minutes); this is the backstop. */
 const KILL_AFTER_SECONDS = 240;
 

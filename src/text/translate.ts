@@ -28,6 +28,20 @@ export interface NameContext {
   measure?: boolean;
 }
 
+/** Tables named for people: `title` there is a job title. */
+const PERSON_TABLE_WORDS = new Set(['employee', 'staff', 'person', 'people', 'user', 'member', 'customer', 'student', 'teacher', 'doctor', 'patient', 'author', 'actor', 'artist', 'contact', 'instructor', 'nurse']);
+
+/** The context of a table's column names, from its name and its columns' words. */
+export function nameContext(table: { name: string; columns: Array<{ name: string }> }): NameContext {
+  const words = new Set(table.columns.flatMap((c) => nameWords(c.name)));
+  const tableWords = nameWords(table.name);
+  return {
+    geographic: ['country', 'city', 'address', 'postal', 'zip', 'province', 'population', 'capital', 'continent', 'county', 'border'].some((w) => words.has(w)),
+    workItem: ['assignee', 'priority', 'reporter', 'resolved', 'severity'].some((w) => words.has(w)),
+    person: tableWords.some((w) => PERSON_TABLE_WORDS.has(w.replace(/s$/, ''))) || (words.has('first') && words.has('last')),
+  };
+}
+
 export const NO_CONTEXT: NameContext = { geographic: false, person: false };
 
 export interface Translation {

@@ -1,23 +1,34 @@
-// The catalog as the generator sees it: schema.json's tables with a role for every column (measure,
-// dimension/enum, time, entity name, code, key, audit, soft-delete), human labels from the comments, the
-// relationships (declared and inferred) as a graph, and name resolution for what an LLM writes.
+// The catalog as the generator sees it: schema.json's tables with the ddl step's role for every column
+// (identifier, foreign key, code, label, additive / non-additive measure, business / technical time, flag,
+// soft delete …; older schema.json files without roles get them from names and types here), human labels
+// from the comments, the entity noun of each table, the relationships (declared, inferred, user) as a
+// graph, and name resolution for what an LLM writes.
 import type { Lang } from '../../config.ts';
-import type { ColumnInfo, ForeignKeyInfo, SchemaFile, TableInfo } from '../artifacts.ts';
+import type { ColumnInfo, ColumnRole, ForeignKeyInfo, SchemaFile, TableInfo } from '../artifacts.ts';
+import { nameContext, nameWords, translateWords } from '../../text/translate.ts';
+import { BUILTIN_GLOSSARY } from '../../text/glossary.ts';
 import { ident, literal, tableRef } from './sql-text.ts';
 
-export type ColumnRole = 'key' | 'fk' | 'audit' | 'soft_delete' | 'time' | 'audit_time' | 'measure' | 'enum' | 'name' | 'code' | 'text' | 'other';
+export type { ColumnRole };
+/** The older role names this module derived before schema.json carried roles (fallback only). */
+type LegacyRole = 'key' | 'fk' | 'audit' | 'soft_delete' | 'time' | 'audit_time' | 'measure' | 'enum' | 'name' | 'code' | 'text' | 'other';
 
 export interface ColumnModel {
   info: ColumnInfo;
   name: string;
   role: ColumnRole;
-  /** Short label: the comment's first clause (zh), or the humanised name (en / no comment). */
+  /** The column's term per language, whole: the comment's first clause when it is in that language, else
+   * the name words through the glossary (phrase level first); an untranslatable name stays whole. */
   label: Record<Lang, string>;
   hasComment: boolean;
   /** For role 'name': the entity noun it names (服务区名称 → 服务区). */
   noun: Record<Lang, string> | null;
   /** Enum values usable in filters (role enum, or a name/code column with few values). */
   values: string[];
+  /** Smallest and largest value: the profile's range, else (older schema.json) the sampled values'. */
+  range: { min: string; max: string } | null;
+  /** Name words no glossary translates, per language of the term (they stay whole in questions). */
+  untranslated: Record<Lang, string[]>;
 }
 
 export interface Relationship {
@@ -55,6 +66,18 @@ export interface TableModel {
   /** Has measures (and usually a time column): what analysts aggregate. */
   isFact: boolean;
   rows: number;
+  /** The business noun of one row (schema.json `entity`, else derived). */
+  entity: Record<Lang, string>;
+  /** The single-column key that identifies a row (primary key or identifier), if any. */
+  keyColumn: ColumnModel | null;
+  /** Columns shown next to the key (first and last name, or the name column matching the table). */
+  display: ColumnModel[];
+  additive: ColumnModel[];
+  nonAdditive: ColumnModel[];
+  /** An inheritance child or partition (`partition_of`): never queried, its parent is. */
+  partition: boolean;
+  /** Not empty, not a partition, not purely technical: must appear in at least one pair. */
+  business: boolean;
 }
 
 export interface CatalogModel {
@@ -114,11 +137,45 @@ function tableLabelEn(info: TableInfo, prefixes: string[]): string {
   return humanize(name);
 }
 
+function sampleRange(c: ColumnInfo): { min: string; max: string } | null {
+  if (!TIME_TYPES.has(c.udt_name) || c.sample_values.length === 0) return null;
+  const sorted = [...c.sample_values].sort();
+  return { min: sorted[0]!, max: sorted.at(-1)! };
+}
+
 function enumValues(column: ColumnInfo): string[] {
   return (column.enum_values ?? []).filter((v) => v !== null && v !== undefined && String(v).trim() !== '').map(String);
 }
 
+const NON_ADDITIVE = /(price|rate|ratio|pct|percent|avg|average|score|rating|temperature|age|limit|balance|stock|level|单价|均价|比例|比率|率|平均|评分|温度|年龄|余额|库存|额度)/i;
+
+/** The role of a column: the ddl step's when schema.json has one, else derived from names and types. */
 function columnRole(column: ColumnInfo, table: TableInfo, fkColumns: Set<string>): ColumnRole {
+  if (column.role) return column.role;
+  const legacy = legacyRole(column, table, fkColumns);
+  switch (legacy) {
+    case 'key':
+      return 'identifier';
+    case 'fk':
+      return 'foreign_key';
+    case 'audit':
+      return 'other';
+    case 'time':
+      return 'business_time';
+    case 'audit_time':
+      return 'technical_time';
+    case 'measure':
+      return NON_ADDITIVE.test(`${column.name} ${column.comment ?? ''}`) ? 'non_additive_measure' : 'additive_measure';
+    case 'enum':
+      return column.udt_name === 'bool' ? 'flag' : 'code';
+    case 'name':
+      return 'label';
+    default:
+      return legacy;
+  }
+}
+
+function legacyRole(column: ColumnInfo, table: TableInfo, fkColumns: Set<string>): LegacyRole {
   const name = column.name.toLowerCase();
   const udt = column.udt_name.toLowerCase();
   if (SOFT_DELETE_TIME.test(name) && TIME_TYPES.has(udt)) return 'soft_delete';
@@ -147,6 +204,19 @@ function columnRole(column: ColumnInfo, table: TableInfo, fkColumns: Set<string>
   return 'other';
 }
 
+/** Words every column of a table starts with (`crm cust` in crmCustName, crmCustCity): not the meaning. */
+function columnPrefixWords(info: TableInfo): string[] {
+  const all = info.columns.map((c) => nameWords(c.name));
+  if (all.length < 2) return [];
+  const prefix: string[] = [];
+  for (let i = 0; ; i++) {
+    const w = all[0]![i];
+    if (!w || !all.every((words) => words.length > i + 1 && words[i] === w)) break;
+    prefix.push(w);
+  }
+  return prefix.filter((w) => !BUILTIN_GLOSSARY[w] || prefix.length > 1).length === prefix.length ? prefix : [];
+}
+
 /** Every row has its own value (a code or identifier, not a category). */
 function uniqueish(column: ColumnInfo, table: TableInfo, distinctValues: number): boolean {
   const nd = column.stats?.n_distinct;
@@ -161,32 +231,55 @@ function key(schema: string, name: string): string {
 
 export function buildCatalog(schema: SchemaFile): CatalogModel {
   const prefixes = commonPrefixes(schema.tables.map((t) => t.name));
+  const sameLanguage = (text: string, lang: Lang) => (lang === 'zh' ? /[\u4e00-\u9fff]/.test(text) : !/[^\x00-\x7f]/.test(text));
   const tables: TableModel[] = schema.tables.map((info) => {
     const fkColumns = new Set(info.foreign_keys.flatMap((fk) => fk.columns));
+    const prefixWords = columnPrefixWords(info);
+    const context = nameContext(info);
     const columns: ColumnModel[] = info.columns.map((c) => {
       const role = columnRole(c, info, fkColumns);
-      const zh = c.comment ? firstClause(c.comment) : c.name;
-      const en = humanize(c.name);
+      const untranslated: Record<Lang, string[]> = { zh: [], en: [] };
+      const term = (lang: Lang) => {
+        const clause = c.comment ? firstClause(c.comment) : '';
+        if (clause && sameLanguage(clause, lang)) return lang === 'en' ? clause.toLowerCase() : clause;
+        const words = nameWords(c.name);
+        const own = words.length > prefixWords.length ? words.slice(prefixWords.length) : words;
+        const translated = translateWords(own, lang, new Map(), context);
+        if (lang === 'zh') untranslated.zh = translated.unknown;
+        return translated.text || c.name;
+      };
+      const zh = term('zh');
+      const en = term('en');
       return {
         info: c,
         name: c.name,
         role,
         label: { zh, en },
         hasComment: Boolean(c.comment),
-        noun: role === 'name' ? { zh: stripNameSuffix(zh, 'zh') || zh, en: stripNameSuffix(en, 'en') || en } : null,
+        noun: role === 'label' ? { zh: stripNameSuffix(zh, 'zh') || zh, en: stripNameSuffix(en, 'en') || en } : null,
         values: enumValues(c),
+        range: c.range ?? sampleRange(c),
+        untranslated,
       };
     });
     const byName = new Map(columns.map((c) => [c.name, c]));
-    const names = columns.filter((c) => c.role === 'name');
+    const names = columns.filter((c) => c.role === 'label');
     const tableLabel = { zh: tableLabelZh(info), en: tableLabelEn(info, prefixes) };
     // The entity noun: the name column that best matches the table, else the table label.
     const baseName = info.name.replace(new RegExp(`^(${prefixes.map(escapeRe).join('|') || '^$'})`), '');
-    const primaryName = names.find((c) => c.name === `${baseName}_name`) ?? names.find((c) => c.name.endsWith('_name') && baseName.includes(c.name.replace(/_name$/, ''))) ?? names[0];
+    const primaryName = names.find((c) => c.name === `${baseName}_name`) ?? names.find((c) => c.name.endsWith('_name') && baseName.includes(c.name.replace(/_name$/, ''))) ?? names.find((c) => /^(name|title)$/i.test(c.name)) ?? names[0];
     const ordered = primaryName ? [primaryName, ...names.filter((c) => c !== primaryName)] : names;
     const measures = columns
-      .filter((c) => c.role === 'measure')
+      .filter((c) => c.role === 'additive_measure' || c.role === 'non_additive_measure')
       .sort((a, b) => rankMeasure(b) - rankMeasure(a) || a.info.position - b.info.position);
+    const noun = entityNoun(primaryName, tableLabel, baseName);
+    const pk = info.primary_key.length === 1 ? byName.get(info.primary_key[0]!) : undefined;
+    const keyColumn = pk ?? (info.primary_key.length === 0 ? columns.find((c) => c.role === 'identifier') : undefined) ?? null;
+    const first = names.find((c) => /first/i.test(c.name));
+    const last = names.find((c) => /last|family|surname/i.test(c.name));
+    const display = first && last ? [first, last] : primaryName ? [primaryName] : [];
+    const rows = Math.max(0, info.estimated_rows ?? 0);
+    const businessColumns = columns.filter((c) => !['identifier', 'technical_time', 'soft_delete', 'other'].includes(c.role));
     return {
       info,
       key: key(info.schema, info.name),
@@ -194,12 +287,12 @@ export function buildCatalog(schema: SchemaFile): CatalogModel {
       name: info.name,
       ref: '',
       label: tableLabel,
-      noun: entityNoun(primaryName, tableLabel, baseName),
+      noun,
       columns,
       byName,
       measures,
-      enums: columns.filter((c) => c.role === 'enum' && c.values.length >= 2),
-      times: columns.filter((c) => c.role === 'time'),
+      enums: columns.filter((c) => (c.role === 'code' || c.role === 'flag') && c.values.length >= 2),
+      times: columns.filter((c) => c.role === 'business_time'),
       names: ordered,
       codes: columns.filter((c) => c.role === 'code'),
       softDelete: columns.find((c) => c.role === 'soft_delete') ?? null,
@@ -207,7 +300,14 @@ export function buildCatalog(schema: SchemaFile): CatalogModel {
       children: [],
       isLink: false,
       isFact: measures.length > 0,
-      rows: Math.max(0, info.estimated_rows ?? 0),
+      rows,
+      entity: info.entity ? { zh: info.entity.zh, en: info.entity.en } : { zh: noun.zh, en: noun.en },
+      keyColumn,
+      display,
+      additive: measures.filter((c) => c.role === 'additive_measure'),
+      nonAdditive: measures.filter((c) => c.role === 'non_additive_measure'),
+      partition: Boolean(info.partition_of),
+      business: !info.partition_of && rows > 0 && businessColumns.length > 0,
     };
   });
   const byKey = new Map(tables.map((t) => [t.key, t]));
@@ -232,7 +332,7 @@ export function buildCatalog(schema: SchemaFile): CatalogModel {
     }
   }
   for (const t of tables) {
-    const interesting = t.columns.filter((c) => ['measure', 'enum', 'name', 'time', 'code', 'text'].includes(c.role));
+    const interesting = t.columns.filter((c) => ['additive_measure', 'non_additive_measure', 'code', 'flag', 'label', 'business_time', 'text'].includes(c.role));
     t.isLink = t.parents.length >= 2 && interesting.length === 0;
   }
 

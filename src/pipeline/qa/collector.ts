@@ -7,7 +7,7 @@ import type { CatalogModel, TableModel } from './catalog.ts';
 import { classifySql, normalizeQuestion, stripTrailingSemicolons, type SqlAnalysis } from './sql-analysis.ts';
 import type { GeneratedPair } from './types.ts';
 
-export type RejectReason = 'empty_question' | 'empty_sql' | Exclude<SqlRejectReason, 'empty'> | 'duplicate_fingerprint' | 'duplicate_question';
+export type RejectReason = 'empty_question' | 'empty_sql' | Exclude<SqlRejectReason, 'empty'> | 'duplicate_fingerprint' | 'duplicate_question' | 'duplicate_signature';
 
 export interface Accepted {
   ok: true;
@@ -65,13 +65,16 @@ export class PairCollector {
   readonly fingerprints = new Set<string>();
   readonly questions = new Set<string>();
   readonly tableUse = new Map<string, number>();
+  /** Semantic signatures taken (offline generator: entity × measure × aggregate × grouping × filter). */
+  readonly signatures = new Set<string>();
+  readonly columnUse = new Set<string>();
   accepted = 0;
   multiTable = 0;
 
   constructor(readonly catalog: CatalogModel) {}
 
   /** Parse gate, metadata and duplicate check, without recording. */
-  async examine(input: PairInput): Promise<Accepted | Rejected> {
+  async examine(input: PairInput, options: { sameShape?: boolean } = {}): Promise<Accepted | Rejected> {
     const question = input.question.trim().replace(/\s+/g, ' ');
     if (!question) return { ok: false, reason: 'empty_question', message: 'empty question' };
     const gate = await parseGate(input.sql);
@@ -96,19 +99,26 @@ export class PairCollector {
       ...(input.template ? { template: input.template } : {}),
       ...(usage.unknownTables.length ? { unknown_tables: usage.unknownTables } : {}),
     };
-    return this.duplicate(pair) ?? { ok: true, pair };
+    return this.duplicate(pair, options.sameShape) ?? { ok: true, pair };
   }
 
-  duplicate(pair: GeneratedPair): Rejected | undefined {
-    if (this.fingerprints.has(pair.fingerprint)) return { ok: false, reason: 'duplicate_fingerprint', message: `fingerprint ${pair.fingerprint} already used` };
+  /** `sameShape`: the SQL may share its fingerprint (constants aside) with a recorded pair — another value
+   * of a question already asked, taken only to reach a size the user asked for. */
+  duplicate(pair: GeneratedPair, sameShape = false): Rejected | undefined {
+    if (!sameShape && this.fingerprints.has(pair.fingerprint)) return { ok: false, reason: 'duplicate_fingerprint', message: `fingerprint ${pair.fingerprint} already used` };
     if (this.questions.has(normalizeQuestion(pair.question))) return { ok: false, reason: 'duplicate_question', message: 'the same question was already asked' };
     return undefined;
   }
 
   /** Records the pair unless a duplicate was recorded meanwhile; returns the rejection then. */
-  accept(pair: GeneratedPair): Rejected | undefined {
-    const dup = this.duplicate(pair);
+  accept(pair: GeneratedPair, semantic?: { signature: string; columns: string[]; sameShape?: boolean }): Rejected | undefined {
+    const dup = this.duplicate(pair, semantic?.sameShape);
     if (dup) return dup;
+    if (semantic && this.signatures.has(semantic.signature)) return { ok: false, reason: 'duplicate_signature', message: `signature ${semantic.signature} already used` };
+    if (semantic) {
+      this.signatures.add(semantic.signature);
+      for (const c of semantic.columns) this.columnUse.add(c);
+    }
     this.fingerprints.add(pair.fingerprint);
     this.questions.add(normalizeQuestion(pair.question));
     for (const t of pair.tables) this.tableUse.set(t, (this.tableUse.get(t) ?? 0) + 1);

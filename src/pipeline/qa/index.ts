@@ -2,17 +2,21 @@
 // compact schema summary, then pairs per theme in parallel. Without one: the offline synthesizer (table
 // clusters → themes; column roles and relationships → pairs, checked against the database). Either way
 // every pair passes the parse gate and the run-wide duplicate check before it is written.
+import { lintPair, schemaFactsFromSchemaFile } from '../../sql/lint.ts';
 import { localIso, localStamp } from '../../time.ts';
-import { readSchemaFile, SCHEMA_FILE, type SchemaFile } from '../artifacts.ts';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../../files.ts';
+import { GLOSSARY_TODO_FILE, readSchemaFile, resolveArtifactPath, SCHEMA_FILE, type SchemaFile } from '../artifacts.ts';
 import { StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
 import { buildCatalog, type CatalogModel } from './catalog.ts';
 import { PairCollector } from './collector.ts';
 import { createExecutionChecker, type ExecutionChecker } from './execution-check.ts';
 import { llmPairsForTheme, llmThemes, type PairsPromptInfo } from './llm-generator.ts';
-import { offlinePairsForTheme, type OfflineThemeOutcome } from './offline-generator.ts';
+import { offlinePairsForTheme, type OfflineThemeOutcome, type PairLinter } from './offline-generator.ts';
 import { writeOutputs } from './outputs.ts';
 import { COMPLEXITY_LEVELS, loadParser } from './sql-analysis.ts';
-import { offlineThemes } from './themes-offline.ts';
+import { DEFAULT_MAX_PAIRS, defaultThemeSizes, offlineThemes } from './themes-offline.ts';
 import { DEFAULT_QUESTIONS_PER_THEME, DEFAULT_THEME_COUNT } from './parameters.ts';
 import type { GeneratedPair, QaSettings, Theme, ThemeOutcome } from './types.ts';
 
@@ -41,7 +45,7 @@ async function run(ctx: StepContext): Promise<StepResult> {
   const settings = qaSettings(ctx, schema);
   const catalog = buildCatalog(schema);
   const started = new Date();
-  const requested = settings.themeCount * settings.questionsPerTheme;
+  let requested = settings.themeCount * settings.questionsPerTheme;
   const mode = ctx.llm ? 'llm' : 'offline';
   ctx.log.info(
     `开始生成问答对: ${catalog.tables.length} 张表, ${catalog.relationships.length} 个关联, 主题 ${settings.themeCount} × 每主题 ${settings.questionsPerTheme} 个问题, 语言 ${settings.language}, 生成方式 ${mode === 'llm' ? `LLM (${ctx.llm!.model})` : '离线规则生成器'}`,
@@ -82,25 +86,39 @@ async function run(ctx: StepContext): Promise<StepResult> {
     );
     prompts.pairs = { id: pairPrompts[0]?.id, version: pairPrompts[0]?.version, requests: pairPrompts.length, max_chars: Math.max(0, ...pairPrompts.map((p) => p.chars)) };
   } else {
-    themes = offlineThemes(catalog, settings.themeCount, settings.language);
+    // The size the user gave is kept exactly; without one it scales with the schema (≈ 2.5 pairs per
+    // business table, as many themes as there are table clusters).
+    // Without a size, a large schema gets at most DEFAULT_MAX_PAIRS / 2 themes (two pairs each at least).
+    themes = offlineThemes(catalog, ctx.params.theme_count ?? (ctx.params.questions_per_theme === undefined ? maxDefaultThemes(catalog) : undefined), settings.language);
+    const sizes = ctx.params.questions_per_theme !== undefined ? themes.map(() => settings.questionsPerTheme) : defaultThemeSizes(catalog, themes);
+    if (ctx.params.theme_count === undefined || ctx.params.questions_per_theme === undefined) {
+      settings.themeCount = themes.length;
+      settings.questionsPerTheme = Math.round(sizes.reduce((a, b) => a + b, 0) / Math.max(1, themes.length));
+      requested = sizes.reduce((a, b) => a + b, 0);
+    }
     logThemes(ctx, themes);
     ctx.progress(0, themes.length, 'themes');
     const check = settings.executionCheck ? await openChecker(ctx) : undefined;
     const offline: OfflineThemeOutcome[] = [];
+    const anchors = new Set(themes.map((t) => t.anchor).filter((a): a is string => Boolean(a)));
+    const lint = selfCheck(schema, settings.language);
     for (let i = 0; i < themes.length; i++) {
       await ctx.checkpoint();
-      const outcome = await offlinePairsForTheme({ catalog, theme: themes[i]!, themeIndex: i, lang: settings.language, seed: settings.seed, count: settings.questionsPerTheme, collector, check, signal: ctx.signal });
+      const outcome = await offlinePairsForTheme({ catalog, theme: themes[i]!, themeIndex: i, lang: settings.language, seed: settings.seed, count: sizes[i]!, collector, check, lint, anchors, signal: ctx.signal });
       finished(outcome);
       offline.push(outcome);
     }
     // Themes that came back short leave room: the others fill it from their remaining candidates.
     // Statements that return no row for the sampled values come last, and only if still short.
     let shortfall = requested - offline.reduce((n, o) => n + o.pairs.length, 0);
-    for (const allowEmpty of [false, true]) {
+    // Statements without a row are taken only to meet a size the user asked for.
+    const explicitSize = ctx.params.theme_count !== undefined || ctx.params.questions_per_theme !== undefined;
+    const phases = explicitSize ? [{ allowEmpty: false, allowRepeats: false }, { allowEmpty: false, allowRepeats: true }, { allowEmpty: true, allowRepeats: true }] : [{ allowEmpty: false, allowRepeats: false }];
+    for (const { allowEmpty, allowRepeats } of phases) {
       for (const o of offline) {
         if (shortfall <= 0) break;
         await ctx.checkpoint();
-        const added = await o.topUp(shortfall, allowEmpty);
+        const added = await o.topUp(shortfall, allowEmpty, allowRepeats);
         if (added) {
           ctx.count({ pairs: added });
           ctx.log.info(`主题“${o.theme.name}”补充 ${added} 个问答对 (topped up to fill shorter themes)`);
@@ -133,6 +151,7 @@ async function run(ctx: StepContext): Promise<StepResult> {
   }
 
   const coverage = coverageOf(pairs, catalog);
+  const untranslated = settings.language === 'zh' ? await recordUntranslated(ctx, catalog, pairs) : [];
   const generatedAt = localIso(started)!;
   const dropped = sumDropped(outcomes);
   const usage = (ctx.llm as { usage?: unknown } | undefined)?.usage;
@@ -167,6 +186,7 @@ async function run(ctx: StepContext): Promise<StepResult> {
     dropped_themes: droppedThemes,
     dropped,
     coverage,
+    untranslated_terms: untranslated,
     llm_usage: usage ?? null,
   };
   const stamp = localStamp(new Date());
@@ -185,6 +205,50 @@ async function run(ctx: StepContext): Promise<StepResult> {
       tables_covered: coverage.tables_covered,
     },
   };
+}
+
+/** Name words the questions carry untranslated (whole): added to glossary_todo.json for the user's
+ * business glossary, next to what ddl_generation listed. Returns the words added. */
+async function recordUntranslated(ctx: StepContext, catalog: CatalogModel, pairs: GeneratedPair[]): Promise<string[]> {
+  const used = new Map<string, Set<string>>();
+  const columns = new Set(pairs.flatMap((p) => p.columns));
+  for (const t of catalog.tables) {
+    for (const c of t.columns) {
+      if (!c.untranslated.zh.length || !columns.has(`${t.info.full_name}.${c.name}`)) continue;
+      for (const w of c.untranslated.zh) used.set(w, (used.get(w) ?? new Set()).add(`${t.name}.${c.name}`));
+    }
+  }
+  if (!used.size) return [];
+  let list: Array<{ word: string; used_by: string[] }> = [];
+  try {
+    // A regular file inside the task directory, never a symlink (resolveArtifactPath throws otherwise).
+    const existing = await resolveArtifactPath(ctx.workspaceDir, GLOSSARY_TODO_FILE);
+    if (existing) {
+      const parsed: unknown = JSON.parse(await fs.readFile(existing, 'utf8'));
+      if (Array.isArray(parsed)) list = parsed.filter((e) => e && typeof e.word === 'string' && Array.isArray(e.used_by));
+    }
+  } catch (error) {
+    ctx.log.warn(`${GLOSSARY_TODO_FILE} 无法读取，未追加问题中未翻译的词 (not updated): ${(error as Error).message}`);
+    return [...used.keys()].sort();
+  }
+  const added: string[] = [];
+  for (const [word, where] of used) {
+    const entry = list.find((e) => e.word === word);
+    if (entry) entry.used_by = [...new Set([...entry.used_by, ...where])].sort();
+    else {
+      list.push({ word, used_by: [...where].sort() });
+      added.push(word);
+    }
+  }
+  await writeFileAtomic(path.join(ctx.workspaceDir, GLOSSARY_TODO_FILE), `${JSON.stringify(list, null, 2)}\n`, { fsync: false });
+  if (added.length) ctx.log.info(`问题中有 ${added.length} 个词没有译名，已列入 ${GLOSSARY_TODO_FILE}: ${added.slice(0, 20).join(', ')}`);
+  return [...used.keys()].sort();
+}
+
+/** Undefined (one theme per cluster) unless the clusters would need more than the default maximum. */
+function maxDefaultThemes(catalog: CatalogModel): number | undefined {
+  const business = catalog.tables.filter((t) => t.business).length;
+  return business * 2.5 > DEFAULT_MAX_PAIRS ? Math.floor(DEFAULT_MAX_PAIRS / 2) : undefined;
 }
 
 function logThemes(ctx: StepContext, themes: Theme[]): void {
@@ -208,6 +272,10 @@ export interface Coverage {
   complexity: Record<string, number>;
   styles: Record<string, number>;
   multi_table_ratio: number;
+  /** Business columns (measures, codes, labels, business times) of covered tables that some pair uses. */
+  business_columns_used: number;
+  business_columns: number;
+  unused_business_columns: string[];
 }
 
 export function coverageOf(pairs: GeneratedPair[], catalog: CatalogModel): Coverage {
@@ -220,6 +288,10 @@ export function coverageOf(pairs: GeneratedPair[], catalog: CatalogModel): Cover
     styles[p.style] = (styles[p.style] ?? 0) + 1;
   }
   const uncovered = Object.entries(tablePairs).filter(([, n]) => n === 0).map(([k]) => k);
+  const used = new Set(pairs.flatMap((p) => p.columns));
+  const businessColumns = catalog.tables
+    .filter((t) => t.business)
+    .flatMap((t) => t.columns.filter((c) => ['additive_measure', 'non_additive_measure', 'code', 'label', 'business_time', 'flag'].includes(c.role)).map((c) => `${t.info.full_name}.${c.name}`));
   return {
     tables_covered: catalog.tables.length - uncovered.length,
     uncovered_tables: uncovered,
@@ -227,6 +299,9 @@ export function coverageOf(pairs: GeneratedPair[], catalog: CatalogModel): Cover
     complexity,
     styles,
     multi_table_ratio: pairs.length ? Number((pairs.filter((p) => p.tables.length >= 2).length / pairs.length).toFixed(4)) : 0,
+    business_columns_used: businessColumns.filter((c) => used.has(c)).length,
+    business_columns: businessColumns.length,
+    unused_business_columns: businessColumns.filter((c) => !used.has(c)),
   };
 }
 
@@ -234,6 +309,16 @@ function sumDropped(outcomes: ThemeOutcome[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const o of outcomes) for (const [k, v] of Object.entries(o.dropped)) out[k] = (out[k] ?? 0) + v;
   return out;
+}
+
+/** The generator's self-check: the semantic linter (src/sql/lint.ts, the one sql_validation runs) on the
+ * profile in schema.json; a candidate with a lint error is dropped and counted as `lint:<rule>`. */
+function selfCheck(schema: SchemaFile, lang: 'zh' | 'en'): PairLinter {
+  const facts = schemaFactsFromSchemaFile(schema);
+  return async ({ question, sql }) => {
+    const findings = await lintPair(sql, facts, { question, lang });
+    return findings.find((f) => f.severity === 'error')?.rule ?? null;
+  };
 }
 
 export const qaGenerationStep: PipelineStep = { name: 'qa_generation', run };

@@ -137,7 +137,7 @@ export function metadataDetail(outcomes: ThemeOutcome[], catalog: CatalogModel, 
 
 function entityLine(t: TableModel, lang: Lang): string {
   const cols = t.columns
-    .filter((c) => ['name', 'code', 'enum', 'time', 'measure'].includes(c.role))
+    .filter((c) => ['label', 'code', 'flag', 'business_time', 'additive_measure', 'non_additive_measure'].includes(c.role))
     .slice(0, 8)
     .map((c) => (c.hasComment ? `${c.name}（${c.label.zh}）` : c.name));
   const label = t.info.comment ?? t.label[lang];

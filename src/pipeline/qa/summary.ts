@@ -22,7 +22,7 @@ function importance(t: TableModel): number {
 
 /** The columns that say what a table is about: time, names, the main measures, enums, references, codes. */
 function keyColumns(t: TableModel, max: number): ColumnModel[] {
-  const ordered = [...t.times.slice(0, 1), ...t.names.slice(0, 2), ...t.measures.slice(0, 4), ...t.enums.slice(0, 2), ...t.columns.filter((c) => c.role === 'fk'), ...t.codes.slice(0, 1), ...t.times.slice(1)];
+  const ordered = [...t.times.slice(0, 1), ...t.names.slice(0, 2), ...t.measures.slice(0, 4), ...t.enums.slice(0, 2), ...t.columns.filter((c) => c.role === 'foreign_key'), ...t.codes.slice(0, 1), ...t.times.slice(1)];
   return ordered.filter((c, i) => ordered.indexOf(c) === i).slice(0, max);
 }
 
@@ -149,7 +149,7 @@ function columnLine(c: ColumnModel, lang: Lang): string {
   if (c.info.range) bits.push(`${zh ? '；范围' : '; range'}: ${clip(c.info.range.min, 30)} ~ ${clip(c.info.range.max, 30)}`);
   const values = c.values.length ? c.values : [];
   if (values.length) bits.push(`${zh ? '；枚举值' : '; values'}: ${values.slice(0, 12).map((v) => clip(v, 30)).join(', ')}${values.length > 12 ? ', …' : ''}`);
-  else if (c.info.sample_values.length && !['key', 'fk', 'audit', 'audit_time', 'soft_delete'].includes(c.role)) {
+  else if (c.info.sample_values.length && !['identifier', 'foreign_key', 'other', 'technical_time', 'soft_delete'].includes(c.role)) {
     bits.push(`${zh ? '；示例' : '; e.g.'}: ${c.info.sample_values.slice(0, 3).map((v) => clip(v, 30)).join(', ')}`);
   }
   return `  - ${bits.join(' ')}`;
@@ -161,7 +161,7 @@ export function themeTablesText(tables: TableModel[], lang: Lang): string {
   const blocks: string[] = [];
   for (const t of tables.slice(0, PAIR_PROMPT_MAX_TABLES)) {
     const head = `${zh ? '表' : 'Table'} ${t.info.full_name}${t.info.comment ? ` — ${clip(t.info.comment, 80)}` : ''} (${zh ? `约${t.rows}行` : `~${t.rows} rows`})`;
-    const ordered = [...t.columns].sort((a, b) => Number(['audit', 'audit_time'].includes(a.role)) - Number(['audit', 'audit_time'].includes(b.role)) || a.info.position - b.info.position);
+    const ordered = [...t.columns].sort((a, b) => Number(['other', 'technical_time'].includes(a.role)) - Number(['other', 'technical_time'].includes(b.role)) || a.info.position - b.info.position);
     const shown = ordered.slice(0, PAIR_PROMPT_MAX_COLUMNS).sort((a, b) => a.info.position - b.info.position);
     const lines = [head, ...shown.map((c) => columnLine(c, lang))];
     if (t.columns.length > shown.length) lines.push(zh ? `  - …另有 ${t.columns.length - shown.length} 个审计/次要列未列出` : `  - … ${t.columns.length - shown.length} more audit/minor columns`);

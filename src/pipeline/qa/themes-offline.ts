@@ -1,17 +1,25 @@
-// Offline themes: table clusters along the relationships (declared and inferred). Every fact table (one
-// with measures) anchors a theme with the tables it references; link tables anchor a relationship theme;
-// reference tables with children or enums anchor an overview. Themes are chosen greedily to cover every
-// table; a table left over is added to the theme it is connected to. Deterministic.
+// Offline themes: table clusters along the relationships (declared, inferred, user). Each fact (a table
+// with additive measures, a dated event table or a link table) anchors a cluster with the tables it
+// references (two hops at most); business tables left over anchor a reference cluster with their
+// neighbours. Themes are named by their entities and measures (客户支付, 服务区每日车辆统计, 产品库存数量),
+// their metrics are measures only, and partitions never take part (their parent does). Deterministic.
 import type { Lang } from '../../config.ts';
 import type { CatalogModel, TableModel } from './catalog.ts';
 import type { Theme } from './types.ts';
 
-interface Candidate {
+interface Cluster {
   anchor: TableModel;
   tables: TableModel[];
   focus: NonNullable<Theme['focus']>;
   score: number;
 }
+
+/** Default size: about 2.5 pairs per business table, within these bounds (the whole run). */
+export const DEFAULT_PAIRS_PER_TABLE = 2.5;
+export const DEFAULT_MIN_PAIRS = 8;
+export const DEFAULT_MAX_PAIRS = 60;
+/** Tables a theme may hold when leftovers are attached to it. */
+export const MAX_THEME_TABLES = 6;
 
 /** Tables reachable through references (child → parent), breadth first, up to `depth` hops. */
 export function ancestors(table: TableModel, depth: number): TableModel[] {
@@ -22,7 +30,7 @@ export function ancestors(table: TableModel, depth: number): TableModel[] {
     const next: TableModel[] = [];
     for (const t of frontier) {
       for (const rel of t.parents) {
-        if (seen.has(rel.to.key)) continue;
+        if (seen.has(rel.to.key) || rel.to.partition) continue;
         seen.add(rel.to.key);
         out.push(rel.to);
         next.push(rel.to);
@@ -33,78 +41,68 @@ export function ancestors(table: TableModel, depth: number): TableModel[] {
   return out;
 }
 
-function factScore(t: TableModel): number {
-  return 10 + t.measures.length + (t.times.length > 0 ? 5 : 0) + Math.log10(1 + t.rows);
+const unique = <T>(value: T, index: number, array: T[]) => array.indexOf(value) === index;
+
+function isFactLike(t: TableModel): boolean {
+  return t.additive.length > 0 || t.isLink || (t.times.length > 0 && t.parents.length > 0);
 }
 
-function candidates(catalog: CatalogModel): Candidate[] {
-  const out: Candidate[] = [];
-  for (const t of catalog.tables) {
-    if (t.isFact) {
-      out.push({ anchor: t, tables: [t, ...ancestors(t, 2)].slice(0, 4), focus: 'fact', score: factScore(t) });
-    } else if (t.isLink) {
-      out.push({ anchor: t, tables: [t, ...t.parents.map((r) => r.to)].filter(unique).slice(0, 4), focus: 'link', score: 6 });
-    } else {
-      const children = t.children.map((r) => r.from).filter((c) => !c.isFact && !c.isLink);
-      const parents = ancestors(t, 1);
-      const interest = t.enums.length + t.names.length + children.length * 2 + parents.length;
-      if (interest === 0 && t.children.length === 0) continue;
-      out.push({ anchor: t, tables: [t, ...parents, ...children].filter(unique).slice(0, 4), focus: 'dimension', score: 3 + Math.min(5, interest) + t.children.length });
-    }
+function clusters(catalog: CatalogModel): Cluster[] {
+  const business = catalog.tables.filter((t) => t.business);
+  const out: Cluster[] = [];
+  for (const t of business) {
+    if (!isFactLike(t)) continue;
+    const tables = [t, ...ancestors(t, 2).filter((a) => a.business)].slice(0, 4);
+    out.push({ anchor: t, tables, focus: t.isLink ? 'link' : 'fact', score: 20 + t.additive.length * 2 + t.parents.length + Math.log10(1 + t.rows) });
   }
-  // Isolated tables with nothing to anchor still get a candidate so coverage is possible.
-  for (const t of catalog.tables) {
-    if (!out.some((c) => c.anchor === t)) out.push({ anchor: t, tables: [t], focus: 'dimension', score: 1 });
-  }
-  return out.sort((a, b) => b.score - a.score || a.anchor.key.localeCompare(b.anchor.key));
-}
-
-function unique<T>(value: T, index: number, array: T[]): boolean {
-  return array.indexOf(value) === index;
-}
-
-export function offlineThemes(catalog: CatalogModel, count: number, lang: Lang): Theme[] {
-  const pool = candidates(catalog);
-  const chosen: Candidate[] = [];
-  const covered = new Set<string>();
-  const signature = (c: Candidate) => `${c.focus}:${c.tables.map((t) => t.key).sort().join(',')}`;
-  const used = new Set<string>();
-  while (chosen.length < count) {
-    let best: Candidate | undefined;
-    let bestValue = -Infinity;
-    for (const c of pool) {
-      if (used.has(signature(c)) || chosen.some((x) => x.anchor === c.anchor)) continue;
-      const fresh = c.tables.filter((t) => !covered.has(t.key)).length;
-      // Facts anchor themes first (what analysts ask most about), then coverage decides.
-      const value = fresh * 10 + c.score + (covered.has(c.anchor.key) ? 0 : 4) + (c.focus === 'fact' ? 40 : 0);
-      if (value > bestValue) {
-        bestValue = value;
-        best = c;
-      }
-    }
-    if (!best) break;
-    chosen.push(best);
-    used.add(signature(best));
-    for (const t of best.tables) covered.add(t.key);
-  }
-  // More themes asked for than there are clusters: other perspectives on the facts.
-  const facts = pool.filter((c) => c.focus === 'fact');
-  for (const focus of ['trend', 'structure'] as const) {
-    for (const f of facts) {
-      if (chosen.length >= count) break;
-      chosen.push({ ...f, focus });
-    }
-  }
-  // Fewer themes than clusters: attach each uncovered table to a chosen theme it is connected to.
-  for (const t of catalog.tables) {
-    if (covered.has(t.key) || chosen.length === 0) continue;
-    const neighbours = new Set([...t.parents.map((r) => r.to.key), ...t.children.map((r) => r.from.key)]);
-    const host = chosen.find((c) => c.tables.some((x) => neighbours.has(x.key))) ?? chosen.reduce((a, b) => (a.tables.length <= b.tables.length ? a : b));
-    host.tables = [...host.tables, t];
+  out.sort((a, b) => b.score - a.score || a.anchor.key.localeCompare(b.anchor.key));
+  const covered = new Set(out.flatMap((c) => c.tables.map((t) => t.key)));
+  const anchoredAlone = new Set(out.map((c) => c.anchor.key));
+  for (const t of business) {
+    // Reference tables get their own theme when they have something to ask about, even if a fact
+    // cluster already joins them (products have prices and stock; customers have cities).
+    if (anchoredAlone.has(t.key)) continue;
+    const own = t.measures.length + t.enums.length + t.times.length;
+    if (covered.has(t.key) && own === 0) continue;
+    const neighbours = [...t.parents.map((r) => r.to), ...t.children.map((r) => r.from).filter((c) => !isFactLike(c))].filter((n) => n !== t && n.business);
+    out.push({ anchor: t, tables: [t, ...neighbours].filter(unique).slice(0, 3), focus: 'dimension', score: 5 + own });
     covered.add(t.key);
   }
-  const themes = chosen.map((c) => describeTheme(c, lang));
-  // Names are unique (the metadata table and the logs tell themes apart by name).
+  return out;
+}
+
+export function offlineThemes(catalog: CatalogModel, count: number | undefined, lang: Lang): Theme[] {
+  let chosen = clusters(catalog);
+  if (chosen.length === 0) {
+    const any = catalog.tables.filter((t) => !t.partition);
+    if (any.length) chosen = [{ anchor: any[0]!, tables: any.slice(0, 4), focus: 'dimension', score: 0 }];
+  }
+  if (count !== undefined && chosen.length > count) {
+    // Fewer themes asked for: the weakest clusters hand their tables to a connected (else the smallest) theme.
+    const kept = chosen.slice(0, count);
+    for (const c of chosen.slice(count)) {
+      for (const t of c.tables) {
+        if (kept.some((k) => k.tables.includes(t))) continue;
+        const neighbours = new Set([...t.parents.map((r) => r.to.key), ...t.children.map((r) => r.from.key)]);
+        // A theme stays small enough to be about something (and to draft quickly on 2,000 tables).
+        const host = kept.find((k) => k.tables.length < MAX_THEME_TABLES && k.tables.some((x) => neighbours.has(x.key))) ?? kept.reduce((a, b) => (a.tables.length <= b.tables.length ? a : b));
+        if (host.tables.length >= MAX_THEME_TABLES) continue;
+        host.tables = [...host.tables, t];
+      }
+    }
+    chosen = kept;
+  }
+  if (count !== undefined) {
+    // More themes asked for than there are clusters: the facts again, seen over time and by composition.
+    const base = [...chosen];
+    for (let round = 0; chosen.length < count && base.length; round++) {
+      for (const c of base) {
+        if (chosen.length >= count) break;
+        chosen.push({ ...c, focus: round % 2 === 0 ? 'trend' : 'structure' });
+      }
+    }
+  }
+  const themes = chosen.map((c) => describe(c, lang));
   const seen = new Map<string, number>();
   for (const t of themes) {
     const n = (seen.get(t.name) ?? 0) + 1;
@@ -114,58 +112,52 @@ export function offlineThemes(catalog: CatalogModel, count: number, lang: Lang):
   return themes;
 }
 
-function describeTheme(c: Candidate, lang: Lang): Theme {
+/** Pairs per theme when the user gave no size: ≈ 2.5 per business table, spread by theme size. */
+export function defaultThemeSizes(catalog: CatalogModel, themes: Theme[]): number[] {
+  const business = catalog.tables.filter((t) => t.business).length;
+  const total = Math.max(DEFAULT_MIN_PAIRS, Math.min(DEFAULT_MAX_PAIRS, Math.round(business * DEFAULT_PAIRS_PER_TABLE)));
+  const weights = themes.map((t) => t.tables.length + (t.focus === 'fact' ? 3 : 1));
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const sizes = weights.map((w) => Math.max(2, Math.floor((total * w) / sum)));
+  let left = total - sizes.reduce((a, b) => a + b, 0);
+  for (let i = 0; left > 0; i = (i + 1) % sizes.length, left--) sizes[i]! += 1;
+  return sizes;
+}
+
+function describe(c: Cluster, lang: Lang): Theme {
   const a = c.anchor;
   const others = c.tables.filter((t) => t !== a);
-  // A table whose rows are the same kind of thing as the anchor's is named by its label.
-  const noun = (t: TableModel) => (t !== a && t.noun.zh === a.noun.zh ? t.label : t.noun);
-  const metrics = a.measures.slice(0, 4).map((m) => m.label[lang]);
-  const dims = [...a.enums.map((e) => e.label[lang]), ...others.map((t) => noun(t)[lang])].filter(unique).slice(0, 4);
-  const entities = [a.noun[lang], ...others.map((t) => noun(t)[lang])].filter(unique);
+  const n = (t: TableModel) => t.entity[lang] || t.noun[lang];
+  const metrics = c.tables.flatMap((t) => t.measures.slice(0, 3).map((m) => m.label[lang])).filter(unique).slice(0, 6);
+  const entities = c.tables.map(n).filter(unique);
   const zh = lang === 'zh';
+  const owners = a.parents.filter((r) => c.tables.includes(r.to) && r.to.display.length > 0);
+  const owner = (owners.find((r) => r.fromColumns.length === 1 && r.fromColumns[0]!.toLowerCase().includes(r.to.name.toLowerCase().replace(/^[a-z]{1,4}_/, ''))) ?? owners[0])?.to;
   let name: string;
-  let description: string;
-  switch (c.focus) {
-    case 'fact':
-      name = zh ? `${a.label.zh}分析` : `${cap(a.label.en)} analysis`;
-      description = zh
-        ? `围绕${a.label.zh}，按${dims.join('、') || '时间'}等维度分析${metrics.join('、') || '记录数'}的规模、排名与变化。`
-        : `Analyse ${metrics.join(', ') || 'record counts'} of ${a.label.en} by ${dims.join(', ') || 'time'}: totals, rankings and changes.`;
-      break;
-    case 'trend':
-      name = zh ? `${a.label.zh}趋势分析` : `${cap(a.label.en)} trends`;
-      description = zh ? `${a.label.zh}中${metrics.slice(0, 2).join('、')}随时间的变化：按日、按月、环比与累计。` : `How ${metrics.slice(0, 2).join(' and ')} of ${a.label.en} change over time: daily, monthly, month over month, running totals.`;
-      break;
-    case 'structure':
-      name = zh ? `${a.label.zh}构成分析` : `${cap(a.label.en)} composition`;
-      description = zh ? `${a.label.zh}按${dims.join('、')}的构成、占比与对比。` : `Composition, shares and comparisons of ${a.label.en} by ${dims.join(', ')}.`;
-      break;
-    case 'link':
-      name = zh ? `${others.map((t) => t.noun.zh).join('与')}关联分析` : `${others.map((t) => cap(t.noun.en)).join(' and ')} relationships`;
-      description = zh ? `通过${a.label.zh}分析${others.map((t) => t.noun.zh).join('与')}之间的对应关系与分布。` : `How ${others.map((t) => t.noun.en).join(' and ')} relate through ${a.label.en}.`;
-      break;
-    default:
-      name = zh ? `${a.label.zh}信息概况` : `${cap(a.label.en)} overview`;
-      description = zh
-        ? `${a.label.zh}的基础信息查询与统计${others.length ? `，结合${others.map((t) => noun(t).zh).join('、')}` : ''}：分布、归属与数量。`
-        : `Reference data of ${a.label.en}${others.length ? ` with ${others.map((t) => noun(t).en).join(', ')}` : ''}: distributions, ownership and counts.`;
+  if (c.focus === 'link') {
+    name = zh ? `${others.map(n).slice(0, 2).join('与')}关联` : `${others.map(n).slice(0, 2).join(' and ')} links`;
+  } else if (c.focus === 'dimension') {
+    const m = a.measures[0];
+    name = m ? (zh ? `${n(a)}${m.label.zh.startsWith(n(a)) ? m.label.zh.slice(n(a).length) : m.label.zh}` : `${n(a)} ${m.label.en}`) : zh ? `${n(a)}概况` : `${n(a)} overview`;
+  } else {
+    const base = owner && !n(a).startsWith(n(owner)) ? (zh ? `${n(owner)}${n(a)}` : `${n(owner)} ${n(a)}`) : n(a);
+    name = c.focus === 'trend' ? (zh ? `${base}趋势` : `${base} trends`) : c.focus === 'structure' ? (zh ? `${base}构成` : `${base} composition`) : base;
   }
-  const keywords = [a.noun[lang], ...metrics.slice(0, 2), ...a.enums.slice(0, 2).map((e) => e.label[lang]), ...others.map((t) => noun(t)[lang])].filter(unique).slice(0, 6);
+  if (!zh) name = name.charAt(0).toUpperCase() + name.slice(1);
+  const description = zh
+    ? `围绕${entities.join('、')}${metrics.length ? `，分析${metrics.join('、')}` : '的分布、归属与数量'}。`
+    : `About ${entities.join(', ')}${metrics.length ? `: ${metrics.join(', ')}` : ': distributions, ownership and counts'}.`;
   return {
     name,
     description,
     tables: c.tables.map((t) => t.key),
     entities,
     metrics,
-    keywords,
+    keywords: [...entities, ...metrics].filter(unique).slice(0, 6),
     source: 'offline',
     repaired: [],
     dropped: [],
     anchor: a.key,
     focus: c.focus,
   };
-}
-
-function cap(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

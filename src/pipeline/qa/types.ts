@@ -51,8 +51,9 @@ export interface GeneratedPair {
   source: 'llm' | 'offline';
   /** Tables the SQL names that are not in schema.json (kept: sql_validation repairs or drops them). */
   unknown_tables?: string[];
-  /** Offline: which template produced it. */
+  /** Offline: which template produced it, and what it is about (entity|measure|aggregate|grouping|filter). */
   template?: string;
+  signature?: string;
   /** Offline execution check: rows (at least one row), empty, unchecked. */
   check?: 'rows' | 'empty' | 'unchecked';
 }

@@ -6,16 +6,15 @@
 // call failed, and for whatever the LLM left out.
 import type { ColumnInfo, TableInfo } from '../../artifacts.ts';
 import { ABBREVIATIONS, BUILTIN_GLOSSARY, BUILTIN_PHRASES, type Glossary } from '../../../text/glossary.ts';
-import { hasNonAscii, nameWords, NO_CONTEXT, splitWords, translateWords, type Lang, type NameContext, type Translation } from '../../../text/translate.ts';
+import { hasNonAscii, nameContext, nameWords, NO_CONTEXT, splitWords, translateWords, type Lang, type NameContext, type Translation } from '../../../text/translate.ts';
 
-export { splitCompound, translateWords, type NameContext } from '../../../text/translate.ts';
+export { nameContext, splitCompound, translateWords, type NameContext } from '../../../text/translate.ts';
 export type { Lang };
 
 
 /** Short prefixes of table names that carry no meaning (`bss_`, `t_`, `tb_`, `ods_` ...). */
 const TABLE_PREFIX = /^(t|tb|tbl|bss|sys|ods|dwd|dws|dim|ads|fact|app|biz|base|md|dm)$/;
 const TIME_WORDS = new Set(['ts', 'at', 'time', 'timestamp', 'on']);
-const PERSON_TABLE_WORDS = new Set(['employee', 'staff', 'person', 'people', 'user', 'member', 'customer', 'student', 'teacher', 'doctor', 'patient', 'author', 'actor', 'artist', 'contact', 'instructor', 'nurse']);
 
 /** Unknown name words met while annotating: word → the columns (`table.column`) that use it. */
 export class GlossaryTodo {
@@ -34,15 +33,6 @@ export class GlossaryTodo {
   }
 }
 
-export function nameContext(table: TableInfo): NameContext {
-  const words = new Set(table.columns.flatMap((c) => nameWords(c.name)));
-  const tableWords = nameWords(table.name);
-  return {
-    geographic: ['country', 'city', 'address', 'postal', 'zip', 'province', 'population', 'capital', 'continent', 'county', 'border'].some((w) => words.has(w)),
-    workItem: ['assignee', 'priority', 'reporter', 'resolved', 'severity'].some((w) => words.has(w)),
-    person: tableWords.some((w) => PERSON_TABLE_WORDS.has(w.replace(/s$/, ''))) || (words.has('first') && words.has('last')),
-  };
-}
 
 function capitalise(text: string): string {
   return text ? text[0]!.toUpperCase() + text.slice(1) : text;
