@@ -22,9 +22,140 @@ import {
   term,
   type Template,
 } from './model.ts';
-import { col } from '../catalog.ts';
+import { col, type ColumnModel, type TableModel } from '../catalog.ts';
+
+/** Real values of a column whose values are all distinct (a unique code or name): each names one row. */
+function uniqueValues(c: ColumnModel, t: TableModel): string[] {
+  const share = c.info.distinct_share;
+  if (c.info.long_values || typeof share !== 'number' || share < 0.98 || t.rows < 2) return [];
+  return [...new Set(c.info.sample_values)].filter((v) => v.trim() !== '' && v.length <= 40).sort();
+}
+
+/** Codes that name one row each (company_no H01 …): looked up, never grouped. */
+function uniqueCodes(t: TableModel): ColumnModel[] {
+  return t.columns.filter((c) => c.role === 'code' && !t.info.primary_key.includes(c.name) && uniqueValues(c, t).length > 0);
+}
+
+/** The entity's one label when its values are unique (a name that can be looked up alone). */
+function uniqueLabel(t: TableModel): ColumnModel | undefined {
+  const label = t.display.length === 1 ? t.display[0] : undefined;
+  return label && uniqueValues(label, t).length > 0 ? label : undefined;
+}
 
 export const REFERENCE_TEMPLATES: Template[] = [
+  {
+    id: 'reference.count_all',
+    family: 'reference',
+    level: 'single_table',
+    // The plainest question about a kind of thing; picked last, so it fills only a schema with little else.
+    applies: (ctx) => isEntity(ctx.table),
+    build: ({ table: t }) => {
+      const from = new From(t, false);
+      const E = { zh: noun(t, 'zh'), en: noun(t, 'en', true) };
+      return [
+        draft({
+          template: 'reference.count_all',
+          family: 'reference',
+          level: 'single_table',
+          sql: `SELECT COUNT(*) AS count ${from.sql()}${from.where()}`,
+          questions: {
+            zh: [`${E.zh}的总数是多少？`, `统计${E.zh}的总数。`, `目前一共有多少${E.zh}？`],
+            en: [`How many ${E.en} are there?`, `Count the ${E.en}.`, `What is the total number of ${E.en}?`],
+          },
+          signature: { entity: t.key, measure: '*', aggregate: 'count', grouping: '-', filter: '-' },
+          tables: [t.key],
+          priority: -4,
+        }),
+      ];
+    },
+  },
+  {
+    id: 'reference.list_with_code',
+    family: 'reference',
+    level: 'single_table',
+    applies: (ctx) => isEntity(ctx.table) && uniqueCodes(ctx.table).length > 0,
+    build: ({ table: t, catalog }) => {
+      const c = uniqueCodes(t)[0]!;
+      const from = new From(t, false);
+      const E = { zh: noun(t, 'zh'), en: noun(t, 'en', true) };
+      const C = { zh: term(c, t, 'zh', catalog), en: term(c, t, 'en', catalog) };
+      const L = { zh: t.display.map((d) => term(d, t, 'zh', catalog)).join('、'), en: t.display.map((d) => term(d, t, 'en', catalog)).join(' and ') };
+      return [
+        draft({
+          template: 'reference.list_with_code',
+          family: 'reference',
+          level: 'single_table',
+          sql: `SELECT ${from.c(t, c)}, ${t.display.map((d) => from.c(t, d)).join(', ')} ${from.sql()}${from.where()} ORDER BY ${from.c(t, c)}`,
+          questions: {
+            zh: [`按${C.zh}排序，列出所有${E.zh}的${C.zh}和${L.zh}。`, `列出全部${E.zh}的${C.zh}和${L.zh}，按${C.zh}排序。`],
+            en: [`List every ${noun(t, 'en')}'s ${C.en} and ${L.en}, ordered by ${C.en}.`, `Show the ${C.en} and ${L.en} of all ${E.en}, sorted by ${C.en}.`],
+          },
+          signature: { entity: t.key, measure: '-', aggregate: 'list', grouping: '-', filter: '-' },
+          tables: [t.key],
+          columns: [colKey(t, c), ...t.display.map((d) => colKey(t, d))],
+          priority: -3,
+        }),
+      ];
+    },
+  },
+  {
+    id: 'reference.label_of_code',
+    family: 'reference',
+    level: 'single_table',
+    applies: (ctx) => isEntity(ctx.table) && uniqueCodes(ctx.table).length > 0,
+    build: ({ table: t, catalog }) =>
+      uniqueCodes(t).slice(0, 1).flatMap((c) =>
+        withRepeats(uniqueValues(c, t).slice(0, 4), (v) => {
+          const from = new From(t, false);
+          const E = { zh: noun(t, 'zh'), en: noun(t, 'en') };
+          const C = { zh: term(c, t, 'zh', catalog), en: term(c, t, 'en', catalog) };
+          const L = { zh: t.display.map((d) => term(d, t, 'zh', catalog)).join('、'), en: t.display.map((d) => term(d, t, 'en', catalog)).join(' and ') };
+          return draft({
+            template: 'reference.label_of_code',
+            family: 'reference',
+            level: 'single_table',
+            sql: `SELECT ${t.display.map((d) => from.c(t, d)).join(', ')} ${from.sql()}${from.where([`${from.c(t, c)} = ${lit(v)}`])}`,
+            questions: {
+              zh: [`${C.zh}${quote(v, 'zh')}对应的${L.zh}是什么？`, `${C.zh}为${quote(v, 'zh')}的${E.zh}，${L.zh}是什么？`],
+              en: [`What is the ${L.en} of the ${E.en} with ${C.en} ${quote(v, 'en')}?`, `Which ${E.en} has ${C.en} ${quote(v, 'en')}? Give its ${L.en}.`],
+            },
+            signature: { entity: t.key, measure: '-', aggregate: 'lookup', grouping: '-', filter: `unique:${c.name}` },
+            tables: [t.key],
+            columns: [colKey(t, c), ...t.display.map((d) => colKey(t, d))],
+            priority: -2,
+          });
+        }, (v) => v),
+      ),
+  },
+  {
+    id: 'reference.code_of_label',
+    family: 'reference',
+    level: 'single_table',
+    // Only a label whose values are all distinct is a lookup key (pair-quality.md, "label").
+    applies: (ctx) => isEntity(ctx.table) && uniqueCodes(ctx.table).length > 0 && uniqueLabel(ctx.table) !== undefined,
+    build: ({ table: t, catalog }) => {
+      const label = uniqueLabel(t)!;
+      const c = uniqueCodes(t)[0]!;
+      const C = { zh: term(c, t, 'zh', catalog), en: term(c, t, 'en', catalog) };
+      return withRepeats(uniqueValues(label, t).slice(0, 4), (v) => {
+        const from = new From(t, false);
+        return draft({
+          template: 'reference.code_of_label',
+          family: 'reference',
+          level: 'single_table',
+          sql: `SELECT ${from.c(t, c)} ${from.sql()}${from.where([`${from.c(t, label)} = ${lit(v)}`])}`,
+          questions: {
+            zh: [`${quote(v, 'zh')}的${C.zh}是什么？`, `查一下${quote(v, 'zh')}的${C.zh}。`],
+            en: [`What is the ${C.en} of ${quote(v, 'en')}?`, `Look up the ${C.en} of ${quote(v, 'en')}.`],
+          },
+          signature: { entity: t.key, measure: '-', aggregate: 'lookup', grouping: '-', filter: `unique:${label.name}` },
+          tables: [t.key],
+          columns: [colKey(t, c), colKey(t, label)],
+          priority: -2,
+        });
+      }, (v) => v);
+    },
+  },
   {
     id: 'reference.filter_by_code',
     family: 'reference',
