@@ -90,6 +90,8 @@ export const BUILTIN_GLOSSARY: Record<string, GlossaryEntry> = {
   owner: { zh: '所有者', en: 'owner' },
   operator: { zh: '操作员', en: 'operator' },
   oper: { zh: '营业', en: 'operation' },
+  person: { zh: '人员', en: 'person' },
+  timesheet: { zh: '工时记录', en: 'timesheet' },
   employee: { zh: '员工', en: 'employee' },
   staff: { zh: '员工', en: 'staff' },
   manager: { zh: '经理', en: 'manager' },

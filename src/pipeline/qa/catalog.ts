@@ -5,7 +5,7 @@
 // graph, and name resolution for what an LLM writes.
 import type { Lang } from '../../config.ts';
 import type { ColumnInfo, ColumnRole, ForeignKeyInfo, SchemaFile, TableInfo } from '../artifacts.ts';
-import { nameContext, nameWords, translateWords } from '../../text/translate.ts';
+import { nameContext, nameWords, splitWords, translateWords } from '../../text/translate.ts';
 import { BUILTIN_GLOSSARY } from '../../text/glossary.ts';
 import { ident, literal, tableRef } from './sql-text.ts';
 
@@ -277,7 +277,9 @@ export function buildCatalog(schema: SchemaFile): CatalogModel {
     const keyColumn = pk ?? (info.primary_key.length === 0 ? columns.find((c) => c.role === 'identifier') : undefined) ?? null;
     const first = names.find((c) => /first/i.test(c.name));
     const last = names.find((c) => /last|family|surname/i.test(c.name));
-    const display = first && last ? [first, last] : primaryName ? [primaryName] : [];
+    // A text key that is the thing's name (state.state_name) is its label as well.
+    const namedKey = pk && ['text', 'varchar', 'bpchar'].includes(pk.info.udt_name) && /(^|_)(name|title)$/i.test(pk.name) ? pk : undefined;
+    const display = first && last ? [first, last] : primaryName ? [primaryName] : namedKey ? [namedKey] : [];
     const rows = Math.max(0, info.estimated_rows ?? 0);
     const businessColumns = columns.filter((c) => !['identifier', 'technical_time', 'soft_delete', 'other'].includes(c.role));
     return {
@@ -332,6 +334,11 @@ export function buildCatalog(schema: SchemaFile): CatalogModel {
     }
   }
   for (const t of tables) {
+    // A one-to-one extension (highlow keyed by state_name → state) holds more facts about its parent's
+    // rows: a row is the parent's thing, unless the database or a model named it.
+    const extended = t.parents.find((r) => r.fromColumns.length === t.info.primary_key.length && r.fromColumns.every((c) => t.info.primary_key.includes(c)));
+    // A subtype keyed the same way (employees.id → persons) is a thing of its own and keeps its noun.
+    if (extended && t.info.entity?.source !== 'db' && t.info.entity?.source !== 'llm' && isExtensionName(t.name)) t.entity = { ...extended.to.entity };
     const interesting = t.columns.filter((c) => ['additive_measure', 'non_additive_measure', 'code', 'flag', 'label', 'business_time', 'text'].includes(c.role));
     t.isLink = t.parents.length >= 2 && interesting.length === 0;
   }
@@ -346,6 +353,15 @@ export function buildCatalog(schema: SchemaFile): CatalogModel {
     return matches.length >= 1 ? matches[0] : undefined;
   };
   return { schema, tables, relationships, table: (k) => byKey.get(k), resolveTable: resolve };
+}
+
+/** Words that name more facts about a thing rather than a kind of thing (region_stats, highlow). */
+const EXTENSION_WORDS = new Set(['stat', 'stats', 'statistics', 'info', 'detail', 'details', 'ext', 'extra', 'extension', 'profile', 'attr', 'attrs', 'attributes', 'data', 'metrics', 'facts']);
+const DEGREE_WORDS = new Set(['high', 'low', 'max', 'min', 'top', 'bottom', 'highest', 'lowest', 'avg', 'average']);
+
+function isExtensionName(name: string): boolean {
+  const words = splitWords(nameWords(name), new Map()).map((w) => w.toLowerCase());
+  return EXTENSION_WORDS.has(words.at(-1) ?? '') || (words.length > 0 && words.every((w) => DEGREE_WORDS.has(w)));
 }
 
 const GENERIC_NOUNS = new Set(['', '名称', '名字', '名', '称', 'name', 'title', 'full', '完整', '全']);

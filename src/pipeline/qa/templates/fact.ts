@@ -2,7 +2,7 @@
 // non-additive ones (prices, rates, snapshots) are averaged, or turned into a derived additive measure
 // (quantity × unit price); references are counted (COUNT DISTINCT), never summed.
 import type { ColumnModel, TableModel } from '../catalog.ts';
-import { isDatedFact, outName, withRepeats, colKey, draft, From, groupableCodes, wordCodes, lit, noun, quote, roleNoun, term, type Template, totalOf } from './model.ts';
+import { isDatedFact, manyToOne, outName, withRepeats, colKey, draft, From, groupableCodes, wordCodes, lit, noun, quote, roleNoun, term, type Template, totalOf } from './model.ts';
 import { listText, plural } from '../phrasing.ts';
 
 /** quantity × unit price (× (1 − discount)) when a line table has them. */
@@ -214,10 +214,11 @@ export const FACT_TEMPLATES: Template[] = [
     id: 'fact.distinct_references',
     family: 'fact',
     level: 'aggregate',
-    applies: (ctx) => !ctx.table.isLink && ctx.table.parents.some((r) => r.to !== ctx.table && r.fromColumns.length === 1),
+    // Not for a one-to-one extension (highlow.state_name is its key): every row has its own parent.
+    applies: (ctx) => !ctx.table.isLink && ctx.table.parents.some((r) => r.to !== ctx.table && r.fromColumns.length === 1 && manyToOne(r)),
     build: ({ table: t }) =>
       t.parents
-        .filter((r) => r.to !== t && r.fromColumns.length === 1 && !r.to.partition)
+        .filter((r) => r.to !== t && r.fromColumns.length === 1 && !r.to.partition && manyToOne(r))
         .slice(0, 2)
         .map((rel) => {
           const from = new From(t, false);

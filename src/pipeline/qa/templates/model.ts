@@ -310,7 +310,7 @@ export class From {
 
 /** Key and display columns of an entity, qualified. */
 export function entityColumns(from: From, t: TableModel): string[] {
-  return [t.keyColumn!, ...t.display].map((c) => from.c(t, c));
+  return [t.keyColumn!, ...t.display.filter((d) => d !== t.keyColumn)].map((c) => from.c(t, c));
 }
 
 /** The live-row condition of a table in a subquery without alias. */

@@ -10,6 +10,7 @@ import {
   From,
   groupableCodes,
   isEntity,
+  isDatedFact,
   withRepeats,
   wordCodes,
   isPlainReference,
@@ -24,6 +25,9 @@ import {
   unitOf,
 } from './model.ts';
 import { col, type ColumnModel, type TableModel } from '../catalog.ts';
+
+/** A column's own term, without the entity's noun in front. */
+const ownTerm = (c: ColumnModel) => ({ zh: c.label.zh, en: c.label.en });
 
 /** Real values of a column whose values are all distinct (a unique code or name): each names one row. */
 function uniqueValues(c: ColumnModel, t: TableModel): string[] {
@@ -200,7 +204,7 @@ export const REFERENCE_TEMPLATES: Template[] = [
           level: 'aggregate',
           sql: `SELECT ${from.c(t, c)}, COUNT(*) AS ${n} ${from.sql()}${from.where()} GROUP BY ${from.c(t, c)} ORDER BY ${n} DESC, ${from.c(t, c)}`,
           questions: {
-            zh: [`各${C.zh}的${E.zh}数量分别是多少？`, `按${C.zh}统计${E.zh}的数量。`, `每种${C.zh}各有多少${unitOf(E.zh)}${E.zh}？`],
+            zh: [`各${C.zh}的${E.zh}数量分别是多少？`, `按${C.zh}统计${E.zh}的数量。`, `各${C.zh}分别有多少${unitOf(E.zh)}${E.zh}？`],
             en: [`How many ${E.en} are there for each ${C.en}?`, `Count the ${E.en} by ${C.en}.`, `What is the number of ${E.en} per ${C.en}?`],
           },
           signature: { entity: t.key, measure: '*', aggregate: 'count', grouping: `code:${c.name}`, filter: '-' },
@@ -219,7 +223,7 @@ export const REFERENCE_TEMPLATES: Template[] = [
       t.measures.slice(0, 3).map((m) => {
         const from = new From(t, false);
         const E = { zh: noun(t, 'zh'), en: noun(t, 'en', true) };
-        const M = { zh: term(m, t, 'zh', catalog), en: term(m, t, 'en', catalog) };
+        const M = ownTerm(m); // the question names the entity already: 餐厅的评分, not 餐厅的餐厅评分
         return draft({
           template: 'reference.top_by_own_measure',
           family: 'reference',
@@ -245,7 +249,7 @@ export const REFERENCE_TEMPLATES: Template[] = [
       t.measures.slice(0, 2).map((m) => {
         const from = new From(t, false);
         const E = { zh: noun(t, 'zh'), en: noun(t, 'en', true) };
-        const M = { zh: term(m, t, 'zh', catalog), en: term(m, t, 'en', catalog) };
+        const M = ownTerm(m); // the question names the entity already: 餐厅的评分, not 餐厅的餐厅评分
         const live = liveOf(t);
         return draft({
           template: 'reference.above_average',
@@ -266,12 +270,13 @@ export const REFERENCE_TEMPLATES: Template[] = [
     id: 'reference.measure_summary',
     family: 'reference',
     level: 'aggregate',
-    applies: (ctx) => isEntity(ctx.table) && ctx.table.measures.length > 0,
+    // Also a table of undated rows with nothing to show them by (orders keyed to a subtype without a label).
+    applies: (ctx) => (isEntity(ctx.table) || (!isDatedFact(ctx.table) && !ctx.table.isLink && Boolean(ctx.table.keyColumn))) && ctx.table.measures.length > 0,
     build: ({ table: t, catalog }) =>
       t.measures.slice(0, 3).map((m) => {
         const from = new From(t, false);
         const E = { zh: noun(t, 'zh'), en: noun(t, 'en', true) };
-        const M = { zh: term(m, t, 'zh', catalog), en: term(m, t, 'en', catalog) };
+        const M = ownTerm(m); // the question names the entity already: 餐厅的评分, not 餐厅的餐厅评分
         const c = from.c(t, m);
         // Only additive measures are summed; a price, rate or snapshot gets its average and extremes.
         const additive = m.role === 'additive_measure';
@@ -285,7 +290,7 @@ export const REFERENCE_TEMPLATES: Template[] = [
           sql,
           questions: additive
             ? {
-                zh: [`所有${E.zh}的${M.zh}合计是多少？平均每${unitOf(E.zh)}${E.zh}是多少？`, `统计${M.zh}的总和以及每${unitOf(E.zh)}${E.zh}的平均值。`],
+                zh: [`所有${E.zh}的${M.zh}合计是多少？平均每${unitOf(E.zh)}${E.zh}是多少？`, `统计${E.zh}${M.zh}的总和以及每${unitOf(E.zh)}${E.zh}的平均值。`],
                 en: [`What is the total ${M.en} over all ${E.en}, and the average per ${noun(t, 'en')}?`, `Calculate the total and the average ${M.en} of the ${E.en}.`],
               }
             : {
