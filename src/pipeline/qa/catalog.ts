@@ -356,11 +356,11 @@ export function buildCatalog(schema: SchemaFile): CatalogModel {
 }
 
 /** Words that name more facts about a thing rather than a kind of thing (region_stats, highlow). */
-const EXTENSION_WORDS = new Set(['stat', 'stats', 'statistics', 'info', 'detail', 'details', 'ext', 'extra', 'extension', 'profile', 'attr', 'attrs', 'attributes', 'data', 'metrics', 'facts']);
+const EXTENSION_WORDS = new Set(['stat', 'statistic', 'info', 'detail', 'details', 'ext', 'extra', 'extension', 'profile', 'attr', 'attribute', 'data', 'metric', 'fact']);
 const DEGREE_WORDS = new Set(['high', 'low', 'max', 'min', 'top', 'bottom', 'highest', 'lowest', 'avg', 'average']);
 
-function isExtensionName(name: string): boolean {
-  const words = splitWords(nameWords(name), new Map()).map((w) => w.toLowerCase());
+export function isExtensionName(name: string): boolean {
+  const words = splitWords(nameWords(name), new Map()).map((w) => w.toLowerCase().replace(/s$/, ''));
   return EXTENSION_WORDS.has(words.at(-1) ?? '') || (words.length > 0 && words.every((w) => DEGREE_WORDS.has(w)));
 }
 

@@ -76,7 +76,8 @@ export const FACT_TEMPLATES: Template[] = [
         const shown = columns.map((c) => from.c(t, c));
         // The question names every column the SQL returns, in its order.
         const listed = { zh: listText(columns.map((c) => term(c, t, 'zh', catalog)), 'zh'), en: listText(columns.map((c) => term(c, t, 'en', catalog)), 'en') };
-        const E = { zh: noun(t, 'zh'), en: noun(t, 'en', true) };
+        // 工时记录 is a record already: 5条工时记录, not 5条工时记录记录.
+        const E = { zh: /记录$/.test(noun(t, 'zh')) ? noun(t, 'zh') : `${noun(t, 'zh')}记录`, en: noun(t, 'en', true) };
         const M = { zh: term(m, t, 'zh', catalog), en: term(m, t, 'en', catalog) };
         return draft({
           template: 'fact.top_rows',
@@ -84,7 +85,7 @@ export const FACT_TEMPLATES: Template[] = [
           level: 'single_table',
           sql: `SELECT ${shown.join(', ')} ${from.sql()}${from.where([`${from.c(t, m)} IS NOT NULL`])} ORDER BY ${from.c(t, m)} DESC LIMIT 5`,
           questions: {
-            zh: [`${M.zh}最高的5条${E.zh}记录是哪些？列出${listed.zh}。`, `找出${M.zh}最大的5条${E.zh}记录，列出${listed.zh}。`],
+            zh: [`${M.zh}最高的5条${E.zh}是哪些？列出${listed.zh}。`, `找出${M.zh}最大的5条${E.zh}，列出${listed.zh}。`],
             en: [`Which 5 ${noun(t, 'en')} records have the highest ${M.en}? Show the ${listed.en}.`, `Find the 5 ${noun(t, 'en')} records with the largest ${M.en}: show the ${listed.en}.`],
           },
           signature: { entity: t.key, measure: m.name, aggregate: 'top_rows', grouping: '-', filter: '-' },

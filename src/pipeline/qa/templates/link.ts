@@ -3,13 +3,15 @@
 // per parent (through the role the reference names: tickets per assignee), parents without children, and
 // link tables read through both sides.
 import { plural } from '../phrasing.ts';
-import { col, type Relationship } from '../catalog.ts';
+import { col, isExtensionName, type Relationship } from '../catalog.ts';
 import { childrenInTheme, colKey, draft, entityColumns, From, wordCodes, isPlainReference, withRepeats, linkSides, lit, liveOf, noun, parentsInTheme, quote, roleNoun, sharesTarget, term, type TemplateContext, type Template, totalOf, unitOf } from './model.ts';
 
 const E = (rel: Relationship) => ({ zh: noun(rel.from, 'zh'), en: noun(rel.from, 'en', true) });
 const roleOf = (rel: Relationship) => ({ zh: roleNoun(rel, 'zh'), en: roleNoun(rel, 'en') });
 /** The referencing table's key is the reference (employees.id → persons.id): each row is one of the target's. */
-const subtypeOf = (rel: Relationship) => rel.from.info.primary_key.length === rel.fromColumns.length && rel.fromColumns.every((c) => rel.from.info.primary_key.includes(c));
+const keyedByReference = (rel: Relationship) => rel.from.info.primary_key.length === rel.fromColumns.length && rel.fromColumns.every((c) => rel.from.info.primary_key.includes(c));
+const subtypeOf = (rel: Relationship) => keyedByReference(rel) && !isExtensionName(rel.from.name);
+const extensionOf = (rel: Relationship) => keyedByReference(rel) && isExtensionName(rel.from.name);
 const groupBy = (from: From, rel: Relationship) => entityColumns(from, rel.to).join(', ');
 
 /** Parents of the table (in the theme) that a child measure can be summed under. */
@@ -147,6 +149,10 @@ export const LINK_TEMPLATES: Template[] = [
             questions: subtypeOf(rel) ? {
               zh: [`哪些${P.zh}不是${noun(c, 'zh')}？`, `列出不是${noun(c, 'zh')}的${P.zh}。`],
               en: [`Which ${P.en} are not ${noun(c, 'en', true)}?`, `List the ${P.en} that are not ${noun(c, 'en', true)}.`],
+            } : extensionOf(rel) ? {
+              // user_profiles is asked about as the user's; its own name says what is missing.
+              zh: [`哪些${P.zh}没有${c.noun.zh}？`, `列出没有${c.noun.zh}的${P.zh}。`],
+              en: [`Which ${P.en} have no ${c.noun.en}?`, `List the ${P.en} without a ${c.noun.en}.`],
             } : {
               zh: plain ? [`哪些${P.zh}没有任何${E(rel).zh}？`, `列出没有${E(rel).zh}记录的${P.zh}。`] : [`哪些${P.zh}从未担任过任何${E(rel).zh}的${role.zh}？`, `列出没有担任过任何${E(rel).zh}${role.zh}的${P.zh}。`],
               en: plain ? [`Which ${P.en} have no ${E(rel).en} at all?`, `List the ${P.en} without any ${E(rel).en}.`] : [`Which ${P.en} have never been the ${role.en} of any ${noun(c, 'en')}?`, `List the ${P.en} that are not the ${role.en} of any ${noun(c, 'en')}.`],

@@ -135,6 +135,7 @@ export function isPlainReference(rel: Relationship, lang: Lang): boolean {
 /** The measure word for counting a noun: 5篇论文, 3位员工, 2家公司, else 个. */
 export function unitOf(nounZh: string): string {
   if (/(论文|文章|报告|报道)$/.test(nounZh)) return '篇';
+  if (/(支付|付款|交易|订单|账单|收款|退款)$/.test(nounZh)) return '笔';
   if (/(公司|企业|医院|银行|门店|商店|店铺|酒店|工厂|学校|供应商|航空公司)$/.test(nounZh)) return '家';
   if (/(作者|员工|职员|客户|顾客|医生|护士|患者|病人|教师|老师|学生|用户|会员|司机|乘客|经理|代表|处理人|负责人|销售员|联系人|雇员)$/.test(nounZh)) return '位';
   return '个';
@@ -174,7 +175,8 @@ export function groupableCodes(t: TableModel): ColumnModel[] {
 
 /** Business times with a known range that spans more than one day. */
 export function businessTimes(t: TableModel): ColumnModel[] {
-  return t.times.filter((c) => ['date', 'timestamp', 'timestamptz'].includes(c.info.udt_name) && c.range && c.range.min.slice(0, 10) !== c.range.max.slice(0, 10));
+  // A birth date dates a person, not an event of the business: no trends or windows on it.
+  return t.times.filter((c) => !/(^|_)(birth|dob|birthday)|出生|生日/i.test(`${c.name} ${c.label.zh}`)).filter((c) => ['date', 'timestamp', 'timestamptz'].includes(c.info.udt_name) && c.range && c.range.min.slice(0, 10) !== c.range.max.slice(0, 10));
 }
 
 /** Months (YYYY-MM) from the start of a range to its end. */
@@ -232,6 +234,8 @@ export function isEntity(t: TableModel): boolean {
  * Otherwise a measure is an attribute of the row (an employee's salary) and time only counts rows. */
 export function isDatedFact(t: TableModel): boolean {
   if (t.additive.length === 0) return false;
+  // A subtype row (employees keyed by person_id) is a thing with attributes (salary, hire date), not an event.
+  if (t.info.primary_key.length > 0 && t.parents.some((r) => r.fromColumns.length === t.info.primary_key.length && r.fromColumns.every((c) => t.info.primary_key.includes(c)))) return false;
   if (!t.display.length) return t.times.length > 0;
   return t.times.some((c) => typeof c.info.distinct_share === 'number' && c.info.distinct_share < 0.9);
 }

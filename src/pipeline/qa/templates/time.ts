@@ -122,7 +122,8 @@ export const TIME_TEMPLATES: Template[] = [
           level: 'aggregate',
           sql: `SELECT ${q.sql(from)} AS value ${from.sql()}${from.where([`${c} >= DATE ${lit(`${month}-01`)}`, `${c} < DATE ${lit(`${nextMonth(month)}-01`)}`])}`,
           questions: {
-            zh: [`${monthWords(month, 'zh')}的${q.words.zh}是多少？`, `统计${monthWords(month, 'zh')}的${q.words.zh}。`],
+            // 2010年3月入职的员工数量, not 2010年3月的入职的员工数量.
+            zh: [`${monthWords(month, 'zh')}${q.words.zh.includes('的') ? '' : '的'}${q.words.zh}是多少？`, `统计${monthWords(month, 'zh')}${q.words.zh.includes('的') ? '' : '的'}${q.words.zh}。`],
             en: [`What was the ${q.words.en} in ${monthWords(month, 'en')}?`, `Calculate the ${q.words.en} for ${monthWords(month, 'en')}.`],
           },
           signature: { entity: t.key, measure: q.key, aggregate: 'sum', grouping: '-', filter: 'month' },
