@@ -274,7 +274,10 @@ export function buildCatalog(schema: SchemaFile): CatalogModel {
       .sort((a, b) => rankMeasure(b) - rankMeasure(a) || a.info.position - b.info.position);
     const noun = entityNoun(primaryName, tableLabel, baseName);
     const pk = info.primary_key.length === 1 ? byName.get(info.primary_key[0]!) : undefined;
-    const keyColumn = pk ?? (info.primary_key.length === 0 ? columns.find((c) => c.role === 'identifier') : undefined) ?? null;
+    // Without a primary key: an identifier, else a reference whose values are all distinct and present
+    // (a per-customer view keyed by customer_id).
+    const oneToOne = (c: ColumnModel) => c.role === 'foreign_key' && (c.info.distinct_share ?? 0) >= 0.98 && c.info.null_share === 0;
+    const keyColumn = pk ?? (info.primary_key.length === 0 ? columns.find((c) => c.role === 'identifier') ?? columns.find(oneToOne) : undefined) ?? null;
     const first = names.find((c) => /first/i.test(c.name));
     const last = names.find((c) => /last|family|surname/i.test(c.name));
     // A text key that is the thing's name (state.state_name) is its label as well.
