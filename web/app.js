@@ -545,6 +545,7 @@ function barRow({ label, title, value, rest = 0, scale, text, kind = '', absent 
   );
 }
 
+const complexityText = (level) => (hasText(`complexity.${level}`) ? t(`complexity.${level}`) : level);
 const percent = (n, total) => (total ? `${Math.round((100 * n) / total)}%` : '–');
 
 async function loadCharts(taskId) {
@@ -597,7 +598,7 @@ function renderComplexity(stats) {
       .filter((r) => r.complexity !== null || r.pairs > 0)
       .map((r) =>
         barRow({
-          label: r.complexity === null ? t('complexity.none') : hasText(`complexity.${r.complexity}`) ? t(`complexity.${r.complexity}`) : r.complexity,
+          label: r.complexity === null ? t('complexity.none') : complexityText(r.complexity),
           title: r.complexity ?? '',
           value: r.kept,
           rest: r.pairs - r.kept,
@@ -620,7 +621,7 @@ function renderCoverage(stats) {
         value: r.kept,
         rest: r.pairs - r.kept,
         scale,
-        text: r.kept === 0 ? t('noPairs') : r.kept === r.pairs ? `${r.kept}` : `${r.kept} / ${r.pairs}`,
+        text: r.pairs === 0 ? t('noPairs') : r.kept === r.pairs ? `${r.kept}` : `${r.kept} / ${r.pairs}`,
         kind: r.kept === 0 ? 'bar-none' : '',
         attrs: { 'data-table': r.table, 'data-kept': String(r.kept), 'data-pairs': String(r.pairs) },
       }),
@@ -681,7 +682,7 @@ function pairRow(pair) {
   const findings = (pair.validation?.lint ?? []).map((f) => el('span', { class: `finding ${f.severity}`, title: f.message }, `${f.rule}`));
   const actions = el(
     'td',
-    {},
+    { class: 'actions' },
     el('button', { type: 'button', 'data-action': 'preview', onclick: () => previewPair(pair, row) }, t('preview')),
     el('button', { type: 'button', 'data-action': 'edit', onclick: () => editPair(pair, row) }, t('edit')),
     pair.review.rejected
@@ -690,9 +691,9 @@ function pairRow(pair) {
   );
   row.append(
     el('td', {}, pair.pair_id),
-    el('td', { class: 'question' }, pair.question, pair.complexity ? el('div', { class: 'muted' }, `${pair.complexity} · ${pair.tables.join(', ')}`) : null),
+    el('td', { class: 'question' }, pair.question, el('div', { class: 'muted' }, [pair.complexity ? complexityText(pair.complexity) : null, pair.tables.join(', ')].filter(Boolean).join(' · '))),
     el('td', {}, sqlBlock(pair.sql)),
-    el('td', {}, el('span', { class: `badge s-${status}`, 'data-status': status }, status), pair.review.edited ? el('div', { class: 'muted' }, t('editedPairs')) : null),
+    el('td', {}, el('span', { class: `badge p-${status}`, 'data-status': status }, hasText(`pair.${status}`) ? t(`pair.${status}`) : status), pair.review.edited ? el('div', { class: 'muted' }, t('editedPairs')) : null),
     el('td', {}, ...findings),
     actions,
   );
@@ -802,7 +803,8 @@ async function showMap() {
       ],
       style: [
         { selector: 'node', style: { label: 'data(label)', 'text-wrap': 'wrap', 'font-size': 11, 'text-valign': 'center', shape: 'round-rectangle', width: 'label', height: 'label', padding: 8, 'background-color': '#eef3fb', 'border-width': 1, 'border-color': '#8aa4c8' } },
-        { selector: 'edge', style: { width: 2, 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', label: 'data(label)', 'font-size': 9, 'text-rotation': 'autorotate', color: '#555' } },
+        // Labels on a plate of the canvas colour: readable where they cross their (dashed) line.
+        { selector: 'edge', style: { width: 2, 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', label: 'data(label)', 'font-size': 10, 'text-rotation': 'autorotate', color: '#444', 'text-background-color': '#fbfcfd', 'text-background-opacity': 1, 'text-background-padding': '2px', 'text-background-shape': 'roundrectangle' } },
         { selector: 'edge[state = "declared"]', style: { 'line-color': '#444', 'target-arrow-color': '#444' } },
         { selector: 'edge[state = "inferred"]', style: { 'line-style': 'dashed', 'line-color': '#9a6700', 'target-arrow-color': '#9a6700' } },
         { selector: 'edge[state = "user"]', style: { 'line-color': '#1f6feb', 'target-arrow-color': '#1f6feb', width: 3 } },

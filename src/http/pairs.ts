@@ -51,7 +51,7 @@ const statsData = z.object({
     added: z.number().int(),
     with_findings: z.number().int(),
   }),
-  complexity: z.array(z.object({ complexity: z.string().nullable().describe('null: pairs without a level (added by hand)'), ...tally })),
+  complexity: z.array(z.object({ complexity: z.string().nullable().describe('null: pairs without a level (added by hand, or whose SQL was edited)'), ...tally })),
   tables: z.array(z.object({ table: z.string().describe('schema.table'), ...tally })).describe("the task's tables (schema.json) with zeros, then any other table a pair uses"),
 });
 

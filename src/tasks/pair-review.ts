@@ -77,7 +77,7 @@ export interface PairStats {
   funnel: { report_file: string; stages: Array<{ stage: string; pairs: number }> } | null;
   /** The review's counts (as in the list's `counts`); `kept` is what training_load loads. */
   counts: { total: number; kept: number; rejected: number; edited: number; added: number; with_findings: number };
-  /** Pairs per complexity level (every level listed, zeros too; `null`: pairs without one, e.g. added). */
+  /** Pairs per complexity level (every level listed, zeros too; `null`: pairs without one: added, or SQL edited). */
   complexity: Array<{ complexity: string | null; pairs: number; kept: number }>;
   /** Pairs per table: the task's tables (schema.json) first, in their order, zeros too. */
   tables: Array<{ table: string; pairs: number; kept: number }>;
@@ -124,8 +124,9 @@ export class PairReview {
         sql: current.sql,
         original: entry?.edit ? stored : null,
         theme: typeof p.theme === 'string' ? p.theme : null,
-        tables: Array.isArray(p.tables) ? p.tables.filter((t): t is string => typeof t === 'string') : [],
-        complexity: typeof p.complexity === 'string' ? p.complexity : null,
+        tables: entry?.edit && entry.tables ? entry.tables : Array.isArray(p.tables) ? p.tables.filter((t): t is string => typeof t === 'string') : [],
+        // The level was qa_generation's reading of its own SQL: an edited SQL has none (it is not re-classified here).
+        complexity: typeof p.complexity === 'string' && (!entry?.edit || entry.edit.sql === stored.sql) ? p.complexity : null,
         validation: validation ? { status: validation.status, kept: validation.kept, drop_reason: validation.drop_reason ?? null, lint: validation.lint ?? [] } : null,
         review: { rejected: Boolean(entry?.rejected), edited: Boolean(entry?.edit), added: false, reason: entry?.rejected?.reason ?? null, history: entry?.history ?? [] },
       };
@@ -281,6 +282,7 @@ export class PairReview {
     } else {
       const entry = (loaded.review.pairs[pairId] ??= { history: [] });
       entry.edit = after;
+      entry.tables = checked.tables;
       entry.history.push({ at: now(), action: 'edit', before, after });
     }
     await this.save(loaded);

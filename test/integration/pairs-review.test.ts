@@ -118,6 +118,11 @@ describe('pairs review API', { timeout: 300_000 }, () => {
     assert.equal(saved.status, 200, saved.text);
     assert.equal(saved.body.data.sql, fixedSql);
     assert.equal(saved.body.data.review.edited, true);
+    // What the pair reads now is the edited SQL's, not the replaced one's; its level is qa's no more.
+    assert.deepEqual(saved.body.data.tables, ['public.bss_company']);
+    assert.equal(saved.body.data.complexity, null);
+    const onlyQuestion = await call(`${api}/tasks/${taskId}/pairs/${target.pair_id}`, { method: 'PATCH', json: { question: '列出全部公司及其编码。' } });
+    assert.deepEqual(onlyQuestion.body.data.tables, ['public.bss_company']);
     const change = saved.body.data.review.history.at(-1);
     assert.equal(change.action, 'edit');
     assert.equal(change.before.sql, target.sql);
