@@ -47,6 +47,7 @@ const MESSAGES = {
   'err.pair_lint_error': { zh: 'SQL 语义检查未通过: {findings}', en: 'The SQL fails the semantic checks: {findings}' },
   'err.pair_not_previewable': { zh: '问答对 {pair_id} 调用了不在安全列表中的函数，不能预览', en: 'Pair {pair_id} calls a function that is not on the side-effect-free list: no preview' },
   'pairs.list': { zh: '获取问答对成功', en: 'Pairs retrieved' },
+  'pairs.stats': { zh: '获取问答对统计成功', en: 'Pair statistics retrieved' },
   'pairs.preview': { zh: '预览成功', en: 'Preview ready' },
   'pairs.saved': { zh: '问答对已保存（训练数据加载时生效）', en: 'Pair saved (training_load applies it)' },
   'err.schema_not_ready': { zh: '任务 {task_id} 尚未生成 schema.json，请先执行 ddl_generation', en: 'Task {task_id} has no schema.json yet: run ddl_generation first' },

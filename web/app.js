@@ -1,6 +1,7 @@
 // The dashboard: one page over the public API (the same routes as the guide's clients). No framework, no
 // build step. Every value from the server is put in the page as text, never as HTML.
-import { translator } from './i18n.js';
+import { hasText, translator } from './i18n.js';
+import { parseQuestionSet, QuestionSetError } from './question-set.js';
 
 const API = '/api/v0/data_pipeline';
 const STEPS = ['ddl_generation', 'qa_generation', 'sql_validation', 'training_load'];
@@ -222,6 +223,7 @@ function selectTask(taskId) {
   for (const id of ['steps', 'files', 'logs', 'map-detail']) $(id).replaceChildren();
   resetMap();
   resetPairs();
+  resetCharts();
   following?.abort();
   following = new AbortController();
   const signal = following.signal;
@@ -231,6 +233,7 @@ function selectTask(taskId) {
       const task = await api('GET', `${API}/tasks/${encodeURIComponent(taskId)}`, undefined, signal);
       if (!current()) return;
       renderDetail(task);
+      loadCharts(taskId);
       const [logOffset] = await Promise.all([loadLogs(taskId, signal), loadFiles(taskId, signal)]);
       await followEvents(taskId, signal, logOffset);
     } catch (error) {
@@ -362,7 +365,10 @@ async function readEvents(taskId, signal, logOffset) {
         const stepsChanged = JSON.stringify(payload.step_status ?? null) !== before;
         if (statusChanged || stepsChanged) refreshTasks();
         // A step that finishes writes files: list them as soon as its status says so.
-        if (stepsChanged) loadFiles(taskId, signal).catch(() => undefined);
+        if (stepsChanged) {
+          loadFiles(taskId, signal).catch(() => undefined);
+          loadCharts(taskId);
+        }
       } else if (event === 'log') {
         const logs = $('logs');
         const atBottom = logs.scrollTop + logs.clientHeight >= logs.scrollHeight - 20;
@@ -370,6 +376,7 @@ async function readEvents(taskId, signal, logOffset) {
         if (atBottom) logs.scrollTop = logs.scrollHeight;
       } else if (event === 'end') {
         loadFiles(taskId, signal).catch(() => undefined);
+        loadCharts(taskId);
         refreshHealth();
       }
     }
@@ -408,6 +415,220 @@ async function searchVectors(event) {
   } catch (error) {
     $('search-error').textContent = describe(error);
   }
+}
+
+// ------------------------------------------------------------------------------ retrieval self-test
+// A question set (pasted, or a file read here in the page) goes to POST /vector/evaluate; the page shows
+// recall@k overall, per question, and the misses with what was retrieved instead.
+
+let csvParse = null;
+const loadCsvParser = async () => (csvParse ??= (await import('/vendor/csv-parse/sync.js')).parse);
+
+async function readQuestionFile(event) {
+  const file = event.target.files?.[0];
+  if (!file) return;
+  $('eval-form').questions.value = await file.text();
+  $('eval-file-name').textContent = file.name;
+  event.target.value = ''; // the same file chosen again (after an edit on disk) is read again
+  $('eval-error').textContent = '';
+}
+
+function setFormFromSet(form, set) {
+  if (Number.isInteger(set.k)) {
+    if (![...form.k.options].some((o) => Number(o.value) === set.k)) form.k.append(el('option', {}, String(set.k)));
+    form.k.value = String(set.k);
+  }
+  if (Array.isArray(set.collections)) for (const box of form.querySelectorAll('input[name=collection]')) box.checked = set.collections.includes(box.value);
+}
+
+async function evaluateQuestions(event) {
+  event.preventDefault();
+  const form = $('eval-form');
+  $('eval-error').textContent = '';
+  $('eval-results').replaceChildren();
+  let set;
+  try {
+    set = parseQuestionSet(form.questions.value, await loadCsvParser());
+  } catch (error) {
+    $('eval-error').textContent = error instanceof QuestionSetError ? t(error.key, error.params) : describe(error);
+    return;
+  }
+  setFormFromSet(form, set);
+  const collections = [...form.querySelectorAll('input[name=collection]:checked')].map((box) => box.value);
+  $('eval-button').disabled = true;
+  try {
+    const data = await api('POST', `${API}/vector/evaluate`, { questions: set.questions, k: Number(form.k.value), collections });
+    renderEvaluation(data);
+  } catch (error) {
+    $('eval-error').textContent = describe(error);
+  } finally {
+    $('eval-button').disabled = false;
+  }
+}
+
+function renderEvaluation(data) {
+  const s = data.summary;
+  const retrievedText = (retrieved) => Object.entries(retrieved).map(([collection, tables]) => `${collection}: ${tables.join(', ') || '–'}`).join(' · ');
+  $('eval-results').replaceChildren(
+    el(
+      'p',
+      { class: 'eval-summary', 'data-testid': 'eval-summary' },
+      el('strong', { 'data-testid': 'eval-recall', 'data-recall': String(s.recall) }, `recall@${data.k} = ${s.recall.toFixed(3)}`),
+      ` · ${t('evalComplete', { complete: s.complete, questions: s.questions })} · ${t('evalTables', { found: s.tables_found, needed: s.tables_needed })} · ${t('evalModel', { model: data.embedding_model, dim: data.embedding_dim, collections: data.collections.join(', ') })}`,
+    ),
+    el(
+      'table',
+      { class: 'eval-table', 'data-testid': 'eval-questions' },
+      el('thead', {}, el('tr', {}, el('th', {}, '#'), el('th', {}, t('colQuestion')), el('th', {}, t('evalNeeded')), el('th', {}, t('evalMissed')), el('th', {}, 'recall'))),
+      el(
+        'tbody',
+        {},
+        ...data.results.map((r, i) =>
+          el(
+            'tr',
+            { class: r.missed.length ? 'miss' : '', 'data-recall': String(r.recall) },
+            el('td', {}, String(i + 1)),
+            el('td', {}, r.question),
+            el('td', {}, r.tables.join(', ')),
+            el('td', { class: 'missed' }, r.missed.join(', ')),
+            el('td', {}, r.recall.toFixed(2)),
+          ),
+        ),
+      ),
+    ),
+    el('h4', {}, t('evalMisses', { n: data.misses.length })),
+    data.misses.length
+      ? el(
+          'ul',
+          { class: 'eval-misses', 'data-testid': 'eval-misses' },
+          ...data.misses.map((m) => el('li', {}, el('div', {}, m.question), el('div', { class: 'missed' }, `${t('evalMissed')}: ${m.missed.join(', ')}`), el('div', { class: 'muted' }, `${t('evalRetrieved')}: ${retrievedText(m.retrieved)}`))),
+        )
+      : el('p', { class: 'muted', 'data-testid': 'eval-misses' }, t('evalNoMisses')),
+  );
+}
+
+// ---------------------------------------------------------------------------------------- charts
+// Plain HTML bars (the numbers are text in the page, in its fonts; no canvas, nothing to load) over
+// GET /pairs/stats: sql_validation's funnel, the complexity mix and the pairs per table.
+
+/** The funnel's stages in order (issue 14 / issue 11). A stage the report lacks is shown as not measured;
+ * one it has that is not listed here is shown under its own name, before "kept". */
+const FUNNEL_STAGES = ['generated', 'parsed', 'explain_valid', 'lint_clean', 'meaning_checked', 'repaired', 'deduplicated', 'kept'];
+/** Stages that add pairs back rather than keep a share of the previous one. */
+const GAIN_STAGES = new Set(['repaired']);
+
+function resetCharts() {
+  $('charts').hidden = true;
+  $('charts-status').textContent = '';
+  for (const id of ['funnel-bars', 'complexity-bars', 'coverage-bars', 'funnel-note', 'coverage-note']) $(id).replaceChildren();
+}
+
+/**
+ * One row of a bar chart: a label, a bar (solid: `value`, light: `rest`, both out of `scale`) and the
+ * number. `absent` draws no bar but says why. Widths go through the CSSOM (the page's CSP forbids inline styles).
+ */
+function barRow({ label, title, value, rest = 0, scale, text, kind = '', absent = null, attrs = {} }) {
+  const track = el('div', { class: 'bar-track' });
+  if (absent === null) {
+    const fill = el('span', { class: 'bar-fill' });
+    fill.style.width = `${scale ? (100 * value) / scale : 0}%`;
+    const remainder = el('span', { class: 'bar-rest' });
+    remainder.style.width = `${scale ? (100 * rest) / scale : 0}%`;
+    track.append(fill, remainder);
+  } else track.append(el('span', { class: 'bar-absent-text' }, absent));
+  return el(
+    'div',
+    { class: `bar-row ${kind}`, ...attrs },
+    el('span', { class: 'bar-label', title: title ?? label }, label),
+    track,
+    el('span', { class: 'bar-value' }, absent === null ? text : '—'),
+  );
+}
+
+const complexityText = (level) => (hasText(`complexity.${level}`) ? t(`complexity.${level}`) : level);
+const percent = (n, total) => (total ? `${Math.round((100 * n) / total)}%` : '–');
+
+async function loadCharts(taskId) {
+  let stats;
+  try {
+    stats = await api('GET', `${API}/tasks/${encodeURIComponent(taskId)}/pairs/stats`);
+  } catch (error) {
+    if (taskId !== selectedTaskId) return;
+    $('charts').hidden = true;
+    $('charts-status').textContent = error instanceof ApiError && error.envelope?.error?.code === 'PAIRS_NOT_READY' ? t('chartsNotReady') : describe(error);
+    return;
+  }
+  if (taskId !== selectedTaskId) return;
+  $('charts-status').textContent = '';
+  $('charts').hidden = false;
+  renderFunnel(stats);
+  renderComplexity(stats);
+  renderCoverage(stats);
+}
+
+function renderFunnel(stats) {
+  if (!stats.funnel) {
+    $('funnel-bars').replaceChildren(el('p', { class: 'muted', 'data-testid': 'funnel-missing' }, t('funnelNotRun')));
+  } else {
+    const reported = new Map(stats.funnel.stages.map((s) => [s.stage, s.pairs]));
+    const extra = stats.funnel.stages.map((s) => s.stage).filter((stage) => !FUNNEL_STAGES.includes(stage));
+    const order = [...FUNNEL_STAGES.slice(0, -1), ...extra, 'kept'];
+    const generated = reported.get('generated') ?? 0;
+    $('funnel-bars').replaceChildren(
+      ...order.map((stage) => {
+        const label = hasText(`stage.${stage}`) ? t(`stage.${stage}`) : stage;
+        if (!reported.has(stage)) return barRow({ label, absent: t('notMeasured'), kind: 'bar-absent', attrs: { 'data-stage': stage, 'data-absent': 'true' } });
+        const n = reported.get(stage);
+        const gain = GAIN_STAGES.has(stage);
+        return barRow({ label, value: n, scale: generated, text: gain ? `+${n}` : `${n} (${percent(n, generated)})`, kind: gain ? 'bar-gain' : '', attrs: { 'data-stage': stage, 'data-pairs': String(n) } });
+      }),
+    );
+  }
+  const c = stats.counts;
+  $('funnel-note').replaceChildren(
+    el('span', { 'data-testid': 'funnel-review' }, t('funnelReview', c)),
+    stats.funnel ? el('span', { class: 'source' }, ` · ${stats.funnel.report_file}`) : null,
+  );
+}
+
+function renderComplexity(stats) {
+  const scale = Math.max(1, ...stats.complexity.map((r) => r.pairs));
+  $('complexity-bars').replaceChildren(
+    ...stats.complexity
+      .filter((r) => r.complexity !== null || r.pairs > 0)
+      .map((r) =>
+        barRow({
+          label: r.complexity === null ? t('complexity.none') : complexityText(r.complexity),
+          title: r.complexity ?? '',
+          value: r.kept,
+          rest: r.pairs - r.kept,
+          scale,
+          text: r.kept === r.pairs ? `${r.kept}` : `${r.kept} / ${r.pairs}`,
+          attrs: { 'data-complexity': r.complexity ?? '', 'data-kept': String(r.kept), 'data-pairs': String(r.pairs) },
+        }),
+      ),
+  );
+}
+
+function renderCoverage(stats) {
+  const scale = Math.max(1, ...stats.tables.map((r) => r.pairs));
+  const shortName = (table) => (table.startsWith('public.') ? table.slice('public.'.length) : table);
+  $('coverage-bars').replaceChildren(
+    ...stats.tables.map((r) =>
+      barRow({
+        label: shortName(r.table),
+        title: r.table,
+        value: r.kept,
+        rest: r.pairs - r.kept,
+        scale,
+        text: r.pairs === 0 ? t('noPairs') : r.kept === r.pairs ? `${r.kept}` : `${r.kept} / ${r.pairs}`,
+        kind: r.kept === 0 ? 'bar-none' : '',
+        attrs: { 'data-table': r.table, 'data-kept': String(r.kept), 'data-pairs': String(r.pairs) },
+      }),
+    ),
+  );
+  const covered = stats.tables.filter((r) => r.kept > 0).length;
+  $('coverage-note').textContent = t('coverageNote', { covered, total: stats.tables.length });
 }
 
 // ---------------------------------------------------------------------------------- pairs review
@@ -461,7 +682,7 @@ function pairRow(pair) {
   const findings = (pair.validation?.lint ?? []).map((f) => el('span', { class: `finding ${f.severity}`, title: f.message }, `${f.rule}`));
   const actions = el(
     'td',
-    {},
+    { class: 'actions' },
     el('button', { type: 'button', 'data-action': 'preview', onclick: () => previewPair(pair, row) }, t('preview')),
     el('button', { type: 'button', 'data-action': 'edit', onclick: () => editPair(pair, row) }, t('edit')),
     pair.review.rejected
@@ -470,9 +691,9 @@ function pairRow(pair) {
   );
   row.append(
     el('td', {}, pair.pair_id),
-    el('td', { class: 'question' }, pair.question, pair.complexity ? el('div', { class: 'muted' }, `${pair.complexity} · ${pair.tables.join(', ')}`) : null),
+    el('td', { class: 'question' }, pair.question, el('div', { class: 'muted' }, [pair.complexity ? complexityText(pair.complexity) : null, pair.tables.join(', ')].filter(Boolean).join(' · '))),
     el('td', {}, sqlBlock(pair.sql)),
-    el('td', {}, el('span', { class: `badge s-${status}`, 'data-status': status }, status), pair.review.edited ? el('div', { class: 'muted' }, t('editedPairs')) : null),
+    el('td', {}, el('span', { class: `badge p-${status}`, 'data-status': status }, hasText(`pair.${status}`) ? t(`pair.${status}`) : status), pair.review.edited ? el('div', { class: 'muted' }, t('editedPairs')) : null),
     el('td', {}, ...findings),
     actions,
   );
@@ -514,6 +735,7 @@ function editPair(pair, row) {
       try {
         await api('PATCH', `${API}/tasks/${encodeURIComponent(selectedTaskId)}/pairs/${pair.pair_id}`, { question: question.value, sql: sql.value });
         await showPairs();
+        loadCharts(selectedTaskId);
         $('pair-counts').append(el('span', { 'data-testid': 'pair-saved' }, ` · ${t('saved')}`));
       } catch (error) {
         message.textContent = describe(error);
@@ -527,6 +749,7 @@ async function rejectPair(pair, rejected) {
   try {
     await api('POST', `${API}/tasks/${encodeURIComponent(selectedTaskId)}/pairs/${pair.pair_id}/${rejected ? 'reject' : 'restore'}`, rejected ? {} : undefined);
     await showPairs();
+    loadCharts(selectedTaskId);
   } catch (error) {
     $('pairs-error').textContent = describe(error);
   }
@@ -580,7 +803,8 @@ async function showMap() {
       ],
       style: [
         { selector: 'node', style: { label: 'data(label)', 'text-wrap': 'wrap', 'font-size': 11, 'text-valign': 'center', shape: 'round-rectangle', width: 'label', height: 'label', padding: 8, 'background-color': '#eef3fb', 'border-width': 1, 'border-color': '#8aa4c8' } },
-        { selector: 'edge', style: { width: 2, 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', label: 'data(label)', 'font-size': 9, 'text-rotation': 'autorotate', color: '#555' } },
+        // Labels on a plate of the canvas colour: readable where they cross their (dashed) line.
+        { selector: 'edge', style: { width: 2, 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', label: 'data(label)', 'font-size': 10, 'text-rotation': 'autorotate', color: '#444', 'text-background-color': '#fbfcfd', 'text-background-opacity': 1, 'text-background-padding': '2px', 'text-background-shape': 'roundrectangle' } },
         { selector: 'edge[state = "declared"]', style: { 'line-color': '#444', 'target-arrow-color': '#444' } },
         { selector: 'edge[state = "inferred"]', style: { 'line-style': 'dashed', 'line-color': '#9a6700', 'target-arrow-color': '#9a6700' } },
         { selector: 'edge[state = "user"]', style: { 'line-color': '#1f6feb', 'target-arrow-color': '#1f6feb', width: 3 } },
@@ -690,6 +914,8 @@ $('select-all-tables').addEventListener('change', (event) => {
 });
 $('task-form').addEventListener('submit', createAndRun);
 $('search-form').addEventListener('submit', searchVectors);
+$('eval-form').addEventListener('submit', evaluateQuestions);
+$('eval-file').addEventListener('change', readQuestionFile);
 $('execute-button').addEventListener('click', () => executeSelected());
 $('cancel-button').addEventListener('click', cancelSelected);
 $('map-button').addEventListener('click', showMap);

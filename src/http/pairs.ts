@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MAX_QUESTION_CHARS, MAX_SQL_CHARS, type PairReview } from '../tasks/pair-review.ts';
 import { sendOk } from './envelope.ts';
-import { taskIdParams } from './schemas.ts';
+import { okEnvelope, taskIdParams } from './schemas.ts';
 
 const pairParams = taskIdParams.extend({
   pair_id: z.string().regex(/^(\d{1,6}|added-\d{1,6})$/, 'a pair index (0, 1, …) or added-<n>'),
@@ -32,11 +32,39 @@ const editBody = z
 const addBody = z.object({ question, sql }).strict();
 const rejectBody = z.object({ reason: z.string().trim().min(1).max(1000).optional() }).strict();
 
+const tally = { pairs: z.number().int().min(0), kept: z.number().int().min(0).describe('not rejected and kept by validation: what training_load loads') };
+const statsData = z.object({
+  task_id: z.string(),
+  pair_file: z.string(),
+  funnel: z
+    .object({
+      report_file: z.string(),
+      stages: z.array(z.object({ stage: z.string().describe('generated, parsed, explain_valid, lint_clean, repaired, deduplicated, kept, … as the report names them'), pairs: z.number().int().min(0) })),
+    })
+    .nullable()
+    .describe('sql_validation funnel of this pair file; null before sql_validation ran on it'),
+  counts: z.object({
+    total: z.number().int(),
+    kept: z.number().int(),
+    rejected: z.number().int(),
+    edited: z.number().int(),
+    added: z.number().int(),
+    with_findings: z.number().int(),
+  }),
+  complexity: z.array(z.object({ complexity: z.string().nullable().describe('null: pairs without a level (added by hand, or whose SQL was edited)'), ...tally })),
+  tables: z.array(z.object({ table: z.string().describe('schema.table'), ...tally })).describe("the task's tables (schema.json) with zeros, then any other table a pair uses"),
+});
+
 export function pairRoutes(review: PairReview): FastifyPluginAsyncZod {
   return async (app) => {
     const base = '/api/v0/data_pipeline/tasks/:task_id/pairs';
     app.get(base, { schema: { tags: ['pairs'], summary: '问答对列表（验证结果、语义检查发现、审阅状态；可筛选）', params: taskIdParams, querystring: listQuery } }, async (request, reply) =>
       sendOk(reply, 200, 'pairs.list', { task_id: request.params.task_id, ...(await review.list(request.params.task_id, request.query)) }),
+    );
+    app.get(
+      `${base}/stats`,
+      { schema: { tags: ['pairs'], summary: '问答对统计：验证漏斗、复杂度分布、每张表的问答对数（看板图表）', params: taskIdParams, response: { 200: okEnvelope(statsData) } } },
+      async (request, reply) => sendOk(reply, 200, 'pairs.stats', await review.stats(request.params.task_id)),
     );
     app.post(base, { schema: { tags: ['pairs'], summary: '手工添加问答对（先经解析、EXPLAIN 与语义检查）', params: taskIdParams, body: addBody } }, async (request, reply) =>
       sendOk(reply, 201, 'pairs.saved', await review.add(request.params.task_id, request.body)),

@@ -11,3 +11,8 @@ export const taskIdParams = z.object({ task_id: taskIdSchema });
 export const timeBound = z
   .string()
   .refine((v) => parseTimeBound(v, 'start') !== null, 'expected a real date or time: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (local time, or with Z / ±HH:MM)');
+
+/** The guide's success envelope around a route's data: for response schemas (checked on the way out, and in OpenAPI). */
+export function okEnvelope<T extends z.ZodType>(data: T) {
+  return z.object({ success: z.literal(true), code: z.number().int(), message: z.string(), data });
+}

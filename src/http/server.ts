@@ -9,7 +9,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { App } from '../app.ts';
 import { AppError } from '../errors.ts';
 import { UnsafePathError } from '../files.ts';
@@ -34,6 +34,8 @@ export const API_VERSION = '0.1.0';
 /** The dashboard (web/): plain ES modules and CSS, no build step. */
 const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
 const CYTOSCAPE_DIR = path.dirname(createRequire(import.meta.url).resolve('cytoscape'));
+/** csv-parse's self-contained browser build: the retrieval panel reads an uploaded or pasted CSV question set. */
+const CSV_PARSE_BROWSER = createRequire(import.meta.url).resolve('csv-parse/browser/esm/sync');
 const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
 
 declare module 'fastify' {
@@ -46,6 +48,8 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   const { settings, systemLog, service } = app;
   const server = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy: false }).withTypeProvider<ZodTypeProvider>();
   server.setValidatorCompiler(validatorCompiler);
+  // Routes that declare a response schema have their answer checked against it (and documented by it).
+  server.setSerializerCompiler(serializerCompiler);
   server.decorateRequest('lang', settings.lang);
 
   // JSON bodies: an empty body is an empty object (the guide's clients POST without one), anything that
@@ -143,6 +147,13 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     prefix: '/vendor/cytoscape/',
     decorateReply: false,
     allowedPath: (pathName) => pathName === '/cytoscape.esm.min.mjs',
+    setHeaders: (res) => res.setHeader('X-Content-Type-Options', 'nosniff'),
+  });
+  await server.register(fastifyStatic, {
+    root: path.dirname(CSV_PARSE_BROWSER),
+    prefix: '/vendor/csv-parse/',
+    decorateReply: false,
+    allowedPath: (pathName) => pathName === `/${path.basename(CSV_PARSE_BROWSER)}`,
     setHeaders: (res) => res.setHeader('X-Content-Type-Options', 'nosniff'),
   });
   // Public like /api/docs: the page holds no data; every call it makes carries the API key when one is set.

@@ -344,7 +344,11 @@ const rejectedSchema = z.object({ at: z.string(), reason: z.string().nullable() 
 export const pairReviewFileSchema = z.object({
   version: z.literal(1),
   pair_file: z.string(),
-  pairs: z.record(z.string().regex(/^\d+$/), z.object({ rejected: rejectedSchema.optional(), edit: reviewedText.optional(), history: z.array(reviewChangeSchema) })),
+  pairs: z.record(
+    z.string().regex(/^\d+$/),
+    // `tables`: what the edited SQL reads (the generated pair's own list describes the SQL it replaced).
+    z.object({ rejected: rejectedSchema.optional(), edit: reviewedText.optional(), tables: z.array(z.string()).optional(), history: z.array(reviewChangeSchema) }),
+  ),
   added: z.array(
     z.object({ question: z.string(), sql: z.string(), tables: z.array(z.string()), lint: z.array(z.looseObject({ rule: z.string(), severity: z.string(), message: z.string() })), rejected: rejectedSchema.optional(), history: z.array(reviewChangeSchema) }),
   ),

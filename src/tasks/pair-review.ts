@@ -5,6 +5,7 @@
 // after); training_load reads it: rejected pairs are not loaded and their rows leave the store.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import { AppError, taskAlreadyRunning } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
 import {
@@ -15,9 +16,11 @@ import {
   pairReviewFileSchema,
   readArtifact,
   readSchemaFile,
+  readValidationResult,
   type PairReviewFile,
   type ReviewChange,
 } from '../pipeline/artifacts.ts';
+import { COMPLEXITY_LEVELS } from '../pipeline/qa/sql-analysis.ts';
 import type { Database } from '../postgres/connect.ts';
 import { readOnly } from '../postgres/read-only.ts';
 import { analyzeSql } from '../sql/analyze.ts';
@@ -64,6 +67,35 @@ interface Loaded {
 
 const now = () => new Date().toISOString();
 
+/** What the stats read of a validation report: its funnel, stage name → pairs, in the report's order. */
+const reportFunnelSchema = z.looseObject({ funnel: z.record(z.string(), z.number().int().min(0)) });
+
+export interface PairStats {
+  task_id: string;
+  pair_file: string;
+  /** sql_validation's funnel for this pair file, stages in the report's order; null before it ran. */
+  funnel: { report_file: string; stages: Array<{ stage: string; pairs: number }> } | null;
+  /** The review's counts (as in the list's `counts`); `kept` is what training_load loads. */
+  counts: { total: number; kept: number; rejected: number; edited: number; added: number; with_findings: number };
+  /** Pairs per complexity level (every level listed, zeros too; `null`: pairs without one: added, or SQL edited). */
+  complexity: Array<{ complexity: string | null; pairs: number; kept: number }>;
+  /** Pairs per table: the task's tables (schema.json) first, in their order, zeros too. */
+  tables: Array<{ table: string; pairs: number; kept: number }>;
+}
+
+const isKept = (p: ReviewedPair) => !p.review.rejected && (p.validation?.kept ?? true);
+
+function countsOf(pairs: ReviewedPair[]): PairStats['counts'] {
+  return {
+    total: pairs.length,
+    kept: pairs.filter(isKept).length,
+    rejected: pairs.filter((p) => p.review.rejected).length,
+    edited: pairs.filter((p) => p.review.edited).length,
+    added: pairs.filter((p) => p.review.added).length,
+    with_findings: pairs.filter((p) => (p.validation?.lint ?? []).length > 0).length,
+  };
+}
+
 export class PairReview {
   constructor(
     private readonly service: TaskService,
@@ -92,8 +124,9 @@ export class PairReview {
         sql: current.sql,
         original: entry?.edit ? stored : null,
         theme: typeof p.theme === 'string' ? p.theme : null,
-        tables: Array.isArray(p.tables) ? p.tables.filter((t): t is string => typeof t === 'string') : [],
-        complexity: typeof p.complexity === 'string' ? p.complexity : null,
+        tables: entry?.edit && entry.tables ? entry.tables : Array.isArray(p.tables) ? p.tables.filter((t): t is string => typeof t === 'string') : [],
+        // The level was qa_generation's reading of its own SQL: an edited SQL has none (it is not re-classified here).
+        complexity: typeof p.complexity === 'string' && (!entry?.edit || entry.edit.sql === stored.sql) ? p.complexity : null,
         validation: validation ? { status: validation.status, kept: validation.kept, drop_reason: validation.drop_reason ?? null, lint: validation.lint ?? [] } : null,
         review: { rejected: Boolean(entry?.rejected), edited: Boolean(entry?.edit), added: false, reason: entry?.rejected?.reason ?? null, history: entry?.history ?? [] },
       };
@@ -121,7 +154,7 @@ export class PairReview {
       if (filter.status) {
         const s = filter.status;
         const state = p.review.rejected ? 'rejected' : p.validation?.status ?? 'unvalidated';
-        if (!(s === state || (s === 'edited' && p.review.edited) || (s === 'added' && p.review.added) || (s === 'kept' && !p.review.rejected && (p.validation?.kept ?? true)))) return false;
+        if (!(s === state || (s === 'edited' && p.review.edited) || (s === 'added' && p.review.added) || (s === 'kept' && isKept(p)))) return false;
       }
       if (filter.finding && !(p.validation?.lint ?? []).some((f) => filter.finding === 'any' || f.rule === filter.finding)) return false;
       if (filter.table && !p.tables.some((t) => t === filter.table || t.split('.').pop() === filter.table)) return false;
@@ -129,15 +162,41 @@ export class PairReview {
       if (q && !p.question.toLowerCase().includes(q) && !p.sql.toLowerCase().includes(q)) return false;
       return true;
     });
-    const counts = {
-      total: pairs.length,
-      kept: pairs.filter((p) => !p.review.rejected && (p.validation?.kept ?? true)).length,
-      rejected: pairs.filter((p) => p.review.rejected).length,
-      edited: pairs.filter((p) => p.review.edited).length,
-      added: pairs.filter((p) => p.review.added).length,
-      with_findings: pairs.filter((p) => (p.validation?.lint ?? []).length > 0).length,
+    return { pair_file: pairFile, counts: countsOf(pairs), total: matches.length, pairs: matches.slice(filter.offset, filter.offset + filter.limit) };
+  }
+
+  /** The numbers behind the dashboard's charts: the validation funnel, the complexity mix, coverage per table. */
+  async stats(taskId: string): Promise<PairStats> {
+    const { dir, pairFile, pairs } = await this.load(taskId);
+    const counts = countsOf(pairs);
+    const tally = <K>(keys: K[], keysOf: (p: ReviewedPair) => K[]) => {
+      const rows = new Map<K, { pairs: number; kept: number }>(keys.map((k) => [k, { pairs: 0, kept: 0 }]));
+      for (const p of pairs) {
+        for (const k of new Set(keysOf(p))) {
+          const row = rows.get(k) ?? { pairs: 0, kept: 0 };
+          row.pairs += 1;
+          if (isKept(p)) row.kept += 1;
+          rows.set(k, row);
+        }
+      }
+      return [...rows];
     };
-    return { pair_file: pairFile, counts, total: matches.length, pairs: matches.slice(filter.offset, filter.offset + filter.limit) };
+    const schema = await readSchemaFile(dir, 'SCHEMA_INVALID').catch(() => undefined);
+    const taskTables = schema?.tables.map((t) => t.full_name) ?? [];
+    // Pairs name tables schema-qualified (public.x); a bare name of one of the task's tables is that table.
+    const qualify = (name: string) => (name.includes('.') ? name : taskTables.find((t) => t.split('.').pop() === name) ?? name);
+    const complexity = tally<string | null>([...COMPLEXITY_LEVELS], (p) => [p.complexity]).map(([level, n]) => ({ complexity: level, ...n }));
+    const tables = tally(taskTables, (p) => p.tables.map(qualify)).map(([table, n]) => ({ table, ...n }));
+    return { task_id: taskId, pair_file: pairFile, funnel: await this.funnel(dir, pairFile), counts, complexity, tables };
+  }
+
+  /** The funnel of the latest validation run, if it validated this pair file (a later qa run starts anew). */
+  private async funnel(dir: string, pairFile: string): Promise<PairStats['funnel']> {
+    const result = await readValidationResult(dir, 'VALIDATION_RESULT_INVALID').catch(() => undefined);
+    if (!result || result.pair_file !== pairFile) return null;
+    const report = await readArtifact(dir, result.report_file, reportFunnelSchema, 'VALIDATION_REPORT_INVALID').catch(() => undefined);
+    if (!report) return null;
+    return { report_file: result.report_file, stages: Object.entries(report.funnel).map(([stage, pairs]) => ({ stage, pairs })) };
   }
 
   private find(loaded: Loaded, pairId: string): ReviewedPair {
@@ -223,6 +282,7 @@ export class PairReview {
     } else {
       const entry = (loaded.review.pairs[pairId] ??= { history: [] });
       entry.edit = after;
+      entry.tables = checked.tables;
       entry.history.push({ at: now(), action: 'edit', before, after });
     }
     await this.save(loaded);

@@ -2,19 +2,14 @@
 // pipeline on the demo database and the page follows it live; bad input is shown, not thrown; texts are
 // Chinese by default and English on request; with an API key the page asks for it; server text stays text.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { browserSkip, launchBrowser, openPage } from '../helpers/browser.ts';
 import { createDemoDatabase } from '../helpers/demo.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { call, startTestServer, type TestServer } from '../helpers/server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasBrowser = fs.existsSync(CHROMIUM);
-// CI installs chromium (.ci/run): there a missing browser is a failure, not a skip.
-const skip = !hasBrowser && !process.env.CI ? `no browser at ${CHROMIUM} (apt-get install chromium)` : false;
-
-describe('dashboard (real browser)', { skip, timeout: 300_000 }, () => {
+describe('dashboard (real browser)', { skip: browserSkip, timeout: 300_000 }, () => {
   let store: TestDatabase;
   let demo: TestDatabase;
   let server: TestServer;
@@ -24,10 +19,7 @@ describe('dashboard (real browser)', { skip, timeout: 300_000 }, () => {
     store = await createTestDatabase('dp_e2e_store');
     demo = await createDemoDatabase();
     server = await startTestServer({ storeUrl: store.url, env: { DATA_PIPELINE_DB_URL: demo.url } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    });
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
@@ -36,18 +28,13 @@ describe('dashboard (real browser)', { skip, timeout: 300_000 }, () => {
     await store?.drop();
   });
 
+  const problemsOfPage = new WeakMap<Page, string[]>();
   async function open(url: string): Promise<Page> {
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) problems.push(message.text());
-    });
-    (page as Page & { problems: string[] }).problems = problems;
-    await page.goto(url);
+    const { page, problems } = await openPage(browser, url);
+    problemsOfPage.set(page, problems);
     return page;
   }
-  const problemsOf = (page: Page) => (page as Page & { problems: string[] }).problems;
+  const problemsOf = (page: Page) => problemsOfPage.get(page)!;
 
   test('one button: pick tables, create and run; the page follows the run to completion', async () => {
     const page = await open(`${server.baseUrl}/`);

@@ -3,20 +3,14 @@
 // opened, and a veto of an inferred relationship that the next ddl_generation honours (gone from
 // schema.json, checked through the API). Screenshots at 1400×1000 in zh and en go to test/e2e/screenshots/.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { browserSkip, launchBrowser, openPage, screenshotAt, SCREENSHOT_VIEWPORT, type OpenedPage } from '../helpers/browser.ts';
 import { createDemoDatabase } from '../helpers/demo.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
-import { call, startTestServer, waitFor, waitForStatus, type TestServer } from '../helpers/server.ts';
+import { call, startTestServer, stepOf, waitForStatus, waitForStepRun, type TestServer } from '../helpers/server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasBrowser = fs.existsSync(CHROMIUM);
-const skip = !hasBrowser && !process.env.CI ? `no browser at ${CHROMIUM} (apt-get install chromium)` : false;
-const SHOTS = path.join(import.meta.dirname, 'screenshots');
-
-describe('schema map (real browser)', { skip, timeout: 240_000 }, () => {
+describe('schema map (real browser)', { skip: browserSkip, timeout: 240_000 }, () => {
   let store: TestDatabase;
   let demo: TestDatabase;
   let server: TestServer;
@@ -27,16 +21,12 @@ describe('schema map (real browser)', { skip, timeout: 240_000 }, () => {
     store = await createTestDatabase('dp_e2e_map');
     demo = await createDemoDatabase({ days: 20 });
     server = await startTestServer({ storeUrl: store.url, env: { DATA_PIPELINE_DB_URL: demo.url } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    });
+    browser = await launchBrowser();
     const created = await call(`${server.api}/tasks`, { method: 'POST', json: { task_name: '关系图测试' } });
     taskId = created.body.data.task_id;
     await call(`${server.api}/tasks/${taskId}/table-list`, { method: 'POST', json: { table_names: ['bss_company', 'bss_service_area', 'bss_car_day_count', 'bss_service_area_mapper'] } });
     await call(`${server.api}/tasks/${taskId}/execute`, { method: 'POST', json: { execution_mode: 'step', step_name: 'ddl_generation' } });
     await waitForStatus(server.api, taskId, ['partial_completed', 'completed'], 120_000);
-    fs.mkdirSync(SHOTS, { recursive: true });
   });
   after(async () => {
     await browser?.close();
@@ -45,11 +35,8 @@ describe('schema map (real browser)', { skip, timeout: 240_000 }, () => {
     await store?.drop();
   });
 
-  async function openMap(lang: 'zh' | 'en'): Promise<{ page: Page; problems: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(error.message));
-    await page.goto(`${server.baseUrl}/?lang=${lang}`);
+  async function openMap(lang: 'zh' | 'en'): Promise<OpenedPage> {
+    const { page, problems } = await openPage(browser, `${server.baseUrl}/?lang=${lang}`, { viewport: SCREENSHOT_VIEWPORT });
     await page.locator(`#task-rows tr[data-task-id="${taskId}"]`).click();
     await page.locator('#map-button').click();
     await page.locator('#schema-map canvas').first().waitFor();
@@ -69,8 +56,7 @@ describe('schema map (real browser)', { skip, timeout: 240_000 }, () => {
       assert.match((await page.getByTestId('map-detail').textContent()) ?? '', /key_suffix/, 'the evidence is shown');
       // Let the layout settle before the picture.
       await page.waitForTimeout(500);
-      await page.locator('#map-button').evaluate((button) => button.scrollIntoView({ block: 'start' }));
-      await page.screenshot({ path: path.join(SHOTS, `schema-map-${lang}.png`) });
+      await screenshotAt(page, '#map-title', `schema-map-${lang}`);
       assert.deepEqual(problems, []);
       await page.close();
     }
@@ -86,13 +72,9 @@ describe('schema map (real browser)', { skip, timeout: 240_000 }, () => {
     assert.deepEqual(saved.body.data.overrides, [{ from: 'bss_car_day_count.service_area_id', to: 'bss_service_area.id', enabled: false }]);
 
     // Re-run ddl_generation alone from the page's step list, and wait for that run (not the last one) to end.
-    const ddlFinished = async () => (await call(`${server.api}/tasks/${taskId}`)).body.data.steps.find((s: { step_name: string }) => s.step_name === 'ddl_generation');
-    const previous = (await ddlFinished()).execution_id;
+    const previous = (await stepOf(server.api, taskId, 'ddl_generation')).execution_id;
     await page.locator('#steps li[data-step=ddl_generation] button.step-run').click();
-    await waitFor(async () => {
-      const step = await ddlFinished();
-      return step.execution_id !== previous && step.step_status === 'completed';
-    }, 120_000);
+    assert.equal((await waitForStepRun(server.api, taskId, 'ddl_generation', previous)).step_status, 'completed');
     const after = await call(`${server.api}/tasks/${taskId}/relationships`);
     const relationships = after.body.data.relationships.map((r: { from: string; to: string }) => `${r.from}>${r.to}`);
     assert.ok(!relationships.includes('bss_car_day_count.service_area_id>bss_service_area.id'), relationships.join(', '));

@@ -96,3 +96,45 @@ export async function waitForStatus(api: string, taskId: string, statuses: strin
     return statuses.includes(body?.data?.status) ? body.data : undefined;
   }, timeoutMs);
 }
+
+export interface StepState {
+  step_name: string;
+  step_status: string;
+  execution_id: string | null;
+  error_message?: string | null;
+  counters?: Record<string, number>;
+}
+
+/** One step of a task as GET /tasks/{id} shows it. */
+export async function stepOf(api: string, taskId: string, step: string): Promise<StepState> {
+  const steps = (await call(`${api}/tasks/${taskId}`)).body.data.steps as StepState[];
+  const found = steps.find((s) => s.step_name === step);
+  if (!found) throw new Error(`task ${taskId} has no step ${step}: ${JSON.stringify(steps)}`);
+  return found;
+}
+
+/**
+ * Waits for a run of `step` that is not the one with execution id `previous` to finish (completed or
+ * failed), and returns it. Whoever started it (the API, a click on the page) does not matter. On a
+ * timeout it says what it saw last and the task's recent log lines.
+ */
+export async function waitForStepRun(api: string, taskId: string, step: string, previous: string | null, timeoutMs = 120_000): Promise<StepState> {
+  let last: unknown;
+  return waitFor(async () => {
+    const task = (await call(`${api}/tasks/${taskId}`)).body.data;
+    const s = (task.steps as StepState[]).find((x) => x.step_name === step)!;
+    last = { status: task.status, steps: (task.steps as StepState[]).map((x) => [x.step_name, x.step_status, x.execution_id, x.error_message]) };
+    return s.execution_id !== previous && ['completed', 'failed'].includes(s.step_status) ? s : undefined;
+  }, timeoutMs).catch(async (error) => {
+    const logs = ((await call(`${api}/tasks/${taskId}/logs?limit=100`)).body?.data?.logs ?? []) as Array<{ timestamp: string; message: string }>;
+    throw new Error(`${(error as Error).message} waiting for a new run of ${step} (previous ${previous}); last ${JSON.stringify(last)}; log ${JSON.stringify(logs.map((l) => `${l.timestamp} ${l.message}`)).slice(-3000)}`);
+  });
+}
+
+/** Runs one step again through the API (execution_mode step) and waits for that run to finish. */
+export async function runStepAgain(api: string, taskId: string, step: string, timeoutMs = 120_000): Promise<StepState> {
+  const previous = (await stepOf(api, taskId, step)).execution_id;
+  const res = await call(`${api}/tasks/${taskId}/execute`, { method: 'POST', json: { execution_mode: 'step', step_name: step } });
+  if (res.status !== 202) throw new Error(`execute ${step}: ${res.status} ${res.text}`);
+  return waitForStepRun(api, taskId, step, previous, timeoutMs);
+}

@@ -2,11 +2,15 @@
 // list pairs with their validation and lint findings, filter, preview a result, refuse edits that break
 // (not a query, several statements, a wrong column, a semantic error, huge text), save a fix with its
 // history, reject a pair and re-load: the vector store holds exactly one row fewer; add a pair by hand.
+// While the task runs, every change is refused (409 TASK_ALREADY_RUNNING) and reading goes on. The stats
+// behind the dashboard's charts (funnel, complexity mix, pairs per table) match the files they come from.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { defaultSteps } from '../../src/pipeline/registry.ts';
+import { trainingLoadStep } from '../../src/pipeline/load/index.ts';
 import { createDemoDatabase } from '../helpers/demo.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
-import { call, startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
+import { call, runStepAgain, startTestServer, stepOf, waitFor, waitForStepRun, type TestServer } from '../helpers/server.ts';
 
 describe('pairs review API', { timeout: 300_000 }, () => {
   let store: TestDatabase;
@@ -19,27 +23,15 @@ describe('pairs review API', { timeout: 300_000 }, () => {
     const stats = (await call(`${api}/vector/stats`)).body.data;
     return (stats.collections as Array<{ name: string; rows: number }>).find((c) => c.name === 'sql')?.rows ?? 0;
   };
-  const runStep = async (step: string) => {
-    const before = (await call(`${api}/tasks/${taskId}`)).body.data.steps.find((s: { step_name: string }) => s.step_name === step)?.execution_id;
-    const res = await call(`${api}/tasks/${taskId}/execute`, { method: 'POST', json: { execution_mode: 'step', step_name: step } });
-    assert.equal(res.status, 202, res.text);
-    let last: unknown;
-    return waitFor(async () => {
-      const task = (await call(`${api}/tasks/${taskId}`)).body.data;
-      last = { status: task.status, steps: task.steps.map((x: { step_name: string; step_status: string; execution_id: string; error_message: string }) => [x.step_name, x.step_status, x.execution_id, x.error_message]) };
-      const s = task.steps.find((x: { step_name: string }) => x.step_name === step);
-      if (['failed', 'cancelled'].includes(task.status) && s.execution_id === before) throw new Error(`${step}: ${JSON.stringify(task.steps)}`);
-      return s.execution_id !== before && ['completed', 'failed'].includes(s.step_status) ? s : undefined;
-    }, 120_000).catch(async (error) => {
-      const logs = ((await call(`${api}/tasks/${taskId}/logs?limit=200`)).body.data.logs as Array<{ timestamp: string; message: string }>).filter((l) => /training_load|排队|审阅/.test(l.message)).map((l) => `${l.timestamp} ${l.message}`);
-      throw new Error(`${(error as Error).message}; before ${before}; last ${JSON.stringify(last)}; logs ${JSON.stringify(logs).slice(-3000)}`);
-    });
-  };
+  const runStep = (step: string) => runStepAgain(api, taskId, step);
+  // The real training_load, held at its start while a test needs the task to be running.
+  let loadGate: Promise<void> = Promise.resolve();
+  const registry = defaultSteps().register({ name: 'training_load', run: async (ctx) => (await loadGate, trainingLoadStep.run(ctx)) });
 
   before(async () => {
     store = await createTestDatabase('dp_pairs_store');
     demo = await createDemoDatabase({ days: 30 });
-    server = await startTestServer({ storeUrl: store.url, env: { DATA_PIPELINE_DB_URL: demo.url } });
+    server = await startTestServer({ storeUrl: store.url, env: { DATA_PIPELINE_DB_URL: demo.url }, registry });
     api = server.api;
     taskId = (await call(`${api}/tasks`, { method: 'POST', json: { task_name: 'review', theme_count: 2, questions_per_theme: 5 } })).body.data.task_id;
     await call(`${api}/tasks/${taskId}/table-list`, { method: 'POST', json: { table_names: ['bss_company', 'bss_service_area', 'bss_business_day_data', 'bss_car_day_count'] } });
@@ -86,6 +78,18 @@ describe('pairs review API', { timeout: 300_000 }, () => {
       ['PATCH', '/pairs/99999', { sql: 'SELECT 1' }, 404, 'PAIR_NOT_FOUND'],
       ['POST', '/pairs/-1/reject', {}, 400, 'VALIDATION_ERROR'],
       ['POST', '/pairs', { question: '只有问题' }, 400, 'VALIDATION_ERROR'],
+      ['POST', '/pairs', { question: '删掉公司', sql: 'DELETE FROM bss_company' }, 400, 'PAIR_SQL_REJECTED'],
+      ['POST', '/pairs', { question: '两条语句', sql: 'SELECT 1; SELECT 2' }, 400, 'PAIR_SQL_REJECTED'],
+      ['POST', '/pairs', { question: '注释掉的第二条', sql: 'SELECT company_name FROM bss_company; -- ok\nDROP TABLE bss_company' }, 400, 'PAIR_SQL_REJECTED'],
+      ['POST', '/pairs', { question: 'x'.repeat(1001), sql: 'SELECT 1' }, 400, 'VALIDATION_ERROR'],
+      ['POST', '/pairs', { question: '很长的 SQL', sql: `SELECT ${'1 + '.repeat(6000)}1` }, 400, 'VALIDATION_ERROR'],
+      ['POST', '/pairs', { question: '   ', sql: 'SELECT 1' }, 400, 'VALIDATION_ERROR'],
+      ['POST', '/pairs/0/reject', { reason: 'r'.repeat(1001) }, 400, 'VALIDATION_ERROR'],
+      ['POST', '/pairs/added-999/reject', {}, 404, 'PAIR_NOT_FOUND'],
+      ['POST', '/pairs/1.5/restore', undefined, 400, 'VALIDATION_ERROR'],
+      ['POST', '/pairs/9999999/preview', undefined, 400, 'VALIDATION_ERROR'],
+      ['POST', '/pairs/99999/preview', undefined, 404, 'PAIR_NOT_FOUND'],
+      ['PATCH', '/pairs/0', { sql: 'SELECT company_name FROM bss_company;;; SELECT 1' }, 400, 'PAIR_SQL_REJECTED'],
       ['GET', '/pairs?limit=0', undefined, 400, 'VALIDATION_ERROR'],
       ['GET', '/pairs?status=bogus', undefined, 400, 'VALIDATION_ERROR'],
     ];
@@ -96,6 +100,8 @@ describe('pairs review API', { timeout: 300_000 }, () => {
     }
     const pairs = (await call(`${api}/tasks/${taskId}/pairs`)).body.data;
     assert.equal(pairs.counts.edited, 0, 'nothing was saved');
+    assert.equal(pairs.counts.added, 0, 'nothing was added');
+    assert.equal(pairs.counts.rejected, 0, 'nothing was rejected');
     assert.equal((await call(`${api}/tasks/task_20990101_000000/pairs`)).status, 404);
   });
 
@@ -112,6 +118,11 @@ describe('pairs review API', { timeout: 300_000 }, () => {
     assert.equal(saved.status, 200, saved.text);
     assert.equal(saved.body.data.sql, fixedSql);
     assert.equal(saved.body.data.review.edited, true);
+    // What the pair reads now is the edited SQL's, not the replaced one's; its level is qa's no more.
+    assert.deepEqual(saved.body.data.tables, ['public.bss_company']);
+    assert.equal(saved.body.data.complexity, null);
+    const onlyQuestion = await call(`${api}/tasks/${taskId}/pairs/${target.pair_id}`, { method: 'PATCH', json: { question: '列出全部公司及其编码。' } });
+    assert.deepEqual(onlyQuestion.body.data.tables, ['public.bss_company']);
     const change = saved.body.data.review.history.at(-1);
     assert.equal(change.action, 'edit');
     assert.equal(change.before.sql, target.sql);
@@ -136,7 +147,7 @@ describe('pairs review API', { timeout: 300_000 }, () => {
     load = await runStep('training_load');
     assert.equal(load.step_status, 'completed', JSON.stringify(load));
     assert.equal(await sqlRows(), before - 1, 'exactly one row fewer');
-    assert.equal(load.counters.rows_removed, 1);
+    assert.equal(load.counters?.rows_removed, 1);
 
     const restored = await call(`${api}/tasks/${taskId}/pairs/${added.body.data.pair_id}/restore`, { method: 'POST' });
     assert.equal(restored.body.data.review.rejected, false);
@@ -145,5 +156,91 @@ describe('pairs review API', { timeout: 300_000 }, () => {
     const counts = (await call(`${api}/tasks/${taskId}/pairs`)).body.data.counts;
     assert.equal(counts.added, 1);
     assert.equal(counts.rejected, 0);
+  });
+
+  test('stats: the funnel of the validation report, the complexity mix and pairs per table; 4xx for bad input', async () => {
+    const res = await call(`${api}/tasks/${taskId}/pairs/stats`);
+    assert.equal(res.status, 200, res.text);
+    const stats = res.body.data;
+    const list = (await call(`${api}/tasks/${taskId}/pairs?limit=1000`)).body.data;
+    assert.deepEqual(stats.counts, list.counts, 'the same counts as the list');
+    // The funnel is the report's, stage by stage, in its order.
+    const result = JSON.parse((await call(`${api}/tasks/${taskId}/files/sql_validation_result.json`)).text);
+    const report = JSON.parse((await call(`${api}/tasks/${taskId}/files/${result.report_file}`)).text);
+    assert.equal(stats.funnel.report_file, result.report_file);
+    assert.deepEqual(stats.funnel.stages, Object.entries(report.funnel).map(([stage, pairs]) => ({ stage, pairs })));
+    // Complexity: every level, zeros too; sums are the pairs'.
+    const levels = stats.complexity.map((c: { complexity: string | null }) => c.complexity);
+    for (const level of ['single_table', 'join', 'aggregate', 'window_cte']) assert.ok(levels.includes(level), level);
+    const kept = list.pairs.filter((p: { review: { rejected: boolean }; validation: { kept: boolean } | null }) => !p.review.rejected && (p.validation?.kept ?? true));
+    assert.equal(stats.complexity.reduce((n: number, c: { pairs: number }) => n + c.pairs, 0), list.counts.total);
+    assert.equal(stats.complexity.reduce((n: number, c: { kept: number }) => n + c.kept, 0), list.counts.kept);
+    // Tables: the task's four first, in their order, each with the pairs that use it.
+    assert.deepEqual(
+      stats.tables.slice(0, 4).map((t: { table: string }) => t.table),
+      ['public.bss_company', 'public.bss_service_area', 'public.bss_business_day_data', 'public.bss_car_day_count'],
+    );
+    for (const t of stats.tables as Array<{ table: string; kept: number }>) {
+      assert.equal(t.kept, kept.filter((p: { tables: string[] }) => p.tables.includes(t.table)).length, t.table);
+    }
+    assert.ok(res.headers.get('content-type')?.startsWith('application/json'));
+
+    // Bad input: a 4xx naming it.
+    const badId = await call(`${api}/tasks/bad%20id/pairs/stats`, { headers: { 'Accept-Language': 'en' } });
+    assert.equal(badId.status, 400);
+    assert.equal(badId.body.error.code, 'VALIDATION_ERROR');
+    assert.match(badId.body.error.details, /task_id/);
+    const unknown = await call(`${api}/tasks/task_20990101_000000/pairs/stats`);
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.error.code, 'TASK_NOT_FOUND');
+    const fresh = (await call(`${api}/tasks`, { method: 'POST', json: { task_name: 'no pairs yet' } })).body.data.task_id;
+    const notReady = await call(`${api}/tasks/${fresh}/pairs/stats`);
+    assert.equal(notReady.status, 409);
+    assert.equal(notReady.body.error.code, 'PAIRS_NOT_READY');
+    assert.equal((await call(`${api}/tasks/${taskId}/pairs/stats`, { method: 'POST' })).status, 404, 'GET only');
+    // The route is in the OpenAPI document with its response.
+    const openapi = (await call(`${server.baseUrl}/api/docs/json`)).body;
+    const documented = openapi.paths['/api/v0/data_pipeline/tasks/{task_id}/pairs/stats'];
+    assert.ok(documented?.get?.responses?.['200']?.content?.['application/json']?.schema?.properties?.data?.properties?.funnel, JSON.stringify(documented).slice(0, 300));
+  });
+
+  test('while the task runs, edit, reject, restore and add are refused with 409 TASK_ALREADY_RUNNING; reading goes on', async () => {
+    let release!: () => void;
+    loadGate = new Promise((resolve) => (release = resolve));
+    const previous = (await stepOf(api, taskId, 'training_load')).execution_id;
+    try {
+      const before = (await call(`${api}/tasks/${taskId}/pairs?status=kept&limit=1000`)).body.data;
+      const target = before.pairs[0];
+      const started = await call(`${api}/tasks/${taskId}/execute`, { method: 'POST', json: { execution_mode: 'step', step_name: 'training_load' } });
+      assert.equal(started.status, 202, started.text);
+      await waitFor(async () => ((await call(`${api}/tasks/${taskId}`)).body.data.status === 'in_progress' ? true : undefined));
+      const changes: Array<[string, string, unknown]> = [
+        ['PATCH', `/pairs/${target.pair_id}`, { question: '运行中也想改的问题？' }],
+        ['POST', `/pairs/${target.pair_id}/reject`, { reason: '运行中' }],
+        ['POST', `/pairs/${target.pair_id}/restore`, undefined],
+        ['POST', '/pairs', { question: '运行中添加的问题？', sql: 'SELECT company_name FROM bss_company WHERE delete_ts IS NULL' }],
+      ];
+      for (const [method, route, json] of changes) {
+        for (const lang of ['zh', 'en']) {
+          const res = await call(`${api}/tasks/${taskId}${route}`, { method, headers: { 'Accept-Language': lang }, ...(json !== undefined ? { json } : {}) });
+          assert.equal(res.status, 409, `${method} ${route}: ${res.text}`);
+          assert.equal(res.body.success, false);
+          assert.equal(res.body.error.code, 'TASK_ALREADY_RUNNING', `${method} ${route}`);
+          assert.ok(res.body.error.details.includes(taskId), `the message names the task: ${res.body.error.details}`);
+          assert.match(res.body.error.details, lang === 'en' ? /already running/ : /已在执行/);
+        }
+      }
+      // Reading is not a change: list, stats and preview still answer.
+      assert.equal((await call(`${api}/tasks/${taskId}/pairs`)).status, 200);
+      assert.equal((await call(`${api}/tasks/${taskId}/pairs/stats`)).status, 200);
+      assert.equal((await call(`${api}/tasks/${taskId}/pairs/${target.pair_id}/preview`, { method: 'POST' })).status, 200);
+      const after = (await call(`${api}/tasks/${taskId}/pairs?status=kept&limit=1000`)).body.data;
+      assert.deepEqual(after.counts, before.counts, 'nothing changed');
+      assert.equal(after.pairs.find((p: { pair_id: string }) => p.pair_id === target.pair_id).question, target.question);
+    } finally {
+      release();
+      loadGate = Promise.resolve();
+    }
+    assert.equal((await waitForStepRun(api, taskId, 'training_load', previous)).step_status, 'completed');
   });
 });
