@@ -2,7 +2,7 @@
 // non-additive ones (prices, rates, snapshots) are averaged, or turned into a derived additive measure
 // (quantity × unit price); references are counted (COUNT DISTINCT), never summed.
 import type { ColumnModel, TableModel } from '../catalog.ts';
-import { isDatedFact, manyToOne, outName, withRepeats, colKey, draft, From, groupableCodes, wordCodes, lit, noun, quote, roleNoun, term, type Template, totalOf } from './model.ts';
+import { isDatedFact, manyToOne, outName, withRepeats, colKey, draft, From, groupableCodes, wordCodes, lit, noun, quote, roleNoun, term, type Template, totalOf, unitOf } from './model.ts';
 import { listText, plural } from '../phrasing.ts';
 
 /** quantity × unit price (× (1 − discount)) when a line table has them. */
@@ -77,7 +77,9 @@ export const FACT_TEMPLATES: Template[] = [
         // The question names every column the SQL returns, in its order.
         const listed = { zh: listText(columns.map((c) => term(c, t, 'zh', catalog)), 'zh'), en: listText(columns.map((c) => term(c, t, 'en', catalog)), 'en') };
         // 工时记录 is a record already: 5条工时记录, not 5条工时记录记录.
-        const E = { zh: /记录$/.test(noun(t, 'zh')) ? noun(t, 'zh') : `${noun(t, 'zh')}记录`, en: noun(t, 'en', true) };
+        // A row with a label is a thing (5篇论文); one without is a record (5条支付记录).
+        const E = { zh: t.display.length ? noun(t, 'zh') : /记录$/.test(noun(t, 'zh')) ? noun(t, 'zh') : `${noun(t, 'zh')}记录`, en: noun(t, 'en', true) };
+        const many = t.display.length ? unitOf(E.zh) : '条';
         const M = { zh: term(m, t, 'zh', catalog), en: term(m, t, 'en', catalog) };
         return draft({
           template: 'fact.top_rows',
@@ -85,7 +87,7 @@ export const FACT_TEMPLATES: Template[] = [
           level: 'single_table',
           sql: `SELECT ${shown.join(', ')} ${from.sql()}${from.where([`${from.c(t, m)} IS NOT NULL`])} ORDER BY ${from.c(t, m)} DESC LIMIT 5`,
           questions: {
-            zh: [`${M.zh}最高的5条${E.zh}是哪些？列出${listed.zh}。`, `找出${M.zh}最大的5条${E.zh}，列出${listed.zh}。`],
+            zh: [`${M.zh}最高的5${many}${E.zh}是哪些？列出${listed.zh}。`, `找出${M.zh}最大的5${many}${E.zh}，列出${listed.zh}。`],
             en: [`Which 5 ${noun(t, 'en')} records have the highest ${M.en}? Show the ${listed.en}.`, `Find the 5 ${noun(t, 'en')} records with the largest ${M.en}: show the ${listed.en}.`],
           },
           signature: { entity: t.key, measure: m.name, aggregate: 'top_rows', grouping: '-', filter: '-' },

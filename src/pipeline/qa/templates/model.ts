@@ -136,6 +136,7 @@ export function isPlainReference(rel: Relationship, lang: Lang): boolean {
 export function unitOf(nounZh: string): string {
   if (/(论文|文章|报告|报道)$/.test(nounZh)) return '篇';
   if (/(支付|付款|交易|订单|账单|收款|退款)$/.test(nounZh)) return '笔';
+  if (/(记录|明细|日志)$/.test(nounZh)) return '条';
   if (/(公司|企业|医院|银行|门店|商店|店铺|酒店|工厂|学校|供应商|航空公司)$/.test(nounZh)) return '家';
   if (/(作者|员工|职员|客户|顾客|医生|护士|患者|病人|教师|老师|学生|用户|会员|司机|乘客|经理|代表|处理人|负责人|销售员|联系人|雇员)$/.test(nounZh)) return '位';
   return '个';
