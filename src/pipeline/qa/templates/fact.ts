@@ -77,9 +77,10 @@ export const FACT_TEMPLATES: Template[] = [
         // The question names every column the SQL returns, in its order.
         const listed = { zh: listText(columns.map((c) => term(c, t, 'zh', catalog)), 'zh'), en: listText(columns.map((c) => term(c, t, 'en', catalog)), 'en') };
         // 工时记录 is a record already: 5条工时记录, not 5条工时记录记录.
-        // A row with a label is a thing (5篇论文); one without is a record (5条支付记录).
-        const E = { zh: t.display.length ? noun(t, 'zh') : /记录$/.test(noun(t, 'zh')) ? noun(t, 'zh') : `${noun(t, 'zh')}记录`, en: noun(t, 'en', true) };
-        const many = t.display.length ? unitOf(E.zh) : '条';
+        // A row named by its own label is a thing (5篇论文); else it is a record (5条支付记录, 每日营业记录).
+        const thing = Boolean(t.keyColumn && t.display.length && (t.display[0]!.info.distinct_share ?? 0) >= 0.9);
+        const E = { zh: thing || /记录$/.test(noun(t, 'zh')) ? noun(t, 'zh') : `${noun(t, 'zh')}记录`, en: noun(t, 'en', true) };
+        const many = thing ? unitOf(E.zh) : '条';
         const M = { zh: term(m, t, 'zh', catalog), en: term(m, t, 'en', catalog) };
         return draft({
           template: 'fact.top_rows',
