@@ -1,11 +1,14 @@
 // The offline default embedder: deterministic feature hashing of words and character n-grams into a
 // fixed number of dimensions, signed, sublinear, L2-normalised. No model files, no network; the same text
-// gives the same vector on every machine. Two models:
+// gives the same vector on every machine. Three models:
 //   hashing-zh-v1  jieba words, CJK characters, character 2-/3-grams of everything (the first release);
-//   hashing-zh-v2  (default) also splits identifiers into words (snake_case, camelCase, flat compounds),
+//   hashing-zh-v2  also splits identifiers into words (snake_case, camelCase, flat compounds),
 //                  stems English words, and expands Chinese words to English and English words to Chinese
 //                  with the bilingual lexicon (CC-CEDICT + the project glossary), on documents and queries
 //                  alike: a Chinese question finds a table named in English. SQL syntax words weigh little.
+//   hashing-zh-v3  (default) v2's features, but a document's first line (its title: the table, its entity,
+//                  what it joins) gets half the vector however long the column list is, and the
+//                  documents' own scaffolding (provenance notes, header labels, 表) is not read.
 // Good for the demo and for checking retrieval offline; an app that reads the store must embed its
 // questions with the same model, so for a shared store use a real multilingual embedding model.
 import { CHINESE_STOPWORDS, englishStem, loadLexicon, type Lexicon } from './lexicon.ts';
@@ -14,9 +17,10 @@ import { identifierWords } from './words.ts';
 
 export const HASHING_MODEL_V1 = 'hashing-zh-v1';
 export const HASHING_MODEL_V2 = 'hashing-zh-v2';
+export const HASHING_MODEL_V3 = 'hashing-zh-v3';
 /** The default hashing model. */
-export const HASHING_MODEL = HASHING_MODEL_V2;
-export const HASHING_MODELS = [HASHING_MODEL_V1, HASHING_MODEL_V2] as const;
+export const HASHING_MODEL = HASHING_MODEL_V3;
+export const HASHING_MODELS = [HASHING_MODEL_V1, HASHING_MODEL_V2, HASHING_MODEL_V3] as const;
 
 type Cutter = (text: string) => string[];
 let cutter: Cutter | undefined;
@@ -81,6 +85,8 @@ const SQL_SYNTAX = new Set(
 const TOKEN = /[A-Za-z0-9_]+|[\u3400-\u9fff\uf900-\ufaff]+/g;
 const CJK_RUN = /^[\u3400-\u9fff\uf900-\ufaff]+$/;
 
+const NO_WORDS: ReadonlySet<string> = new Set();
+
 /** Weight of a translation (a word's own features weigh 1). */
 const TRANSLATION_WEIGHT = 0.6;
 /** CJK characters and character pairs: a fallback for words the dictionary and jieba disagree on. */
@@ -92,7 +98,7 @@ const C2_WEIGHT = 0.5;
  * (English stems `e:`); every Chinese word's English stems and every English stem's Chinese words, so
  * both languages meet in both spaces.
  */
-export function featuresV2(text: string, cut: Cutter, lexicon: Lexicon): Map<string, number> {
+export function featuresV2(text: string, cut: Cutter, lexicon: Lexicon, extraStopwords: ReadonlySet<string> = NO_WORDS): Map<string, number> {
   const out = new Map<string, number>();
   const add = (key: string, weight: number) => out.set(key, (out.get(key) ?? 0) + weight);
   const addEnglish = (stem: string, weight: number) => {
@@ -109,17 +115,21 @@ export function featuresV2(text: string, cut: Cutter, lexicon: Lexicon): Map<str
   const normalised = text.normalize('NFKC');
   for (const token of normalised.match(TOKEN) ?? []) {
     if (CJK_RUN.test(token)) {
-      const chars = Array.from(token);
-      for (let i = 0; i < chars.length; i += 1) {
-        add(`c1:${chars[i]}`, C1_WEIGHT);
-        if (i + 1 < chars.length) add(`c2:${chars[i]}${chars[i + 1]}`, C2_WEIGHT);
-      }
-      for (const word of cut(token)) {
-        if (CHINESE_STOPWORDS.has(word)) continue;
-        addChinese(word, 1);
-        if (!translateChinese(word, 1) && word.length > 1) {
-          // Unknown to the dictionary (一级商品分类, 补货点): its longest known pieces instead.
-          for (const piece of dictionaryPieces(word, lexicon)) if (!CHINESE_STOPWORDS.has(piece)) translateChinese(piece, 0.7);
+      const words = cut(token);
+      // Words v3 does not read split the run: neither they nor the character pairs across them count.
+      for (const [run, runWords] of extraStopwords.size ? runsWithout(words, extraStopwords) : [[token, words] as const]) {
+        const chars = Array.from(run);
+        for (let i = 0; i < chars.length; i += 1) {
+          add(`c1:${chars[i]}`, C1_WEIGHT);
+          if (i + 1 < chars.length) add(`c2:${chars[i]}${chars[i + 1]}`, C2_WEIGHT);
+        }
+        for (const word of runWords) {
+          if (CHINESE_STOPWORDS.has(word)) continue;
+          addChinese(word, 1);
+          if (!translateChinese(word, 1) && word.length > 1) {
+            // Unknown to the dictionary (一级商品分类, 补货点): its longest known pieces instead.
+            for (const piece of dictionaryPieces(word, lexicon)) if (!CHINESE_STOPWORDS.has(piece)) translateChinese(piece, 0.7);
+          }
         }
       }
       continue;
@@ -150,6 +160,21 @@ export function featuresV2(text: string, cut: Cutter, lexicon: Lexicon): Map<str
   return out;
 }
 
+/** The runs of consecutive words that are not stopwords, each with its words. */
+function runsWithout(words: string[], stopwords: ReadonlySet<string>): Array<readonly [string, string[]]> {
+  const runs: Array<readonly [string, string[]]> = [];
+  let current: string[] = [];
+  for (const word of [...words, '']) {
+    if (word && !stopwords.has(word)) {
+      current.push(word);
+      continue;
+    }
+    if (current.length) runs.push([current.join(''), current]);
+    current = [];
+  }
+  return runs;
+}
+
 /** Greedy longest-match pieces of a Chinese run that the lexicon knows. */
 function dictionaryPieces(run: string, lexicon: Lexicon): string[] {
   const chars = Array.from(run);
@@ -168,22 +193,93 @@ function dictionaryPieces(run: string, lexicon: Lexicon): string[] {
   return pieces;
 }
 
-function hashFeatures(feats: Map<string, number>, dim: number): number[] {
+/** The signed hashed vector of features, not normalised; sublinear term frequency. */
+function rawVector(feats: Map<string, number>, dim: number): Float64Array {
   const v = new Float64Array(dim);
-  if (feats.size === 0) feats.set('empty:', 1); // a fixed unit vector, never the zero vector (cosine of 0 is NaN)
   for (const [key, weight] of feats) {
     const h = hash32(key);
     const sign = h & 0x80000000 ? -1 : 1;
     // sublinear term frequency: repeated words do not drown the rest
     v[h % dim]! += sign * (weight <= 1 ? weight : 1 + Math.log(weight));
   }
-  let norm = 0;
-  for (let i = 0; i < dim; i += 1) norm += v[i]! * v[i]!;
-  norm = Math.sqrt(norm);
+  return v;
+}
+
+function norm2(v: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < v.length; i += 1) sum += v[i]! * v[i]!;
+  return Math.sqrt(sum);
+}
+
+function hashFeatures(feats: Map<string, number>, dim: number): number[] {
+  if (feats.size === 0) feats.set('empty:', 1); // a fixed unit vector, never the zero vector (cosine of 0 is NaN)
+  return unitVector(rawVector(feats, dim));
+}
+
+/** L2-normalised, rounded to float4. */
+function unitVector(v: Float64Array): number[] {
+  const dim = v.length;
+  const norm = norm2(v);
   const out = new Array<number>(dim);
   // Rounded to float4 precision: what pgvector stores, so a vector read back equals the one written.
   for (let i = 0; i < dim; i += 1) out[i] = norm > 0 ? Math.fround(v[i]! / norm) : i === 0 ? 1 : 0;
   return out;
+}
+
+/**
+ * What the documents this service loads say about themselves rather than about the data: the ddl step's
+ * provenance notes (`-- 注释来源: 离线规则` on every comment line, the description line's counts), the
+ * prelude's title, and the labels of the load step's header lines (表 / 实体 / 字段词 …; 字段 would
+ * otherwise read as "field" in every document). hashing-zh-v3 reads a text without them.
+ */
+const SCAFFOLDING: readonly RegExp[] = [
+  /--\s*注释来源:\s*(?:LLM|离线规则)/g,
+  /--\s*comment source:\s*(?:llm|offline)/gi,
+  /^--\s*(?:描述|Description):.*$/gm,
+  /^--\s*(?:依赖的类型、函数与序列[（(]可重复执行[）)]|Types, functions and sequences it needs \(safe to repeat\))\s*$/gm,
+  /[（(]filename_mapping\.txt 中排在本文件之前[）)]|\(listed before this file in filename_mapping\.txt\)/g,
+  /^(--\s*)?(?:表|实体|名称词|字段词|关联|中文名|依赖|table|entity|name words|column words|relationships|name|depends on)(?=[:\s])/gim,
+  /\[(?:角色|role|示例|e\.g\.|范围|range|枚举|values|关联|references)(?=:)/g,
+  /^(?:字段列表：|Columns:|字段补充说明：|Notes:)$/gm,
+  /; (?:连接|joins|按名称推测|by name)(?=[ )])/g,
+];
+
+export function stripScaffolding(text: string): string {
+  let out = text;
+  for (const pattern of SCAFFOLDING) out = out.replace(pattern, (_match, prefix?: string) => (typeof prefix === 'string' ? prefix : ' '));
+  return out;
+}
+
+/**
+ * Words every document of a table says (作者表, 字段): in hashing-zh-v2 they brought CEDICT's glosses
+ * (表 → surface, family, relationship, watch) into every vector.
+ */
+const DOCUMENT_STOPWORDS: ReadonlySet<string> = new Set(['表', '字段', '该表', '数据表']);
+
+/** Share of a document's vector that its first line (the title: table name, entity, comment) gets. */
+export const TITLE_SHARE = 0.5;
+
+/**
+ * hashing-zh-v3's vector: v2's features of the title (the first line with words) and of the rest, each
+ * normalised, then mixed TITLE_SHARE : 1 − TITLE_SHARE — a long table is still about its name, and a
+ * junction table's column list does not outweigh what the table is (BM25F-style field weighting). A
+ * question is one line: all title.
+ */
+export function vectorV3(text: string, dim: number, cut: Cutter, lexicon: Lexicon): number[] {
+  const cleaned = stripScaffolding(text.normalize('NFC')).normalize('NFKC');
+  const lines = cleaned.split('\n');
+  const first = lines.findIndex((l) => WORDISH.test(l));
+  if (first < 0) return hashFeatures(new Map(), dim);
+  const titleFeatures = featuresV2(lines[first]!, cut, lexicon, DOCUMENT_STOPWORDS);
+  const bodyFeatures = featuresV2(lines.slice(first + 1).join('\n'), cut, lexicon, DOCUMENT_STOPWORDS);
+  if (bodyFeatures.size === 0 || titleFeatures.size === 0) return hashFeatures(titleFeatures.size ? titleFeatures : bodyFeatures, dim);
+  const title = rawVector(titleFeatures, dim);
+  const body = rawVector(bodyFeatures, dim);
+  const titleNorm = norm2(title) || 1;
+  const bodyNorm = norm2(body) || 1;
+  const mixed = new Float64Array(dim);
+  for (let i = 0; i < dim; i += 1) mixed[i] = (TITLE_SHARE * title[i]!) / titleNorm + ((1 - TITLE_SHARE) * body[i]!) / bodyNorm;
+  return unitVector(mixed);
 }
 
 /** hashing-zh-v1's vector of a text. */
@@ -198,7 +294,7 @@ export class HashingEmbedder implements Embedder {
     private readonly vectorOf: (text: string) => number[],
   ) {}
 
-  /** `model`: hashing-zh-v1 or hashing-zh-v2 (default); any other name is refused. */
+  /** `model`: hashing-zh-v1, hashing-zh-v2 or hashing-zh-v3 (default); any other name is refused. */
   static async create(dim: number, model: string = HASHING_MODEL): Promise<HashingEmbedder> {
     if (!Number.isInteger(dim) || dim < 1) throw new Error(`hashing embedder: dimension must be a positive integer, got ${dim}`);
     const cut = await loadCutter();
@@ -206,6 +302,10 @@ export class HashingEmbedder implements Embedder {
     if (model === HASHING_MODEL_V2) {
       const lexicon = await loadLexicon();
       return new HashingEmbedder(dim, model, (text) => hashFeatures(featuresV2(text, cut, lexicon), dim));
+    }
+    if (model === HASHING_MODEL_V3) {
+      const lexicon = await loadLexicon();
+      return new HashingEmbedder(dim, model, (text) => vectorV3(text, dim, cut, lexicon));
     }
     throw new Error(`hashing embedder: unknown model ${JSON.stringify(model)}; DATA_PIPELINE_EMBEDDING_MODEL must be one of ${HASHING_MODELS.join(', ')} for the hashing embedder`);
   }

@@ -249,7 +249,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
           assert.equal(row.cmetadata.source, 'data-pipeline');
           assert.equal(row.cmetadata.task_id, 'task_20250627_143052'); // the first load; a re-load changes nothing
           assert.equal(row.cmetadata.db_name, 'highway_db');
-          assert.equal(row.cmetadata.embedding_model, 'hashing-zh-v2');
+          assert.equal(row.cmetadata.embedding_model, 'hashing-zh-v3');
           assert.equal(row.cmetadata.embedding_dim, DIM);
           assert.ok(row.id.endsWith(suffix));
           if (collection !== 'sql' && row.cmetadata.kind !== 'business_doc') assert.match(row.cmetadata.table, /^public\.bss_/);
@@ -390,7 +390,7 @@ describe('training_load and the vector routes through the real server', { timeou
     taskId = created.body.data.task_id;
     await call(`${server.api}/tasks/${taskId}/table-list`, { method: 'POST', json: { table_names: TABLES.map((t) => t.name) } });
     const exec = await call(`${server.api}/tasks/${taskId}/execute`, { method: 'POST', json: { execution_mode: 'complete', backup_vector_tables: true } });
-    assert.equal(exec.status, 202);
+    assert.equal(exec.status, 202, JSON.stringify(exec.body));
     const status = await waitForStatus(server.api, taskId, ['completed', 'failed'], 60_000);
     assert.equal(status.status, 'completed', JSON.stringify(status.steps));
     const files = await call(`${server.api}/tasks/${taskId}/files`);

@@ -1,12 +1,12 @@
 // POST /vector/evaluate and `data-pipeline vector evaluate` on a real server and the local PostgreSQL +
 // pgvector: recall@k per question and overall with the misses, Chinese questions over English-named
-// tables (hashing-zh-v2), and every invalid input a 4xx naming the parameter.
+// tables (hashing-zh-v3, the default), and every invalid input a 4xx naming the parameter.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { HashingEmbedder, HASHING_MODEL_V2 } from '../../src/embed/hashing.ts';
+import { HashingEmbedder, HASHING_MODEL } from '../../src/embed/hashing.ts';
 import { connect, type Database } from '../../src/postgres/connect.ts';
 import { prepareDocument } from '../../src/vector/documents.ts';
 import { ensureVectorStore } from '../../src/vector/schema.ts';
@@ -25,7 +25,7 @@ const TABLES: Record<string, string> = {
 };
 
 async function seed(db: Database, model: string, tables: Record<string, string>): Promise<void> {
-  const embedder = await HashingEmbedder.create(DIM, HASHING_MODEL_V2);
+  const embedder = await HashingEmbedder.create(DIM, HASHING_MODEL);
   const { collections } = await ensureVectorStore(db.pool, { dim: DIM, model });
   const docs = Object.entries(tables).map(([table, ddl]) => ({ table, doc: prepareDocument('ddl', ddl) }));
   const vectors = await embedder.embed(docs.map((d) => d.doc.document));
@@ -67,7 +67,7 @@ describe('vector/evaluate', () => {
   });
 
   test('recall@k per question and overall, with the misses; Chinese questions find English-named tables', async () => {
-    await seed(db, HASHING_MODEL_V2, TABLES);
+    await seed(db, HASHING_MODEL, TABLES);
     const r = await call(url, {
       method: 'POST',
       headers: { 'Accept-Language': 'en' },
@@ -83,7 +83,7 @@ describe('vector/evaluate', () => {
     });
     assert.equal(r.status, 200, r.text);
     const data = r.body.data;
-    assert.equal(data.embedding_model, HASHING_MODEL_V2);
+    assert.equal(data.embedding_model, HASHING_MODEL);
     assert.equal(data.embedding_dim, DIM);
     assert.equal(data.k, 1);
     assert.deepEqual(data.collections, ['ddl']);
@@ -163,7 +163,7 @@ describe('vector/evaluate', () => {
     const ok = run('--k', '5');
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /recall@5: 1 \(3\/3 needed tables\)/);
-    assert.match(ok.stdout, /embedding model: hashing-zh-v2/);
+    assert.match(ok.stdout, /embedding model: hashing-zh-v3/);
     const strict = run('--k', '1', '--min-recall', '1', '--json');
     assert.equal(strict.status, 1, strict.stderr);
     assert.equal(JSON.parse(strict.stdout).k, 1);

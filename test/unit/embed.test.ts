@@ -9,7 +9,7 @@ import { loadSettings } from '../../src/config.ts';
 import { createEmbedder } from '../../src/embed/index.ts';
 import { Jieba } from '@node-rs/jieba';
 import { dict } from '@node-rs/jieba/dict.js';
-import { HashingEmbedder, hash32, hashVector, HASHING_MODEL_V1, HASHING_MODEL_V2 } from '../../src/embed/hashing.ts';
+import { HashingEmbedder, hash32, hashVector, HASHING_MODEL_V1, HASHING_MODEL_V2, HASHING_MODEL_V3, stripScaffolding } from '../../src/embed/hashing.ts';
 import { loadLexicon } from '../../src/embed/lexicon.ts';
 import { identifierWords } from '../../src/embed/words.ts';
 import { loadTransformers, OnnxEmbedder, OnnxUnavailableError } from '../../src/embed/onnx.ts';
@@ -65,11 +65,13 @@ describe('hashing embedder', () => {
   test('createEmbedder picks hashing by default, with the settings model and dimension', async () => {
     const settings = loadSettings({ DATA_PIPELINE_EMBEDDING_DIM: '64' }, os.tmpdir());
     const emb = await createEmbedder(settings.embedding);
-    assert.equal(emb.model, 'hashing-zh-v2');
+    assert.equal(emb.model, 'hashing-zh-v3');
     assert.equal(emb.dim, 64);
+    const v2 = await createEmbedder(loadSettings({ DATA_PIPELINE_EMBEDDING_DIM: '64', DATA_PIPELINE_EMBEDDING_MODEL: 'hashing-zh-v2' }, os.tmpdir()).embedding);
+    assert.equal(v2.model, 'hashing-zh-v2');
     const v1 = await createEmbedder(loadSettings({ DATA_PIPELINE_EMBEDDING_DIM: '64', DATA_PIPELINE_EMBEDDING_MODEL: 'hashing-zh-v1' }, os.tmpdir()).embedding);
     assert.equal(v1.model, 'hashing-zh-v1');
-    await assert.rejects(HashingEmbedder.create(64, 'hashing-zh-v9'), /unknown model "hashing-zh-v9".*hashing-zh-v1, hashing-zh-v2/);
+    await assert.rejects(HashingEmbedder.create(64, 'hashing-zh-v9'), /unknown model "hashing-zh-v9".*hashing-zh-v1, hashing-zh-v2, hashing-zh-v3/);
   });
 
   test('hashing-zh-v2: a Chinese question is nearest to the English-named table it is about, and v1 is unchanged', async () => {
@@ -94,6 +96,52 @@ describe('hashing embedder', () => {
     assert.deepEqual(await v2.embed(['作者 author']), await v2.embed(['作者 author']));
     // v1 vectors stay what they were: stores loaded with it keep working
     assert.deepEqual((await v1.embed(['服务区 bss_service_area']))[0], hashVector('服务区 bss_service_area', 1024, (t) => Jieba.withDict(dict).cut(t, false)));
+  });
+
+  test('hashing-zh-v3: a table document is about its title line, however long its column list', async () => {
+    const v3 = await HashingEmbedder.create(1024, HASHING_MODEL_V3);
+    const v2 = await HashingEmbedder.create(1024, HASHING_MODEL_V2);
+    // A long entity table whose columns mention many other things, and a short junction table that says
+    // "paper" once in its title and repeats it in its columns.
+    const paper = [
+      '-- 表 public.paper: 论文 / paper; 论文表',
+      '-- 字段词: paper id; title; abstract; pub year; venue id; journal id; num cited by; num citing',
+      ...Array.from({ length: 12 }, (_, i) => `-- 关联: x${i}.pid → paper.pid (← paper keyword${i} grant${i} dataset${i} field${i})`),
+      'CREATE TABLE public.paper (pid integer, title varchar(400), abstract text, pubyear smallint, vid integer, jid integer);',
+    ].join('\n');
+    const junction = ['-- 表 public.paperdataset: paperdataset; 连接 paper 论文 ↔ dataset 数据集', '-- 字段词: paper id; dataset id', 'CREATE TABLE public.paperdataset (pid integer, did integer);'].join('\n');
+    const similarity = async (e: HashingEmbedder, question: string) => {
+      const [q, p, j] = await e.embed([question, paper, junction]);
+      return { paper: cosine(q!, p!), junction: cosine(q!, j!) };
+    };
+    const v3Paper = await similarity(v3, '论文的标题');
+    assert.ok(v3Paper.paper > v3Paper.junction, `v3: paper ${v3Paper.paper} vs junction ${v3Paper.junction}`);
+    const v3Dataset = await similarity(v3, '用到某个数据集的论文');
+    assert.ok(v3Dataset.junction > v3Dataset.paper, `v3: junction ${v3Dataset.junction} vs paper ${v3Dataset.paper}`);
+    // v2 reads the same texts as one bag of words: the long document's title drowns (what v3 fixes).
+    const v2Paper = await similarity(v2, '论文的标题');
+    assert.ok(v3Paper.paper - v3Paper.junction > v2Paper.paper - v2Paper.junction, 'v3 weighs the title more than v2 does');
+  });
+
+  test('hashing-zh-v3 does not read the documents\' scaffolding: provenance notes, header labels, 表', async () => {
+    const v3 = await HashingEmbedder.create(512, HASHING_MODEL_V3);
+    const bare = ['-- public.author: 作者 / author', 'CREATE TABLE public.author (', '  aid integer NOT NULL', ');', "COMMENT ON COLUMN public.author.aid IS '作者ID';"].join('\n');
+    const dressed = [
+      '-- 表 public.author: 作者 / author',
+      '-- 描述: public.author（表），0 行；注释来源: 数据库 0，LLM 0，离线规则 5',
+      '-- 依赖的类型、函数与序列（可重复执行）',
+      'CREATE TABLE public.author (',
+      '  aid integer NOT NULL',
+      ');',
+      "COMMENT ON COLUMN public.author.aid IS '作者ID'; -- 注释来源: 离线规则",
+    ].join('\n');
+    assert.deepEqual((await v3.embed([dressed]))[0], (await v3.embed([bare]))[0]);
+    assert.equal(stripScaffolding('-- 字段词: author id; author name'), '-- : author id; author name');
+    assert.equal(stripScaffolding('x.aid → author.aid (→ author 作者; 按名称推测)'), 'x.aid → author.aid (→ author 作者 )');
+    // 表 and 字段 are not read: 作者表 is 作者
+    assert.deepEqual((await v3.embed(['作者表']))[0], (await v3.embed(['作者']))[0]);
+    // A question is one line: all title; the same text gives the same vector.
+    assert.deepEqual(await v3.embed(['每位作者写了多少篇论文']), await v3.embed(['每位作者写了多少篇论文']));
   });
 
   test('identifiers split into words: snake_case, camelCase, flat compounds where the split is known', async () => {

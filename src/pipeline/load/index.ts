@@ -241,6 +241,7 @@ export async function runTrainingLoad(ctx: StepContext): Promise<StepResult> {
     duration_ms: Date.now() - started,
   };
   const reportFile = `training_load_${localStamp(new Date())}_report.json`;
+  log.info(report.embedding.guidance.zh);
   await writeFileAtomic(path.join(ctx.workspaceDir, reportFile), `${JSON.stringify(report, null, 2)}\n`, { fsync: false });
   for (const c of COLLECTIONS) {
     const n = counts[c];

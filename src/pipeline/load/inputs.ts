@@ -23,7 +23,7 @@ import {
 import { StepError, type TaskParameters } from '../context.ts';
 import { loadLexicon } from '../../embed/lexicon.ts';
 import { prepareDocument, prepareQuestionSql, type CollectionName, type PreparedDocument } from '../../vector/documents.ts';
-import { ddlDocument, detailDocument, tableHeaderLines } from './documents.ts';
+import { ddlDocument, detailDocument, schemaLinks, tableHeaderLines } from './documents.ts';
 
 /** Business-level documents written by qa_generation that belong in `documentation` when present. */
 export const BUSINESS_DOC_FILES = ['db_query_decision_prompt.txt'] as const;
@@ -90,11 +90,17 @@ export async function tableItems(dir: string): Promise<LoadItem[]> {
     throw new StepError('TRAINING_INPUT_MISSING', `${SCHEMA_FILE} not found in the task directory: run ddl_generation first`);
   }
   const lexicon = await loadLexicon();
+  let links: ReturnType<typeof schemaLinks> | undefined;
+  try {
+    links = schemaLinks(schema);
+  } catch {
+    // Tables without the usual fields: no relationships in words.
+  }
   for (const table of schema.tables) {
     const name = typeof table?.full_name === 'string' ? table.full_name : String(table?.name ?? '?');
     let header: string[] = [];
     try {
-      header = tableHeaderLines(table, schema, lexicon);
+      header = tableHeaderLines(table, schema, lexicon, links ?? []);
     } catch {
       // A table entry without the usual fields: its files load as they are.
     }
