@@ -75,7 +75,7 @@ export const FACT_TEMPLATES: Template[] = [
         const columns = [time, ...about, ...wordCodes(t).slice(0, 1), m].filter((x, i, a) => a.indexOf(x) === i);
         const shown = columns.map((c) => from.c(t, c));
         // The question names every column the SQL returns, in its order.
-        const listed = { zh: listText(columns.map((c) => term(c, t, 'zh', catalog)), 'zh'), en: listText(columns.map((c) => term(c, t, 'en', catalog)), 'en') };
+        const listed = { zh: listText(columns.map((c) => term(c, t, 'zh', catalog)), 'zh'), en: listText(columns.map((c) => term(c, t, 'en', catalog).replace(/^(\w+) (at|on)$/i, 'time $1')), 'en') };
         // 工时记录 is a record already: 5条工时记录, not 5条工时记录记录.
         // A row named by its own label is a thing (5篇论文); else it is a record (5条支付记录, 每日营业记录).
         const thing = Boolean(t.keyColumn && t.display.length && (t.display[0]!.info.distinct_share ?? 0) >= 0.9);

@@ -52,7 +52,9 @@ function quantities(t: TableModel, catalog: CatalogModel, time?: ColumnModel): Q
   // Rows counted by their creation date are the new ones: 新增客户数量, not 创建的客户数量.
   const created = /^(创建|新建|新增|注册|录入|建立|登记)$|^成为/.test(zhEvent);
   const zhCount = created ? `新增${e}数量` : zhEvent ? (zhEvent.includes(e) ? `${zhEvent}的数量` : `${zhEvent}的${e}数量`) : `${e}数量`;
-  return [{ sql: () => 'COUNT(*)', words: { zh: zhCount, en: `number of ${noun(t, 'en', true)}${event?.en ? ` by ${event.en} date` : ''}` }, key: '*' }];
+  const enCreated = /^(created|registered|signed up|joined|added|since)$/i.test(event?.en ?? '') || created;
+  const enCount = enCreated ? `number of new ${noun(t, 'en', true)}` : `number of ${noun(t, 'en', true)}${event?.en ? ` by ${event.en} date` : ''}`;
+  return [{ sql: () => 'COUNT(*)', words: { zh: zhCount, en: enCount }, key: '*' }];
 }
 
 function monthly(t: TableModel): ColumnModel[] {
