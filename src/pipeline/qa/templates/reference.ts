@@ -25,6 +25,7 @@ import {
   unitOf,
 } from './model.ts';
 import { col, type ColumnModel, type TableModel } from '../catalog.ts';
+import { named } from '../phrasing.ts';
 
 /** A column's own term, without the entity's noun in front. */
 const ownTerm = (c: ColumnModel) => ({ zh: c.label.zh, en: c.label.en });
@@ -142,6 +143,7 @@ export const REFERENCE_TEMPLATES: Template[] = [
       const label = uniqueLabel(t)!;
       const c = uniqueCodes(t)[0]!;
       const C = { zh: term(c, t, 'zh', catalog), en: term(c, t, 'en', catalog) };
+      const E = { zh: noun(t, 'zh'), en: noun(t, 'en') };
       return withRepeats(uniqueValues(label, t).slice(0, 4), (v) => {
         const from = new From(t, false);
         return draft({
@@ -150,8 +152,9 @@ export const REFERENCE_TEMPLATES: Template[] = [
           level: 'single_table',
           sql: `SELECT ${from.c(t, c)} ${from.sql()}${from.where([`${from.c(t, label)} = ${lit(v)}`])}`,
           questions: {
-            zh: [`${quote(v, 'zh')}的${C.zh}是什么？`, `查一下${quote(v, 'zh')}的${C.zh}。`],
-            en: [`What is the ${C.en} of ${quote(v, 'en')}?`, `Look up the ${C.en} of ${quote(v, 'en')}.`],
+            // 路段路线“九景” names what the value is; 庐山服务区 says it itself.
+            zh: [`${named(E, v, 'zh')}的${C.zh}是什么？`, `查一下${named(E, v, 'zh')}的${C.zh}。`],
+            en: [`What is the ${C.en} of ${named(E, v, 'en')}?`, `Look up the ${C.en} of ${named(E, v, 'en')}.`],
           },
           signature: { entity: t.key, measure: '-', aggregate: 'lookup', grouping: '-', filter: `unique:${label.name}` },
           tables: [t.key],
