@@ -6,7 +6,7 @@ import type { Settings } from './config.ts';
 import { createEmbedder } from './embed/index.ts';
 import { createLlmClient } from './llm/client.ts';
 import { SystemLog } from './logs/system-log.ts';
-import { connect, type Database } from './postgres/connect.ts';
+import { closeUnusedEmbeddedDatabases, connect, embeddedDatabaseState, type Database } from './postgres/connect.ts';
 import { StepError, type StepServices } from './pipeline/context.ts';
 import { defaultSteps, type StepRegistry } from './pipeline/registry.ts';
 import { migrateStore } from './tasks/migrations.ts';
@@ -36,10 +36,15 @@ export interface App {
   /** What steps get: business database (the default embedded one is the demo, created on first use),
    * LLM, embedder, vector store. */
   services: StepServices;
+  /** Whether the default business database is open in this process now (embedded: opened on first use,
+   * closed after its idle period; a server database is reached through a pool per task). */
+  businessDatabaseState(): BusinessDatabaseState;
   /** Starts executing queued runs in this process (and supervising stale ones). */
   startWorkers(concurrency?: number): Promise<void>;
   close(): Promise<void>;
 }
+
+export type BusinessDatabaseState = { kind: 'pglite'; open: boolean; users: number } | { kind: 'postgres' };
 
 export interface AppOptions {
   registry?: StepRegistry;
@@ -87,7 +92,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
 
   const workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const openBusinessDatabase = async (url: string): Promise<Database> => {
-    const db = await connect(url, { cwd: settings.cwd, max: 4, applicationName: 'data-pipeline-reader' });
+    const db = await connect(url, { cwd: settings.cwd, max: 4, applicationName: 'data-pipeline-reader', idleCloseMs: settings.embeddedIdleCloseMs });
     if (db.kind === 'pglite' && url === settings.businessDbUrl) {
       try {
         if (await ensureDemoDatabase(db.pool)) systemLog.write('INFO', 'DemoDatabase', `内置演示数据库已创建: ${db.label}`);
@@ -105,7 +110,8 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
       createEmbedder(settings.embedding, { cwd: settings.cwd, maxRetries: settings.llm?.maxRetries, timeoutMs: settings.llm?.timeoutMs }).catch((error: Error) => {
         throw new StepError('EMBEDDER_NOT_AVAILABLE', `embedder ${settings.embedding.kind} (${settings.embedding.model}) is not available: ${error.message}`);
       }),
-    openVectorDatabase: () => connect(settings.vectorUrl, { cwd: settings.cwd, max: 4, applicationName: 'data-pipeline-vector' }),
+    openVectorDatabase: () =>
+      connect(settings.vectorUrl, { cwd: settings.cwd, max: 4, applicationName: 'data-pipeline-vector', idleCloseMs: settings.embeddedIdleCloseMs }),
   };
   const runner = new TaskRunner({ store, registry, settings, workerId, observer: options.observer, services });
   const preflight: Preflight = async (task, tables) => {
@@ -144,6 +150,8 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     systemLog,
     workerId,
     services,
+    businessDatabaseState: () =>
+      settings.businessDbUrl.startsWith('pglite://') ? { kind: 'pglite', ...embeddedDatabaseState(settings.businessDbUrl, settings.cwd) } : { kind: 'postgres' },
     async startWorkers(concurrency = settings.workers) {
       await queue.work(concurrency, async (job) => {
         try {
@@ -160,6 +168,8 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
       await queue.stop().catch(() => undefined);
       await changes.close();
       await storeDb.close();
+      // Business and vector databases kept open for their idle period: a process that is done closes them now.
+      await closeUnusedEmbeddedDatabases();
       await systemLog.close();
     },
   };

@@ -46,6 +46,7 @@ export const SETTINGS_DOC: Array<{ env: string; default: string; meaning: string
   { env: 'DATA_PIPELINE_RUN_WORKERS_IN_SERVE', default: 'true', meaning: 'Whether serve also executes tasks (false: only data-pipeline worker does).' },
   { env: 'DATA_PIPELINE_HEARTBEAT_TIMEOUT_SECONDS', default: '30', meaning: 'A run whose worker has not reported for this long is taken over.' },
   { env: 'DATA_PIPELINE_STALE_RUN_POLICY', default: 'resume', meaning: 'What happens to a run whose worker died: resume (at the first unfinished step) or fail.' },
+  { env: 'DATA_PIPELINE_EMBEDDED_DB_IDLE_SECONDS', default: '300', meaning: 'An embedded (pglite://) business or vector database is opened on first use and closed (its memory freed) after no task or request has used it for this long; 0 closes it as soon as the last user is done.' },
   { env: 'DATA_PIPELINE_MAX_UPLOAD_BYTES', default: '1048576', meaning: 'Largest accepted table-list upload.' },
   { env: 'DATA_PIPELINE_LANG', default: 'zh', meaning: 'Default language of messages: zh or en (Accept-Language: en switches per request).' },
   { env: 'DATA_PIPELINE_LLM_BASE_URL', default: '(none: offline generator)', meaning: 'OpenAI-compatible chat endpoint, e.g. https://api.example.com/v1. Unset: the built-in offline annotator and generator.' },
@@ -82,6 +83,7 @@ const settingsShape = z.object({
   DATA_PIPELINE_WORKERS: positiveInt.max(64).default(1),
   DATA_PIPELINE_RUN_WORKERS_IN_SERVE: booleanFlag.default(true),
   DATA_PIPELINE_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().positive().max(86_400).default(30),
+  DATA_PIPELINE_EMBEDDED_DB_IDLE_SECONDS: z.coerce.number().min(0).max(86_400).default(300),
   DATA_PIPELINE_STALE_RUN_POLICY: z.enum(['resume', 'fail']).default('resume'),
   DATA_PIPELINE_MAX_UPLOAD_BYTES: positiveInt.default(1024 * 1024),
   DATA_PIPELINE_LANG: z.enum(['zh', 'en']).default('zh'),
@@ -155,6 +157,8 @@ export interface Settings {
   runWorkersInServe: boolean;
   heartbeatTimeoutMs: number;
   staleRunPolicy: 'resume' | 'fail';
+  /** How long an embedded business/vector database stays open after its last user is done. */
+  embeddedIdleCloseMs: number;
   maxUploadBytes: number;
   lang: Lang;
   /** Undefined: no LLM configured, the offline annotator and generator are used. */
@@ -207,6 +211,7 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
     runWorkersInServe: s.DATA_PIPELINE_RUN_WORKERS_IN_SERVE,
     heartbeatTimeoutMs: Math.round(s.DATA_PIPELINE_HEARTBEAT_TIMEOUT_SECONDS * 1000),
     staleRunPolicy: s.DATA_PIPELINE_STALE_RUN_POLICY,
+    embeddedIdleCloseMs: Math.round(s.DATA_PIPELINE_EMBEDDED_DB_IDLE_SECONDS * 1000),
     maxUploadBytes: s.DATA_PIPELINE_MAX_UPLOAD_BYTES,
     lang: s.DATA_PIPELINE_LANG,
     llm: s.DATA_PIPELINE_LLM_BASE_URL

@@ -130,13 +130,8 @@ async function serve(options: ServeOptions): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : settings.port;
   console.log(`data-pipeline ${API_VERSION} listening on http://${settings.host}:${port}  (dashboard: /, API docs: /api/docs, store: ${app.storeDb.label})`);
   app.systemLog.write('INFO', 'unified_api', `listening on http://${settings.host}:${port}`);
-  if (settings.businessDbUrl.startsWith('pglite://')) {
-    // Warm the embedded demo database so that the first task does not pay for creating it.
-    app.services.openBusinessDatabase(settings.businessDbUrl).then(
-      (db) => db.close().then(() => console.log(`demo database ready: ${db.label}`)),
-      (error) => console.error(`data-pipeline: the default business database could not be opened: ${error.message}`),
-    );
-  }
+  // The embedded demo database is not opened here: the first task or request that reads it opens it
+  // (connect.ts), and it closes again after DATA_PIPELINE_EMBEDDED_DB_IDLE_SECONDS unused.
   onShutdown(async () => {
     await server.close();
     await app.close();

@@ -132,7 +132,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   });
   await server.register(swaggerUi, { routePrefix: '/api/docs' });
 
-  await server.register(healthRoutes(app.storeDb, API_VERSION));
+  await server.register(healthRoutes(app.storeDb, API_VERSION, () => app.businessDatabaseState()));
   await server.register(taskRoutes(service, new StatusCache(app.changes)));
   await server.register(fileRoutes(service, settings.maxUploadBytes));
   await server.register(relationshipRoutes(service));

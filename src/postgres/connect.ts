@@ -21,17 +21,38 @@ export interface ConnectOptions {
   max?: number;
   applicationName?: string;
   connectionTimeoutMillis?: number;
+  /** pglite://: keep the instance open this long after its last user closes (0: close at once), so that
+   * the next task does not pay for reopening it. */
+  idleCloseMs?: number;
 }
 
 interface EmbeddedEntry {
   pglite: import('@electric-sql/pglite').PGlite;
   pool: pg.Pool;
-  users: number;
 }
 
-const embedded = new Map<string, Promise<EmbeddedEntry>>();
+/** One embedded database of this process: opened by its first user, shared, closed when unused. */
+interface EmbeddedRecord {
+  readonly dir: string;
+  readonly ready: Promise<EmbeddedEntry>;
+  /** Connections handed out and not yet closed: while > 0 the instance is never closed under a user. */
+  users: number;
+  idleTimer?: NodeJS.Timeout;
+}
+
+const embedded = new Map<string, EmbeddedRecord>();
+/** Directories whose instance is being closed: a data directory cannot be opened twice, so the next
+ * open waits for the close to finish. */
+const closing = new Map<string, Promise<void>>();
 /** The PGlite engine behind an embedded pool, for the few things pg's driver cannot carry (COPY, see copy.ts). */
 const engines = new WeakMap<pg.Pool, import('@electric-sql/pglite').PGlite>();
+
+/**
+ * PostgreSQL's default shared_buffers (128MB) is allocated and touched inside the WASM heap of every
+ * instance, ~100 MB of RSS each; the operating system caches the data files anyway (PGlite's files are
+ * real files), so a small buffer pool costs little speed here and keeps an idle server light.
+ */
+const EMBEDDED_SHARED_BUFFERS = '16MB';
 
 export function embeddedEngine(pool: pg.Pool): import('@electric-sql/pglite').PGlite | undefined {
   return engines.get(pool);
@@ -40,6 +61,19 @@ export function embeddedEngine(pool: pg.Pool): import('@electric-sql/pglite').PG
 export function pgliteDirectory(url: string, cwd = process.cwd()): string {
   const raw = url.replace(/^pglite:\/\//i, '');
   return path.resolve(cwd, raw);
+}
+
+/** Whether this process has the embedded database of a pglite:// URL open now, and how many use it. */
+export function embeddedDatabaseState(url: string, cwd = process.cwd()): { open: boolean; users: number } {
+  const record = embedded.get(pgliteDirectory(url, cwd));
+  return { open: record !== undefined, users: record?.users ?? 0 };
+}
+
+/** Closes every embedded database that no one uses now (kept open only for its idle period), so that a
+ * process that is done can exit without waiting for idle timers. */
+export async function closeUnusedEmbeddedDatabases(): Promise<void> {
+  await Promise.all([...embedded.values()].filter((record) => record.users === 0).map(shutEmbedded));
+  await Promise.all(closing.values());
 }
 
 export async function connect(url: string, options: ConnectOptions = {}): Promise<Database> {
@@ -73,8 +107,11 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   }
   if (kind === 'pglite') {
     const dir = pgliteDirectory(url, options.cwd);
-    const entry = await openEmbedded(dir);
-    entry.users += 1;
+    const record = await acquireEmbedded(dir);
+    const entry = await record.ready.catch((error) => {
+      releaseEmbedded(record, 0);
+      throw error;
+    });
     let closed = false;
     return {
       kind,
@@ -83,12 +120,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
       close: async () => {
         if (closed) return;
         closed = true;
-        entry.users -= 1;
-        if (entry.users === 0) {
-          embedded.delete(dir);
-          await entry.pool.end();
-          await entry.pglite.close();
-        }
+        await releaseEmbedded(record, options.idleCloseMs ?? 0);
       },
     };
   }
@@ -98,25 +130,64 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   throw new Error(`Unsupported database URL ${maskConnectionString(url)}: use postgresql://, postgres:// or pglite://<directory>`);
 }
 
-function openEmbedded(dir: string): Promise<EmbeddedEntry> {
-  let pending = embedded.get(dir);
-  if (!pending) {
-    pending = (async () => {
-      const [{ PGlite }, { vector }, { createPgConfig }] = await Promise.all([
-        import('@electric-sql/pglite'),
-        import('@electric-sql/pglite-pgvector'),
-        import('@electric-sql/pglite/node-postgres'),
-      ]);
-      fs.mkdirSync(dir, { recursive: true });
-      const pglite = await PGlite.create({ dataDir: dir, extensions: { vector } });
-      const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig);
-      engines.set(pool, pglite);
-      return { pglite, pool, users: 0 };
-    })();
-    embedded.set(dir, pending);
-    pending.catch(() => embedded.delete(dir));
+/** Counts a new user of the directory's instance (opening it if needed) before anything else can run,
+ * so that an idle timer firing meanwhile sees the user and leaves the instance open. */
+async function acquireEmbedded(dir: string): Promise<EmbeddedRecord> {
+  for (let pending = closing.get(dir); pending; pending = closing.get(dir)) await pending;
+  let record = embedded.get(dir);
+  if (!record) {
+    const created: EmbeddedRecord = { dir, ready: openEmbedded(dir), users: 0 };
+    created.ready.catch(() => {
+      if (embedded.get(dir) === created) embedded.delete(dir);
+    });
+    embedded.set(dir, created);
+    record = created;
   }
-  return pending;
+  record.users += 1;
+  clearTimeout(record.idleTimer);
+  record.idleTimer = undefined;
+  return record;
+}
+
+function releaseEmbedded(record: EmbeddedRecord, idleCloseMs: number): Promise<void> {
+  record.users -= 1;
+  if (record.users > 0) return Promise.resolve();
+  if (idleCloseMs <= 0) return shutEmbedded(record);
+  clearTimeout(record.idleTimer);
+  // unref: the timer must not keep a finished process alive; App.close() closes unused instances at once.
+  record.idleTimer = setTimeout(() => void shutEmbedded(record).catch(() => undefined), idleCloseMs).unref();
+  return Promise.resolve();
+}
+
+function shutEmbedded(record: EmbeddedRecord): Promise<void> {
+  if (record.users > 0 || embedded.get(record.dir) !== record) return closing.get(record.dir) ?? Promise.resolve();
+  clearTimeout(record.idleTimer);
+  embedded.delete(record.dir);
+  const done = (async () => {
+    const entry = await record.ready.catch(() => undefined);
+    if (!entry) return;
+    await entry.pool.end();
+    await entry.pglite.close();
+  })().finally(() => closing.delete(record.dir));
+  closing.set(record.dir, done);
+  return done;
+}
+
+async function openEmbedded(dir: string): Promise<EmbeddedEntry> {
+  const [{ PGlite }, { vector }, { createPgConfig }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite-pgvector'),
+    import('@electric-sql/pglite/node-postgres'),
+  ]);
+  fs.mkdirSync(dir, { recursive: true });
+  const pglite = await PGlite.create({
+    dataDir: dir,
+    extensions: { vector },
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${EMBEDDED_SHARED_BUFFERS}`],
+  });
+  const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig);
+  engines.set(pool, pglite);
+  return { pglite, pool };
 }
 
 /** Runs fn inside one transaction on one client; rolls back on any error. */
