@@ -2,20 +2,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { createApp } from './app.ts';
+// Only what every command needs is imported here; each command imports its own modules when it runs, so
+// that `serve` opens the embedded store while the server's modules load (they are most of the start time).
 import { isLoopbackHost, loadSettings, SETTINGS_DOC, SettingsError, type Lang, type Settings } from './config.ts';
 import { AppError } from './errors.ts';
-import { buildServer, API_VERSION } from './http/server.ts';
-import { createTaskBody } from './http/tasks.ts';
 import { t } from './messages.ts';
 import { describeParameterIssues, STEP_PARAMETER_NAMES } from './pipeline/parameters.ts';
 import { STEP_NAMES, type StepName } from './pipeline/steps.ts';
-import { runDemo } from './cli/demo.ts';
-import { createProgressReporter } from './cli/progress.ts';
-import { runVectorEvaluate } from './cli/vector-evaluate.ts';
-import { TaskRunner } from './tasks/runner.ts';
-import { TaskService, type CreateTaskInput } from './tasks/service.ts';
-import { decodeTableListFile, parseAndValidateTableList } from './tasks/table-list.ts';
+import { connect } from './postgres/connect.ts';
+import type { CreateTaskInput } from './tasks/service.ts';
+import { API_VERSION } from './version.ts';
 
 const program = new Command();
 
@@ -45,6 +41,7 @@ program
   .option('--port <port>', 'with --serve: listen port (overrides DATA_PIPELINE_PORT)', parsePort)
   .action(async (options: { lang?: Lang; quiet?: boolean; serve?: boolean; host?: string; port?: number }) => {
     const settings = settingsOrExit(options.lang ? { DATA_PIPELINE_LANG: options.lang } : {});
+    const { runDemo } = await import('./cli/demo.ts');
     const { exitCode } = await runDemo(settings, { lang: settings.lang, quiet: Boolean(options.quiet) });
     if (!options.serve) {
       process.exitCode = exitCode;
@@ -59,6 +56,7 @@ program
   .option('--concurrency <n>', 'runs executed at once (overrides DATA_PIPELINE_WORKERS)', parsePositiveInt)
   .action(async (options: { concurrency?: number }) => {
     const settings = settingsOrExit(options.concurrency ? { DATA_PIPELINE_WORKERS: String(options.concurrency) } : {});
+    const { createApp } = await import('./app.ts');
     const app = await createApp(settings);
     await app.startWorkers();
     console.log(`data-pipeline worker ${app.workerId} started (store: ${app.storeDb.label}, concurrency: ${settings.workers})`);
@@ -105,6 +103,7 @@ vector
   .addOption(new Option('--lang <lang>', 'language of messages').choices(['zh', 'en']))
   .action(async (options: { file: string; k?: number; collections?: string; minRecall?: number; json?: boolean; lang?: Lang }) => {
     const settings = settingsOrExit(options.lang ? { DATA_PIPELINE_LANG: options.lang } : {});
+    const { runVectorEvaluate } = await import('./cli/vector-evaluate.ts');
     process.exitCode = await runVectorEvaluate(settings, { ...options, lang: settings.lang });
   });
 
@@ -122,7 +121,11 @@ async function serve(options: ServeOptions): Promise<void> {
   if (!isLoopbackHost(settings.host) && !settings.apiKey && !settings.allowInsecureBind) {
     fail(`Refusing to listen on ${settings.host} without DATA_PIPELINE_API_KEY. Set a key, or DATA_PIPELINE_ALLOW_INSECURE_BIND=true to accept the risk.`);
   }
-  const app = await createApp(settings, { logToStderr: false });
+  // An embedded store takes a while to open (WASM compile, PostgreSQL start), mostly off the main thread:
+  // start it now and load the server's modules meanwhile; createApp then shares this instance.
+  const storeOpening = settings.storeUrl.startsWith('pglite://') ? connect(settings.storeUrl, { cwd: settings.cwd }).catch(() => undefined) : undefined;
+  const [{ createApp }, { buildServer }] = await Promise.all([import('./app.ts'), import('./http/server.ts')]);
+  const app = await createApp(settings, { logToStderr: false }).finally(async () => (await storeOpening)?.close());
   const server = await buildServer(app);
   if (options.workers && settings.runWorkersInServe) await app.startWorkers();
   await server.listen({ host: settings.host, port: settings.port });
@@ -176,7 +179,8 @@ function collectParam(value: string, previous: Array<[string, unknown]>): Array<
 const RUN_OPTION_OF: Record<string, string> = { db_connection: '--db', business_context: '--context', db_name: '--db-name', task_name: '--name' };
 
 /** The run's task parameters through the API's own schema (createTaskBody), or exit naming the bad one. */
-function taskInputOrExit(options: RunOptions, lang: Lang): CreateTaskInput {
+async function taskInputOrExit(options: RunOptions, lang: Lang): Promise<CreateTaskInput> {
+  const { createTaskBody } = await import('./http/tasks.ts');
   const stepParameters = Object.fromEntries(options.param);
   // The guide's fields have options of their own; --param names only the steps' parameters.
   const other = Object.keys(stepParameters).find((name) => !(STEP_PARAMETER_NAMES as string[]).includes(name));
@@ -206,7 +210,14 @@ async function runInForeground(settings: Settings, options: RunOptions): Promise
   const lang = settings.lang;
   if (!options.tables && !options.table) fail(lang === 'zh' ? '需要 --tables <文件> 或 --table t1,t2' : 'Give --tables <file> or --table t1,t2');
   if (options.mode === 'step' && !options.step) fail(lang === 'zh' ? '步骤模式需要 --step' : '--mode step needs --step');
-  const input = taskInputOrExit(options, lang);
+  const input = await taskInputOrExit(options, lang);
+  const [{ createApp }, { createProgressReporter }, { TaskRunner }, { TaskService }, { decodeTableListFile, parseAndValidateTableList }] = await Promise.all([
+    import('./app.ts'),
+    import('./cli/progress.ts'),
+    import('./tasks/runner.ts'),
+    import('./tasks/service.ts'),
+    import('./tasks/table-list.ts'),
+  ]);
   const text = options.tables ? decodeTableListFile(fs.readFileSync(path.resolve(options.tables))) : options.table!.split(',').join('\n');
   let tables: string[];
   try {

@@ -30,7 +30,8 @@ import { taskRoutes } from './tasks.ts';
 import { validationError, type ParamErrorCodes } from './validation.ts';
 import { vectorRoutes } from './vector.ts';
 
-export const API_VERSION = '0.1.0';
+export { API_VERSION } from '../version.ts';
+import { API_VERSION } from '../version.ts';
 /** The dashboard (web/): plain ES modules and CSS, no build step. */
 const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
 const CYTOSCAPE_DIR = path.dirname(createRequire(import.meta.url).resolve('cytoscape'));

@@ -1,10 +1,6 @@
 // Steps are registered by name. A step whose issue has not landed yet is absent: executing it fails the
 // run with STEP_NOT_AVAILABLE rather than pretending to succeed.
-import { StepError, type PipelineStep } from './context.ts';
-import { ddlGenerationStep } from './ddl/index.ts';
-import { trainingLoadStep } from './load/index.ts';
-import { qaGenerationStep } from './qa/index.ts';
-import { sqlValidationStep } from './validate/index.ts';
+import { StepError, type PipelineStep, type StepContext } from './context.ts';
 import type { StepName } from './steps.ts';
 
 export class StepRegistry {
@@ -28,11 +24,28 @@ export class StepRegistry {
   }
 }
 
+/** A step whose code is imported when it first runs: the four steps and what they pull in (parser WASM,
+ * LLM client, embedders, linters) are most of the modules, and a server that is only asked for status
+ * should not pay for loading them at start. */
+function loadedOnFirstRun(name: StepName, load: () => Promise<PipelineStep>): PipelineStep {
+  let loaded: Promise<PipelineStep> | undefined;
+  return {
+    name,
+    async run(ctx: StepContext) {
+      loaded ??= load().catch((error) => {
+        loaded = undefined;
+        throw error;
+      });
+      return (await loaded).run(ctx);
+    },
+  };
+}
+
 /** The production steps. Each step's issue adds its registration here. */
 export function defaultSteps(): StepRegistry {
   return new StepRegistry()
-    .register(ddlGenerationStep)
-    .register(qaGenerationStep)
-    .register(sqlValidationStep)
-    .register(trainingLoadStep);
+    .register(loadedOnFirstRun('ddl_generation', async () => (await import('./ddl/index.ts')).ddlGenerationStep))
+    .register(loadedOnFirstRun('qa_generation', async () => (await import('./qa/index.ts')).qaGenerationStep))
+    .register(loadedOnFirstRun('sql_validation', async () => (await import('./validate/index.ts')).sqlValidationStep))
+    .register(loadedOnFirstRun('training_load', async () => (await import('./load/index.ts')).trainingLoadStep));
 }
