@@ -78,14 +78,6 @@ export interface DatabaseRouteDeps {
 
 export function databaseRoutes({ settings, services }: DatabaseRouteDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    let defaultDb: Promise<Database> | undefined;
-
-    app.addHook('onClose', async () => {
-      const pending = defaultDb;
-      defaultDb = undefined;
-      if (pending) await (await pending.catch(() => undefined))?.close();
-    });
-
     const isDefault = (url: string) => {
       if (url === settings.businessDbUrl) return true;
       if (databaseUrlKind(url) !== 'pglite' || databaseUrlKind(settings.businessDbUrl) !== 'pglite') return false;
@@ -93,7 +85,8 @@ export function databaseRoutes({ settings, services }: DatabaseRouteDeps): Fasti
       return dir(url) === dir(settings.businessDbUrl);
     };
 
-    /** Opens the database (the default one is kept open), checks it answers, runs fn. */
+    /** Opens the database, checks it answers, runs fn, closes it. The embedded default stays open for its
+     * idle period after the request (connect.ts), so the next request does not reopen it. */
     const withDatabase = async <T>(given: string | undefined, fn: (db: Database, url: string) => Promise<T>): Promise<T> => {
       const url = given ?? settings.businessDbUrl;
       const shared = isDefault(url);
@@ -112,7 +105,7 @@ export function databaseRoutes({ settings, services }: DatabaseRouteDeps): Fasti
       try {
         if (shared) {
           // The embedded demo may take a while to create on first use: only its answer is timed.
-          opening = defaultDb ??= services.openBusinessDatabase(settings.businessDbUrl);
+          opening = services.openBusinessDatabase(settings.businessDbUrl);
           db = await opening;
           await deadline(db.pool.query('SELECT 1'));
         } else {
@@ -120,14 +113,8 @@ export function databaseRoutes({ settings, services }: DatabaseRouteDeps): Fasti
           db = await deadline(opening.then(async (d) => (await d.pool.query('SELECT 1'), d)));
         }
       } catch (error) {
-        if (shared) {
-          const failed = defaultDb;
-          defaultDb = undefined;
-          void failed?.then((d) => d.close()).catch(() => undefined);
-        } else {
-          // A pool still trying to connect ends once its own connect timeout fires; do not wait for it.
-          void opening?.then((d) => d.close()).catch(() => undefined);
-        }
+        // A pool still trying to connect ends once its own connect timeout fires; do not wait for it.
+        void opening?.then((d) => d.close()).catch(() => undefined);
         throw connectionError(url, reasonOf(error));
       } finally {
         clearTimeout(timer);
@@ -135,7 +122,7 @@ export function databaseRoutes({ settings, services }: DatabaseRouteDeps): Fasti
       try {
         return await fn(db, url);
       } finally {
-        if (!shared) void db.close().catch(() => undefined);
+        void db.close().catch(() => undefined);
       }
     };
 
