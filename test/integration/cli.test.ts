@@ -94,6 +94,9 @@ describe('data-pipeline CLI', () => {
       const health = await fetch(`${url}/api/v0/health`).then((r) => r.json());
       assert.equal(health.success, true);
       assert.equal(health.data.status, 'ok');
+      // serve does not open (nor create) the embedded demo database: the first task that reads it does.
+      assert.deepEqual(health.data.business_database, { kind: 'pglite', open: false, users: 0 });
+      assert.equal(fs.existsSync(path.join(dir, 'data', 'highway_db')), false, 'serve created the demo database at start');
     } finally {
       child.kill('SIGTERM');
       const code = await new Promise((r) => child.once('exit', r));
