@@ -69,7 +69,7 @@ async function run(pairs: Array<{ question: string; sql: string }>, parameters: 
   writePairFile(dir, pairs);
   let ctx!: TestContext;
   const llm = llmFor((c) => ctx.count(c));
-  ctx = makeStepContext({ dir, db, llm, parameters: { modify_original_file: false, ...parameters } });
+  ctx = makeStepContext({ dir, db, llm, parameters: { modify_original_file: false, semantic_check: false, ...parameters } });
   await runSqlValidation(ctx);
   const vr = JSON.parse(fs.readFileSync(path.join(dir, VALIDATION_RESULT_FILE), 'utf8')) as ValidationResultFile;
   const report = JSON.parse(fs.readFileSync(path.join(dir, vr.report_file), 'utf8')) as ValidationReport;
@@ -189,7 +189,7 @@ describe('sql_validation LLM repair (fake OpenAI-compatible server)', () => {
     ];
     const pairFile = writePairFile(dir, pairs);
     let ctx!: TestContext;
-    ctx = makeStepContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true } });
+    ctx = makeStepContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true, semantic_check: false } });
     await assert.rejects(runSqlValidation(ctx), (error: Error & { code?: string }) => error.code === 'LLM_UNAVAILABLE' && /1 个问答对待修复/.test(error.message));
     assert.ok(!fs.existsSync(path.join(dir, VALIDATION_RESULT_FILE)), 'no result: training_load must not load anything');
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, pairFile), 'utf8')), pairs, 'the pair file is not rewritten');
@@ -227,7 +227,7 @@ describe('sql_validation LLM repair (fake OpenAI-compatible server)', () => {
     const pairFile = writePairFile(dir, pairs);
     const runOnce = () => {
       let ctx!: TestContext;
-      ctx = makeStepContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true, validation_concurrency: 1 } });
+      ctx = makeStepContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true, validation_concurrency: 1, semantic_check: false } });
       return { ctx, done: runSqlValidation(ctx) };
     };
 
