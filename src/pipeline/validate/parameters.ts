@@ -12,7 +12,6 @@ export const validationParameters = z.object({
   semantic_check: z
     .boolean()
     .optional()
-    .meta({ default: 'on when an LLM is configured' })
     .describe('sql_validation asks the LLM, in batches, which question each SQL answers (back-translation) and whether it matches the pair\'s question; a mismatch goes to repair with both questions. Default: on when an LLM is configured, off otherwise'),
   max_execute_cost: z.number().min(0).optional().describe('planner cost above which a statement is only EXPLAINed (default: by database)'),
 });
