@@ -329,7 +329,7 @@ export const BUILTIN_GLOSSARY: Record<string, GlossaryEntry> = {
   plan: { zh: '计划', en: 'plan' },
   project: { zh: '项目', en: 'project' },
   task: { zh: '任务', en: 'task' },
-  assignee: { zh: '负责人', en: 'assignee' },
+  assignee: { zh: '处理人', en: 'assignee' },
   reporter: { zh: '报告人', en: 'reporter' },
   priority: { zh: '优先级', en: 'priority' },
   population: { zh: '人口', en: 'population' },
@@ -625,7 +625,7 @@ export const BUILTIN_PHRASES: Record<string, GlossaryEntry> = {
   num_cited_by: { zh: '被引次数', en: 'times cited' },
   key_phrase: { zh: '关键短语', en: 'key phrase' },
   paid_date: { zh: '支付日期', en: 'paid date' },
-  opened_at: { zh: '开立时间', en: 'opened at' },
+  opened_at: { zh: '创建时间', en: 'opened at' },
   closed_at: { zh: '关闭时间', en: 'closed at' },
 };
 

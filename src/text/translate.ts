@@ -60,9 +60,11 @@ function contextual(word: string, lang: Lang, context: NameContext): string | un
   if (word === 'title' && context.person) return '职位';
   if (word === 'ticket' && context.workItem) return '工单';
   if (word === 'area' && context.numeric) return '面积';
-  if (['num', 'number', 'no', 'cnt'].includes(word) && context.measure) return '数量';
+  if (COUNT_WORDS.has(word) && context.measure) return '数量';
   return undefined;
 }
+
+const COUNT_WORDS = new Set(['num', 'number', 'no', 'cnt']);
 
 /**
  * Translates name words, longest known phrase first: the business glossary, built-in phrases, then
@@ -80,11 +82,14 @@ export function translateWords(words: string[], lang: Lang, glossary: Glossary, 
     let matched = false;
     for (let n = Math.min(4, expanded.length - i); n >= 1 && !matched; n--) {
       const key = expanded.slice(i, i + n).join('_');
+      // A phrase may be known as written (num_cited_by) rather than expanded (number_cited_by).
+      const written = words.slice(i, i + n).join('_');
       const user = glossary.get(key) ?? glossary.get(expanded.slice(i, i + n).join(' ')) ?? (n === 1 ? glossary.get(words[i]!) : undefined);
       const text =
         (lang === 'zh' ? user : undefined) ??
         (n === 1 ? contextual(key, lang, context) : undefined) ??
         BUILTIN_PHRASES[key]?.[lang] ??
+        (n > 1 ? BUILTIN_PHRASES[written]?.[lang] : undefined) ??
         (n === 1 ? BUILTIN_GLOSSARY[key]?.[lang] : undefined);
       if (text !== undefined) {
         parts.push(text);
@@ -100,6 +105,8 @@ export function translateWords(words: string[], lang: Lang, glossary: Glossary, 
   }
   if (lang === 'en') return { text: parts.join(' '), unknown };
   if (unknown.length) return { text: expanded.join(' '), unknown };
+  // A leading count word goes last in Chinese: num citing → 引用数量, not 数量引用.
+  if (parts.length > 1 && COUNT_WORDS.has(expanded[0]!) && parts[0] === '数量') parts.push(parts.shift()!);
   return { text: parts.join(''), unknown };
 }
 
@@ -111,7 +118,7 @@ export function splitCompound(word: string, glossary: Glossary): string[] {
   const singular = word.replace(/ies$/, 'y').replace(/([^s])s$/, '$1');
   if (singular !== word && known(singular)) return [word];
   // Parts are words: at least three letters, but for a closing key word (`authorid`, `invoiceno`).
-  const part = (w: string, atEnd: boolean) => known(w) && (w.length >= 3 || (atEnd && ['id', 'no'].includes(w)));
+  const part = (w: string, atEnd: boolean) => known(w) && (w.length >= 3 || (atEnd && ['id', 'no', 'by'].includes(w)));
   // Fewest parts wins (dynamic programming over the word).
   const best: Array<string[] | undefined> = [[]];
   for (let end = 1; end <= word.length; end++) {

@@ -5,7 +5,7 @@
 import { plural } from '../phrasing.ts';
 import type { Relationship, TableModel } from '../catalog.ts';
 import { col } from '../catalog.ts';
-import { childrenInTheme, colKey, draft, entityColumns, From, groupableCodes, isEntity, isPlainReference, liveOf, noun, parentsInTheme, roleNoun, term, type Template, type TemplateContext, totalOf } from './model.ts';
+import { childrenInTheme, colKey, draft, entityColumns, From, groupableCodes, isEntity, isPlainReference, liveOf, noun, parentsInTheme, roleNoun, term, type Template, type TemplateContext, totalOf, unitOf } from './model.ts';
 
 /** entity → group (the entity's parent in the theme). */
 function groupsOf(ctx: TemplateContext, t: TableModel = ctx.table): Relationship[] {
@@ -47,7 +47,7 @@ export const CROSS_TEMPLATES: Template[] = [
               `ROW_NUMBER() OVER (PARTITION BY ${from.c(g, g.keyColumn!)} ORDER BY ${from.c(t, m)} DESC, ${from.c(t, t.keyColumn!)}) AS rn ${from.sql()}${from.where([`${from.c(t, m)} IS NOT NULL`])}) ` +
               `SELECT ${gCols.map((_, i) => `g${i}`).join(', ')}, ${tCols.map((_, i) => `e${i}`).join(', ')}, value FROM ranked WHERE rn = 1 ORDER BY g0`,
             questions: {
-              zh: [`每个${G.zh}中${M.zh}最高的${E.zh}是哪一个？`, `找出各${G.zh}里${M.zh}排第一的${E.zh}。`],
+              zh: [`每${unitOf(G.zh)}${G.zh}中${M.zh}最高的${E.zh}是哪一个？`, `找出各${G.zh}里${M.zh}排第一的${E.zh}。`],
               en: [`In each ${G.en}, which ${E.en} has the highest ${M.en}?`, `Find the ${E.en} with the top ${M.en} within every ${G.en}.`],
             },
             signature: { entity: t.key, measure: m.name, aggregate: 'top1', grouping: `parent:${rel.fromColumns[0]}`, filter: '-' },
@@ -87,7 +87,7 @@ export const CROSS_TEMPLATES: Template[] = [
               `ranked AS (SELECT totals.*, ROW_NUMBER() OVER (PARTITION BY g0 ORDER BY total DESC, e0) AS rn FROM totals) ` +
               `SELECT ${names.join(', ')}, total FROM ranked WHERE rn = 1 ORDER BY g0`,
             questions: {
-              zh: [`每个${G.zh}中${totalOf(M.zh, 'zh')}最高的${E.zh}是哪一个？`, `找出各${G.zh}里${totalOf(M.zh, 'zh')}排第一的${E.zh}。`],
+              zh: [`每${unitOf(G.zh)}${G.zh}中${totalOf(M.zh, 'zh')}最高的${E.zh}是哪一个？`, `找出各${G.zh}里${totalOf(M.zh, 'zh')}排第一的${E.zh}。`],
               en: [`In each ${G.en}, which ${E.en} has the highest ${totalOf(M.en, 'en')}?`, `Find the ${E.en} with the largest ${totalOf(M.en, 'en')} within every ${G.en}.`],
             },
             signature: { entity: t.key, measure: m.name, aggregate: 'top1', grouping: `parent:${first.fromColumns[0]}>${second.fromColumns[0]}`, filter: '-' },
@@ -120,7 +120,10 @@ export const CROSS_TEMPLATES: Template[] = [
             level: 'aggregate',
             sql: `SELECT ${gCols.join(', ')}, SUM(${from.c(t, m)}) AS total ${from.sql()}${from.where()} GROUP BY ${gCols.join(', ')} ORDER BY total DESC, ${gCols[0]}`,
             questions: {
-              zh: [`按${E.zh}所属的${G.zh}汇总，各${G.zh}的${totalOf(M.zh, 'zh')}是多少？`, `每个${G.zh}下所有${E.zh}的${M.zh}加起来是多少？`],
+              // A role (assignee_id → 处理人) is a person in the grandparent, not a thing it owns.
+              zh: isPlainReference(first, 'zh')
+                ? [`按${E.zh}所属的${G.zh}汇总，各${G.zh}的${totalOf(M.zh, 'zh')}是多少？`, `每${unitOf(G.zh)}${G.zh}下所有${E.zh}的${M.zh}加起来是多少？`]
+                : [`按${E.zh}所在的${G.zh}汇总，各${G.zh}的${totalOf(M.zh, 'zh')}是多少？`],
               en: [`What is the ${totalOf(M.en, 'en')} per ${G.en}, over the ${plural(E.en)} that belong to it?`, `Sum the ${M.en} of all ${plural(E.en)} by their ${G.en}.`],
             },
             signature: { entity: t.key, measure: m.name, aggregate: 'sum', grouping: `parent:${first.fromColumns[0]}>${second.fromColumns[0]}`, filter: '-' },
@@ -191,11 +194,11 @@ export const CROSS_TEMPLATES: Template[] = [
               `LEFT JOIN (SELECT ${fk}, COUNT(*) AS count FROM ${c.ref}${live ? ` WHERE ${live}` : ''} GROUP BY ${fk}) n ON n.${fk} = ${from.c(p, rel.toColumns[0]!)}${from.where()} ORDER BY ${from.c(p, p.keyColumn!)}`,
             questions: plain
               ? {
-                  zh: [`列出每个${P.zh}的${M.zh}以及它的${C.zh}数量。`, `各${P.zh}的${M.zh}是多少？分别有多少个${C.zh}？`],
+                  zh: [`列出每${unitOf(P.zh)}${P.zh}的${M.zh}以及它的${C.zh}数量。`, `各${P.zh}的${M.zh}是多少？分别有多少${unitOf(C.zh)}${C.zh}？`],
                   en: [`List each ${P.en} with its ${M.en} and its number of ${C.en}.`, `For every ${P.en}, what is its ${M.en} and how many ${C.en} does it have?`],
                 }
               : {
-                  zh: [`列出每个${P.zh}的${M.zh}以及其作为${role.zh}的${C.zh}数量。`],
+                  zh: [`列出每${unitOf(P.zh)}${P.zh}的${M.zh}以及其作为${role.zh}的${C.zh}数量。`],
                   en: [`List each ${P.en} with its ${M.en} and the number of ${C.en} where it is the ${role.en}.`],
                 },
             signature: { entity: p.key, measure: `${m.name}+count`, aggregate: 'list_count', grouping: `child:${c.key}.${rel.fromColumns[0]}`, filter: '-' },

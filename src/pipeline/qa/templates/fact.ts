@@ -3,7 +3,7 @@
 // (quantity × unit price); references are counted (COUNT DISTINCT), never summed.
 import type { ColumnModel, TableModel } from '../catalog.ts';
 import { isDatedFact, outName, withRepeats, colKey, draft, From, groupableCodes, wordCodes, lit, noun, quote, roleNoun, term, type Template, totalOf } from './model.ts';
-import { plural } from '../phrasing.ts';
+import { listText, plural } from '../phrasing.ts';
 
 /** quantity × unit price (× (1 − discount)) when a line table has them. */
 function derivedRevenue(t: TableModel): { qty: ColumnModel; price: ColumnModel; discount?: ColumnModel } | undefined {
@@ -71,19 +71,21 @@ export const FACT_TEMPLATES: Template[] = [
         const from = new From(t, false);
         const time = t.times[0]!;
         // A row is told apart by what it is about: its labels, else its references, and its code.
-        const about = t.names.length ? t.names.slice(0, 2) : t.parents.flatMap((r) => r.fromColumns).map((n) => t.byName.get(n)!).slice(0, 2);
-        const shown = [time, ...about, ...wordCodes(t).slice(0, 1), m].filter((x, i, a) => a.indexOf(x) === i).map((c) => from.c(t, c));
+        const about = t.names.length ? t.names.slice(0, 2) : t.parents.flatMap((r) => r.fromColumns).map((n) => t.byName.get(n)!).slice(0, 1);
+        const columns = [time, ...about, ...wordCodes(t).slice(0, 1), m].filter((x, i, a) => a.indexOf(x) === i);
+        const shown = columns.map((c) => from.c(t, c));
+        // The question names every column the SQL returns, in its order.
+        const listed = { zh: listText(columns.map((c) => term(c, t, 'zh', catalog)), 'zh'), en: listText(columns.map((c) => term(c, t, 'en', catalog)), 'en') };
         const E = { zh: noun(t, 'zh'), en: noun(t, 'en', true) };
         const M = { zh: term(m, t, 'zh', catalog), en: term(m, t, 'en', catalog) };
-        const T = { zh: term(time, t, 'zh', catalog), en: term(time, t, 'en', catalog) };
         return draft({
           template: 'fact.top_rows',
           family: 'fact',
           level: 'single_table',
           sql: `SELECT ${shown.join(', ')} ${from.sql()}${from.where([`${from.c(t, m)} IS NOT NULL`])} ORDER BY ${from.c(t, m)} DESC LIMIT 5`,
           questions: {
-            zh: [`${M.zh}最高的5条${E.zh}记录是哪些？列出${T.zh}和${M.zh}。`, `找出${M.zh}最大的5条${E.zh}记录及其${T.zh}。`],
-            en: [`Which 5 ${noun(t, 'en')} records have the highest ${M.en}? Show the ${T.en} and the ${M.en}.`, `Find the 5 ${noun(t, 'en')} records with the largest ${M.en}, with their ${T.en}.`],
+            zh: [`${M.zh}最高的5条${E.zh}记录是哪些？列出${listed.zh}。`, `找出${M.zh}最大的5条${E.zh}记录，列出${listed.zh}。`],
+            en: [`Which 5 ${noun(t, 'en')} records have the highest ${M.en}? Show the ${listed.en}.`, `Find the 5 ${noun(t, 'en')} records with the largest ${M.en}: show the ${listed.en}.`],
           },
           signature: { entity: t.key, measure: m.name, aggregate: 'top_rows', grouping: '-', filter: '-' },
           tables: [t.key],

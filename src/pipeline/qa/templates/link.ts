@@ -4,7 +4,7 @@
 // link tables read through both sides.
 import { plural } from '../phrasing.ts';
 import { col, type Relationship } from '../catalog.ts';
-import { childrenInTheme, colKey, draft, entityColumns, From, wordCodes, isPlainReference, withRepeats, linkSides, lit, liveOf, noun, parentsInTheme, quote, roleNoun, term, type TemplateContext, type Template, totalOf } from './model.ts';
+import { childrenInTheme, colKey, draft, entityColumns, From, wordCodes, isPlainReference, withRepeats, linkSides, lit, liveOf, noun, parentsInTheme, quote, roleNoun, sharesTarget, term, type TemplateContext, type Template, totalOf, unitOf } from './model.ts';
 
 const E = (rel: Relationship) => ({ zh: noun(rel.from, 'zh'), en: noun(rel.from, 'en', true) });
 const roleOf = (rel: Relationship) => ({ zh: roleNoun(rel, 'zh'), en: roleNoun(rel, 'en') });
@@ -36,7 +36,7 @@ export const LINK_TEMPLATES: Template[] = [
             level: 'aggregate',
             sql: `SELECT ${groupBy(from, rel)}, SUM(${from.c(t, m)}) AS total ${from.sql()}${from.where()} GROUP BY ${groupBy(from, rel)} ORDER BY total DESC, ${from.c(rel.to, rel.to.keyColumn!)} LIMIT ${n}`,
             questions: {
-              zh: [`${totalOf(M.zh, 'zh')}最高的${n}个${P.zh}是哪些？`, `找出${totalOf(M.zh, 'zh')}排名前${n}的${P.zh}。`, `帮我看看哪${n}个${P.zh}的${M.zh}加起来最多。`],
+              zh: [`${totalOf(M.zh, 'zh')}最高的${n}${unitOf(P.zh)}${P.zh}是哪些？`, `找出${totalOf(M.zh, 'zh')}排名前${n}的${P.zh}。`, `帮我看看哪${n}${unitOf(P.zh)}${P.zh}的${M.zh}加起来最多。`],
               en: [`Which ${n} ${plural(P.en)} have the highest ${totalOf(M.en, 'en')}?`, `Find the top ${n} ${plural(P.en)} by ${totalOf(M.en, 'en')}.`, `Show me the ${n} ${plural(P.en)} with the most ${M.en} in total.`],
             },
             signature: { entity: t.key, measure: m.name, aggregate: 'sum', grouping: `parent:${rel.fromColumns[0]}`, filter: 'top' },
@@ -67,7 +67,7 @@ export const LINK_TEMPLATES: Template[] = [
             level: 'aggregate',
             sql: `SELECT ${groupBy(from, rel)}, COUNT(*) AS ${t.keyColumn ? 'count' : 'row_count'}, ROUND(AVG(${from.c(t, m)}), 2) AS average ${from.sql()}${from.where()} GROUP BY ${groupBy(from, rel)} ORDER BY ${from.c(rel.to, rel.to.keyColumn!)}`,
             questions: {
-              zh: [`每个${P.zh}${plain ? '下' : '对应'}的${E(rel).zh}有多少个？平均${M.zh}是多少？`, `按${P.zh}统计${E(rel).zh}的数量和平均${M.zh}。`],
+              zh: [`每${unitOf(P.zh)}${P.zh}${plain ? '下' : '对应'}的${E(rel).zh}有多少个？平均${M.zh}是多少？`, `按${P.zh}统计${E(rel).zh}的数量和平均${M.zh}。`],
               en: [`For each ${P.en}, how many ${E(rel).en} are there and what is their average ${M.en}?`, `Count the ${E(rel).en} per ${P.en} and give their average ${M.en}.`],
             },
             signature: { entity: t.key, measure: m.name, aggregate: 'avg', grouping: `parent:${rel.fromColumns[0]}`, filter: '-' },
@@ -90,15 +90,23 @@ export const LINK_TEMPLATES: Template[] = [
           const from = new From(t).join(rel);
           const P = roleOf(rel);
           const plain = isPlainReference(rel, 'zh');
+          // cite → paper twice: "the most cited" and "the most citing" differ only by the role.
+          const T = { zh: noun(rel.to, 'zh'), en: noun(rel.to, 'en') };
+          const roles = sharesTarget(rel)
+            ? {
+                zh: [`作为${P.zh}，哪5${unitOf(T.zh)}${T.zh}在${E(rel).zh}中出现的次数最多？`, `找出作为${P.zh}在${E(rel).zh}中出现次数最多的前5${unitOf(T.zh)}${T.zh}。`],
+                en: [`Which 5 ${plural(T.en)} appear most often as the ${P.en} in ${E(rel).en}?`, `Find the top 5 ${plural(T.en)} by how often they are the ${P.en} in ${E(rel).en}.`],
+              }
+            : undefined;
           return draft({
             template: 'link.top_parents_by_child_count',
             family: 'link',
             level: 'aggregate',
             sql: `SELECT ${groupBy(from, rel)}, COUNT(*) AS count ${from.sql()}${from.where()} GROUP BY ${groupBy(from, rel)} ORDER BY count DESC, ${from.c(rel.to, rel.to.keyColumn!)} LIMIT 5`,
-            questions: {
+            questions: roles ?? {
               zh: plain
-                ? [`${E(rel).zh}数量最多的5个${P.zh}是哪些？`, `找出拥有${E(rel).zh}最多的前5个${P.zh}。`]
-                : [`${E(rel).zh}数量最多的5个${P.zh}是哪些？`, `找出对应${E(rel).zh}最多的前5个${P.zh}。`],
+                ? [`${E(rel).zh}数量最多的5${unitOf(P.zh)}${P.zh}是哪些？`, `找出拥有${E(rel).zh}最多的前5${unitOf(P.zh)}${P.zh}。`]
+                : [`${E(rel).zh}数量最多的5${unitOf(P.zh)}${P.zh}是哪些？`, `找出${E(rel).zh}最多的前5${unitOf(P.zh)}${P.zh}。`],
               en: plain
                 ? [`Which 5 ${plural(P.en)} have the most ${E(rel).en}?`, `Find the top 5 ${plural(P.en)} by number of ${E(rel).en}.`]
                 : [`Which 5 ${plural(P.en)} have the most ${E(rel).en}?`, `Find the top 5 ${plural(P.en)} by number of ${E(rel).en}.`],
@@ -167,7 +175,7 @@ export const LINK_TEMPLATES: Template[] = [
             level: 'join',
             sql: `SELECT ${own.join(', ')}, ${entityColumns(from, rel.to).join(', ')} ${from.sql()}${from.where([`${from.c(t, c)} = ${lit(v)}`])} ORDER BY ${from.c(t, t.keyColumn!)}`,
             questions: {
-              zh: [`列出${C.zh}为${quote(v, 'zh')}的${E(rel).zh}及其${P.zh}。`, `${C.zh}是${quote(v, 'zh')}的${E(rel).zh}有哪些？分别对应哪个${P.zh}？`],
+              zh: [`列出${C.zh}为${quote(v, 'zh')}的${E(rel).zh}及其${P.zh}。`, `${C.zh}是${quote(v, 'zh')}的${E(rel).zh}有哪些？分别对应哪${unitOf(P.zh)}${P.zh}？`],
               en: [`List the ${E(rel).en} with ${C.en} ${quote(v, 'en')} together with their ${P.en}.`, `Which ${E(rel).en} have ${C.en} ${quote(v, 'en')}, and who is the ${P.en} of each?`],
             },
             signature: { entity: t.key, measure: '-', aggregate: 'list', grouping: '-', filter: `code:${c.name}` },
@@ -194,7 +202,7 @@ export const LINK_TEMPLATES: Template[] = [
           level: 'join',
           sql: `SELECT ${entityColumns(from, a!.to).join(', ')}, ${entityColumns(from, b!.to).join(', ')} ${from.sql()}${from.where()} ORDER BY ${from.c(a!.to, a!.to.keyColumn!)}, ${from.c(b!.to, b!.to.keyColumn!)}`,
           questions: {
-            zh: [`列出每个${A.zh}关联的${B.zh}。`, `各${A.zh}分别对应哪些${B.zh}？`],
+            zh: [`列出每${unitOf(A.zh)}${A.zh}的${B.zh}。`, `各${A.zh}分别对应哪些${B.zh}？`],
             en: [`List the ${B.en} linked to each ${A.en}.`, `Which ${B.en} belong to each ${A.en}?`],
           },
           signature: { entity: t.key, measure: '-', aggregate: 'list', grouping: `join:${a!.fromColumns[0]},${b!.fromColumns[0]}`, filter: '-' },
@@ -226,7 +234,7 @@ export const LINK_TEMPLATES: Template[] = [
           level: 'aggregate',
           sql: `SELECT ${groupBy(from, rel)}, COUNT(DISTINCT ${from.c(other.to, other.to.keyColumn!)}) AS count ${from.sql()}${from.where()} GROUP BY ${groupBy(from, rel)} ORDER BY count DESC, ${from.c(rel.to, rel.to.keyColumn!)}`,
           questions: {
-            zh: [`每个${A.zh}关联了多少个${B.zh}？`, `按${A.zh}统计关联的${B.zh}数量，从多到少排列。`],
+            zh: [`每${unitOf(A.zh)}${A.zh}有多少${unitOf(B.zh)}${B.zh}？`, `按${A.zh}统计${B.zh}的数量，从多到少排列。`],
             en: [`How many ${B.en} is each ${A.en} linked to?`, `Count the linked ${B.en} per ${A.en}, most first.`],
           },
           signature: { entity: t.key, measure: other.fromColumns[0]!, aggregate: 'count_distinct', grouping: `parent:${rel.fromColumns[0]}`, filter: '-' },

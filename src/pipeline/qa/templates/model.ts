@@ -113,14 +113,31 @@ export function roleNoun(rel: Relationship, lang: Lang): string {
   if (!c) return target;
   const stripped = lang === 'zh' ? c.label.zh.replace(/(ID|编号|编码|号)$/i, '').replace(/^所属/, '').trim() : c.label.en.replace(/\s*(id|number|no|code)$/i, '').trim();
   if (!stripped || stripped === c.label[lang]) return target;
+  // Two references to the same table (citing / cited paper, origin / destination airport) are told apart
+  // by their roles, even when each role contains the target's noun.
+  if (sharesTarget(rel) && stripped !== target) return stripped;
   // service_no → 服务区 / "service": a shortening of the target's own noun is the target.
   if (target.includes(stripped) || stripped.includes(target)) return target;
   return stripped;
 }
 
+/** Whether the referencing table has another reference to the same target (cite → paper twice). */
+export function sharesTarget(rel: Relationship): boolean {
+  return rel.from.parents.filter((r) => r.to === rel.to).length > 1;
+}
+
 /** Whether a relationship is the target's plain reference (customer_id → customer), not a role (assignee_id). */
 export function isPlainReference(rel: Relationship, lang: Lang): boolean {
+  if (sharesTarget(rel)) return false;
   return roleNoun(rel, lang) === noun(rel.to, lang) || roleNoun(rel, lang).includes(noun(rel.to, lang));
+}
+
+/** The measure word for counting a noun: 5篇论文, 3位员工, 2家公司, else 个. */
+export function unitOf(nounZh: string): string {
+  if (/(论文|文章|报告|报道)$/.test(nounZh)) return '篇';
+  if (/(公司|企业|医院|银行|门店|商店|店铺|酒店|工厂|学校|供应商|航空公司)$/.test(nounZh)) return '家';
+  if (/(作者|员工|职员|客户|顾客|医生|护士|患者|病人|教师|老师|学生|用户|会员|司机|乘客|经理|代表|处理人|负责人|销售员|联系人|雇员)$/.test(nounZh)) return '位';
+  return '个';
 }
 
 /** "total M" unless the term already says total (支付总金额, 订单总数, total amount). */

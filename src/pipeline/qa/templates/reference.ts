@@ -21,6 +21,7 @@ import {
   roleNoun,
   term,
   type Template,
+  unitOf,
 } from './model.ts';
 import { col, type ColumnModel, type TableModel } from '../catalog.ts';
 
@@ -199,7 +200,7 @@ export const REFERENCE_TEMPLATES: Template[] = [
           level: 'aggregate',
           sql: `SELECT ${from.c(t, c)}, COUNT(*) AS ${n} ${from.sql()}${from.where()} GROUP BY ${from.c(t, c)} ORDER BY ${n} DESC, ${from.c(t, c)}`,
           questions: {
-            zh: [`各${C.zh}的${E.zh}数量分别是多少？`, `按${C.zh}统计${E.zh}的数量。`, `每种${C.zh}各有多少个${E.zh}？`],
+            zh: [`各${C.zh}的${E.zh}数量分别是多少？`, `按${C.zh}统计${E.zh}的数量。`, `每种${C.zh}各有多少${unitOf(E.zh)}${E.zh}？`],
             en: [`How many ${E.en} are there for each ${C.en}?`, `Count the ${E.en} by ${C.en}.`, `What is the number of ${E.en} per ${C.en}?`],
           },
           signature: { entity: t.key, measure: '*', aggregate: 'count', grouping: `code:${c.name}`, filter: '-' },
@@ -225,7 +226,7 @@ export const REFERENCE_TEMPLATES: Template[] = [
           level: 'single_table',
           sql: `SELECT ${entityColumns(from, t).join(', ')}, ${from.c(t, m)} ${from.sql()}${from.where([`${from.c(t, m)} IS NOT NULL`])} ORDER BY ${from.c(t, m)} DESC, ${from.c(t, t.keyColumn!)} LIMIT 5`,
           questions: {
-            zh: [`${M.zh}最高的5个${E.zh}是哪些？`, `列出${M.zh}最高的前5个${E.zh}。`, `帮我找出${M.zh}排在前5位的${E.zh}。`],
+            zh: [`${M.zh}最高的5${unitOf(E.zh)}${E.zh}是哪些？`, `列出${M.zh}最高的前5${unitOf(E.zh)}${E.zh}。`, `帮我找出${M.zh}排在前5位的${E.zh}。`],
             en: [`Which 5 ${E.en} have the highest ${M.en}?`, `List the top 5 ${E.en} by ${M.en}.`, `Show me the 5 ${E.en} with the largest ${M.en}.`],
           },
           signature: { entity: t.key, measure: m.name, aggregate: 'top', grouping: '-', filter: '-' },
@@ -284,7 +285,7 @@ export const REFERENCE_TEMPLATES: Template[] = [
           sql,
           questions: additive
             ? {
-                zh: [`所有${E.zh}的${M.zh}合计是多少？平均每个${E.zh}是多少？`, `统计${M.zh}的总和以及每个${E.zh}的平均值。`],
+                zh: [`所有${E.zh}的${M.zh}合计是多少？平均每${unitOf(E.zh)}${E.zh}是多少？`, `统计${M.zh}的总和以及每${unitOf(E.zh)}${E.zh}的平均值。`],
                 en: [`What is the total ${M.en} over all ${E.en}, and the average per ${noun(t, 'en')}?`, `Calculate the total and the average ${M.en} of the ${E.en}.`],
               }
             : {
@@ -345,7 +346,7 @@ export const REFERENCE_TEMPLATES: Template[] = [
           level: 'join',
           sql: `SELECT ${entityColumns(from, t).join(', ')}, ${p.display.map((d) => `${from.c(p, d)} AS ${d.name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_of_${rel.fromColumns[0]!.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`).join(', ')} ${from.sql()}${from.where()} ORDER BY ${from.c(t, t.keyColumn!)}`,
           questions: {
-            zh: plain ? [`列出每个${E.zh}及其所属的${P.zh}。`, `各${E.zh}分别属于哪个${P.zh}？`] : [`列出每个${E.zh}及其${P.zh}。`, `每个${E.zh}的${P.zh}分别是谁？`],
+            zh: plain ? [`列出每${unitOf(E.zh)}${E.zh}及其所属的${P.zh}。`, `各${E.zh}分别属于哪${unitOf(P.zh)}${P.zh}？`] : [`列出每${unitOf(E.zh)}${E.zh}及其${P.zh}。`, `每${unitOf(E.zh)}${E.zh}的${P.zh}分别是谁？`],
             en: plain ? [`List each ${noun(t, 'en')} with the ${P.en} it belongs to.`, `Which ${P.en} does each ${noun(t, 'en')} belong to?`] : [`List each ${noun(t, 'en')} with its ${P.en}.`, `${cap(`who is the ${P.en} of each ${noun(t, 'en')}?`)}`],
           },
           signature: { entity: t.key, measure: '-', aggregate: 'list', grouping: `join:${rel.fromColumns[0]}`, filter: '-' },
@@ -373,7 +374,7 @@ export const REFERENCE_TEMPLATES: Template[] = [
             level: 'aggregate',
             sql: `SELECT EXTRACT(YEAR FROM ${from.c(t, time)})::int AS year, COUNT(*) AS count ${from.sql()}${from.where([`${from.c(t, time)} IS NOT NULL`])} GROUP BY 1 ORDER BY 1`,
             questions: {
-              zh: [`按${T.zh}年份统计，每年有多少个${E.zh}？`, `每年${T.zh}的${E.zh}各有多少个？`],
+              zh: [`按${T.zh}年份统计，每年有多少${unitOf(E.zh)}${E.zh}？`, `每年${T.zh}的${E.zh}各有多少个？`],
               en: [`How many ${E.en} are there per year of ${T.en}?`, `Count the ${E.en} by the year of their ${T.en}.`],
             },
             signature: { entity: t.key, measure: '*', aggregate: 'count', grouping: `year:${time.name}`, filter: '-' },

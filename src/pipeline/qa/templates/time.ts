@@ -6,7 +6,7 @@
 import type { Lang } from '../../../config.ts';
 import type { ColumnModel, TableModel } from '../catalog.ts';
 import type { CatalogModel } from '../catalog.ts';
-import { businessTimes, isDatedFact, withRepeats, colKey, draft, From, lit, liveOf, monthsOf, monthWords, nextMonth, noun, term, type Draft, type Template, totalOf } from './model.ts';
+import { businessTimes, isDatedFact, withRepeats, colKey, draft, From, lit, liveOf, monthsOf, monthWords, nextMonth, noun, term, type Draft, type Template, totalOf, unitOf } from './model.ts';
 import { col } from '../catalog.ts';
 
 /** What is measured over time: an additive measure summed, or (for tables without one) rows counted. */
@@ -49,7 +49,9 @@ function quantities(t: TableModel, catalog: CatalogModel, time?: ColumnModel): Q
   const event = time ? eventWords(time, t, catalog) : undefined;
   const zhEvent = event && event.zh && !/[a-z]/i.test(event.zh) ? event.zh : '';
   const e = noun(t, 'zh');
-  const zhCount = zhEvent ? (zhEvent.includes(e) ? `${zhEvent}的数量` : `${zhEvent}的${e}数量`) : `${e}数量`;
+  // Rows counted by their creation date are the new ones: 新增客户数量, not 创建的客户数量.
+  const created = /^(创建|新建|新增|注册|录入|建立|登记)$|^成为/.test(zhEvent);
+  const zhCount = created ? `新增${e}数量` : zhEvent ? (zhEvent.includes(e) ? `${zhEvent}的数量` : `${zhEvent}的${e}数量`) : `${e}数量`;
   return [{ sql: () => 'COUNT(*)', words: { zh: zhCount, en: `number of ${noun(t, 'en', true)}${event?.en ? ` by ${event.en} date` : ''}` }, key: '*' }];
 }
 
