@@ -117,7 +117,7 @@ export function miniSchema(): SchemaFile {
 }
 
 function settings(extra: Partial<QaSettings> = {}): QaSettings {
-  return { themeCount: 3, questionsPerTheme: 8, language: 'zh', dbName: 'highway_db', businessContext: '高速公路服务区管理系统', seed: 42, executionCheck: false, ...extra };
+  return { themeCount: 3, questionsPerTheme: 8, language: 'zh', dbName: 'highway_db', businessContext: '高速公路服务区管理系统', seed: 42, executionCheck: false, allowOfflineFallback: false, ...extra };
 }
 
 /** A synthetic schema of n tables in clusters of 5 (each cluster: one fact referencing four dimensions). */
