@@ -379,6 +379,12 @@ describe('the LLM path end to end with a scripted good model', () => {
     const metaMismatch = meta.pairs.find((p: any) => p.question === '各分公司管理的服务区数量是多少？');
     assert.equal(metaMismatch.validation.meaning_check.verdict, 'match');
     assert.ok(meta.pairs.every((p: any) => p.validation && 'meaning_check' in p.validation));
+    // … and reach the review API the dashboard reads.
+    const listed = await call(`${api}/tasks/${taskId}/pairs`);
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    const reviewed = listed.body.data.pairs.find((p: any) => p.question === '各分公司管理的服务区数量是多少？');
+    assert.deepEqual(reviewed.validation.meaning_check, { verdict: 'match', back_translation: '各分公司管理的服务区数量是多少？', reason: metaMismatch.validation.meaning_check.reason ?? null });
+    assert.ok(listed.body.data.pairs.filter((p: any) => p.validation?.kept).every((p: any) => p.validation.meaning_check !== null));
   });
 
   test('every step again: answered from llm_cache/ alone (no chat request at all), and the cache holds no secret', async () => {
