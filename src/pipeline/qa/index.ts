@@ -148,6 +148,10 @@ async function run(ctx: StepContext): Promise<StepResult> {
   if (exhausted && !sizeGiven && pairs.length > 0 && pairs.length < Math.ceil(requested / 2)) {
     ctx.log.warn(`该表结构只能生成 ${pairs.length} 个不同的问答对（默认请求 ${requested} 个） (the schema supports only ${pairs.length} distinct pairs)`);
   }
+  // A size the user asked for and could not get is said, not hidden in the counts.
+  if (exhausted && sizeGiven && pairs.length >= minimum) {
+    ctx.log.warn(`只生成了 ${pairs.length} 个问答对（请求 ${requested} 个）：该表结构的不同问题已用尽，重复的问法不会被凑数 (only ${pairs.length} of ${requested} requested pairs: the schema has no more distinct questions)`);
+  }
   if (pairs.length < minimum) {
     const reasons = failed.map((o) => `${o.theme.name}: ${o.error}`).join('; ');
     throw new StepError(
