@@ -291,6 +291,21 @@ describe('prompt sizes stay bounded', () => {
   });
 });
 
+describe('the pairs prompt asks for what the theme can offer', () => {
+  test('a one-table theme gets no join quota; a theme with related tables does', () => {
+    const catalog = buildCatalog(wideSchema(20));
+    const related = catalog.tables.find((t) => t.parents.some((r) => r.to !== t))!;
+    const parent = related.parents.find((r) => r.to !== related)!.to;
+    const joinQuota = (tables: string[]) => {
+      const prompt = pairsPrompt(catalog, { name: 't', description: '', tables, entities: [], metrics: [], keywords: [], source: 'llm' as const, repaired: [], dropped: [] }, settings(), 10, []);
+      const text = prompt.messages.map((m) => m.content).join('\n');
+      return Number(/- join: (\d+)/.exec(text)![1]);
+    };
+    assert.equal(joinQuota([related.key]), 0);
+    assert.ok(joinQuota([related.key, parent.key]) > 0);
+  });
+});
+
 describe('outputs', () => {
   test('metadata.txt is valid SQL: CREATE TABLE + INSERT with quotes escaped', () => {
     const catalog = buildCatalog(miniSchema());

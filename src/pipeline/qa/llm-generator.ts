@@ -191,8 +191,12 @@ export async function llmThemes(llm: LlmClient, catalog: CatalogModel, settings:
 
 // ------------------------------------------------------------------------------------------ pairs
 
-function spreadText(count: number, lang: Lang): string {
-  const q = levelQuotas(count);
+/** The complexity spread asked of the model: a theme whose tables have no relationship among them (one
+ * table, or unrelated ones) gets no join quota — asking for joins there makes the model invent them. */
+function spreadText(count: number, lang: Lang, tables: TableModel[]): string {
+  const inTheme = new Set(tables);
+  const joinable = tables.some((t) => t.parents.some((r) => r.to !== t && inTheme.has(r.to)));
+  const q = levelQuotas(count, joinable ? [] : ['join']);
   const zh = lang === 'zh';
   return [
     `- single_table: ${q.single_table} ${zh ? '（单表查询、筛选、排序）' : '(one table: filters, sorting)'}`,
@@ -221,7 +225,7 @@ export function pairsPrompt(catalog: CatalogModel, theme: Theme, settings: QaSet
     tables: themeTablesText(tables, lang),
     relationships: themeRelationshipsText(tables, lang),
     count,
-    spread: spreadText(count, lang),
+    spread: spreadText(count, lang, tables),
     soft_delete: softDeleteText(tables, lang),
     avoid: avoid.length
       ? `${zh ? '6. 下面这些问题已经有了，不要重复：' : '6. These questions exist already; do not repeat them:'}\n${avoid.slice(0, 30).map((q) => `- ${q}`).join('\n')}\n`
