@@ -105,7 +105,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   };
   const services: StepServices = {
     openBusinessDatabase,
-    createLlm: (onUsage) => (settings.llm ? createLlmClient(settings.llm, onUsage) : undefined),
+    createLlm: (onUsage, options) => (settings.llm ? createLlmClient(settings.llm, onUsage, { cache: options?.cache }) : undefined),
     createEmbedder: () =>
       createEmbedder(settings.embedding, { cwd: settings.cwd, maxRetries: settings.llm?.maxRetries, timeoutMs: settings.llm?.timeoutMs }).catch((error: Error) => {
         throw new StepError('EMBEDDER_NOT_AVAILABLE', `embedder ${settings.embedding.kind} (${settings.embedding.model}) is not available: ${error.message}`);

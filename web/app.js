@@ -680,6 +680,12 @@ function pairRow(pair) {
   const status = pair.review.rejected ? 'rejected' : pair.validation?.status ?? 'pending';
   const row = el('tr', { 'data-pair': pair.pair_id, class: pair.review.rejected ? 'rejected' : '' });
   const findings = (pair.validation?.lint ?? []).map((f) => el('span', { class: `finding ${f.severity}`, title: f.message }, `${f.rule}`));
+  // The LLM's reading of the SQL (semantic_check): a mismatch shows what the SQL really answers.
+  const meaning = pair.validation?.meaning_check;
+  if (meaning) {
+    const title = [meaning.back_translation, meaning.reason].filter(Boolean).join(' — ');
+    findings.push(el('span', { class: `finding meaning ${meaning.verdict === 'mismatch' ? 'error' : 'info'}`, title, 'data-meaning': meaning.verdict }, hasText(`meaning.${meaning.verdict}`) ? t(`meaning.${meaning.verdict}`) : meaning.verdict));
+  }
   const actions = el(
     'td',
     { class: 'actions' },

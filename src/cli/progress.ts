@@ -78,7 +78,7 @@ export function createProgressReporter(options: { lang: Lang; quiet: boolean; tt
         const zh = lang === 'zh';
         console.log(
           `sql_validation: ${zh ? '生成' : 'generated'} ${c.generated} → ${zh ? '可解析' : 'parsed'} ${c.parsed} → EXPLAIN ${c.explain_valid} → ` +
-            `${zh ? '语义检查通过' : 'lint-clean'} ${c.lint_clean} → ${zh ? '修复' : 'repaired'} +${c.repaired_in_funnel} → ${zh ? '去重后' : 'deduplicated'} ${c.deduplicated} → ${zh ? '保留' : 'kept'} ${c.kept}`,
+            `${zh ? '语义检查通过' : 'lint-clean'} ${c.lint_clean} → ${zh ? '含义核对通过' : 'meaning-checked'} ${c.meaning_checked ?? c.lint_clean} → ${zh ? '修复' : 'repaired'} +${c.repaired_in_funnel} → ${zh ? '去重后' : 'deduplicated'} ${c.deduplicated} → ${zh ? '保留' : 'kept'} ${c.kept}`,
         );
       }
       if (failed) console.log(`${failed.step_name}: [${failed.error_code}] ${failed.error_message}`);

@@ -3,12 +3,14 @@
 // retry-after-ms, with a client-wide pause so a 429 storm is not hammered), timeouts and malformed or
 // schema-invalid JSON answers (the model is shown its answer and asked again); JSON mode with a fallback
 // to extraction when the server refuses response_format; <think> stripping; a concurrency limit per
-// client (= per step); and accounting of calls, failures and tokens through onUsage.
+// client (= per step); accounting of calls, failures and tokens through onUsage (and per call through
+// LlmCallOptions.onUsage); and, given a cache, replay of answers accepted before (cache.ts).
 import OpenAI from 'openai';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { ZodType } from 'zod';
 import type { LlmSettings } from '../config.ts';
 import { extractJson, JsonExtractionError, stripThinking } from './json.ts';
+import { llmCacheKey, type LlmResponseCache } from './cache.ts';
 import { abortableSleep, backoffMs, isRetryableStatus, retryAfterMs } from './retry.ts';
 import { LlmError, type ChatMessage, type LlmCallOptions, type LlmClient, type LlmUsage } from './types.ts';
 
@@ -25,10 +27,12 @@ export interface LlmClientOptions {
   maxRetryAfterMs?: number;
   /** Test seam: how to wait. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Where accepted answers are kept and replayed from (a task's llm_cache/); none: every call is sent. */
+  cache?: LlmResponseCache;
 }
 
 /** Counter keys as the runner shows them in the step's counters. */
-export const USAGE_KEYS = ['llm_calls', 'llm_failures', 'prompt_tokens', 'completion_tokens'] as const;
+export const USAGE_KEYS = ['llm_calls', 'llm_failures', 'prompt_tokens', 'completion_tokens', 'llm_cache_hits'] as const;
 
 export function createLlmClient(settings: LlmSettings, onUsage?: UsageListener, options: LlmClientOptions = {}): OpenAICompatibleClient {
   return new OpenAICompatibleClient(settings, onUsage, options);
@@ -54,8 +58,9 @@ export class OpenAICompatibleClient implements LlmClient {
   readonly #sdk: OpenAI;
   readonly #limit: LimitFunction;
   readonly #onUsage: UsageListener | undefined;
-  readonly #options: Required<Omit<LlmClientOptions, 'sleep'>> & Pick<LlmClientOptions, 'sleep'>;
-  readonly #usage: LlmUsage = { llm_calls: 0, llm_failures: 0, prompt_tokens: 0, completion_tokens: 0 };
+  readonly #options: Required<Omit<LlmClientOptions, 'sleep' | 'cache'>> & Pick<LlmClientOptions, 'sleep'>;
+  readonly #cache: LlmResponseCache | undefined;
+  readonly #usage: LlmUsage = { llm_calls: 0, llm_failures: 0, prompt_tokens: 0, completion_tokens: 0, llm_cache_hits: 0 };
   /** False once the server refused response_format: the rest of this client's calls use extraction. */
   #jsonMode: boolean;
   /** Client-wide pause after a 429 with Retry-After: no call starts before this time. */
@@ -73,6 +78,7 @@ export class OpenAICompatibleClient implements LlmClient {
       maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
       sleep: options.sleep,
     };
+    this.#cache = options.cache;
     this.#sdk = new OpenAI({
       baseURL: settings.baseUrl,
       // Local OpenAI-compatible servers often need no key; the SDK insists on one.
@@ -127,7 +133,75 @@ export class OpenAICompatibleClient implements LlmClient {
     });
   }
 
+  /** Whether an accepted answer is replayed from a cache. */
+  get cached(): boolean {
+    return this.#cache !== undefined;
+  }
+
   async #withRetries<T>(
+    messages: ChatMessage[],
+    options: LlmCallOptions,
+    wantJson: boolean,
+    accept: (attempt: Attempt) => { ok: true; value: T } | { ok: false; message: string },
+  ): Promise<T> {
+    const key = this.#cache
+      ? llmCacheKey({
+          // What decides the answer besides the messages; the API key is not part of it.
+          identity: JSON.stringify([this.#settings.baseUrl, this.#settings.model]),
+          json: wantJson,
+          temperature: options.temperature ?? this.#settings.temperature,
+          maxTokens: options.maxTokens,
+          messages,
+        })
+      : undefined;
+    if (key) {
+      const replayed = await this.#fromCache(key, options, accept);
+      if (replayed) return replayed.value;
+    }
+    // Only the answer that is returned is cached (not an attempt the acceptance refused).
+    let accepted: Attempt | undefined;
+    const value = await this.#ask(messages, options, wantJson, (attempt) => {
+      const result = accept(attempt);
+      if (result.ok) accepted = attempt;
+      return result;
+    });
+    if (key && accepted) await this.#toCache(key, accepted, options);
+    return value;
+  }
+
+  /** A cached answer that the acceptance still takes (a schema may have changed since it was stored). */
+  async #fromCache<T>(
+    key: string,
+    options: LlmCallOptions,
+    accept: (attempt: Attempt) => { ok: true; value: T } | { ok: false; message: string },
+  ): Promise<{ value: T } | undefined> {
+    let hit;
+    try {
+      hit = await this.#cache!.get(key);
+    } catch (error) {
+      options.log?.warn(`LLM ${options.purpose}: the LLM cache could not be read (${(error as Error).message}); asking the model`);
+      return undefined;
+    }
+    if (!hit) return undefined;
+    const result = accept({ content: hit.content, finishReason: hit.finishReason });
+    if (!result.ok) {
+      options.log?.debug(`LLM ${options.purpose}: cached answer no longer accepted (${result.message}); asking the model`);
+      return undefined;
+    }
+    this.#count({ llm_cache_hits: 1 }, options);
+    return { value: result.value };
+  }
+
+  async #toCache(key: string, attempt: Attempt, options: LlmCallOptions): Promise<void> {
+    try {
+      await this.#cache!.put(key, { content: attempt.content, finishReason: attempt.finishReason, purpose: options.purpose, model: this.model });
+    } catch (error) {
+      // The answer is good; only a re-run would pay for it again.
+      options.log?.warn(`LLM ${options.purpose}: the answer could not be cached (${(error as Error).message})`);
+    }
+  }
+
+  async #ask<T>(
     messages: ChatMessage[],
     options: LlmCallOptions,
     wantJson: boolean,
@@ -164,7 +238,7 @@ export class OpenAICompatibleClient implements LlmClient {
       }
       const result = accept(attempt);
       if (result.ok) return result.value;
-      this.#count({ llm_failures: 1 });
+      this.#count({ llm_failures: 1 }, options);
       last = { message: result.message, retry: true };
       if (attempts >= maxAttempts) break;
       options.log?.warn(`LLM ${options.purpose}: attempt ${attempts}/${maxAttempts} gave an unusable answer (${result.message}); asking again`);
@@ -190,7 +264,7 @@ export class OpenAICompatibleClient implements LlmClient {
 
   async #send(messages: ChatMessage[], options: LlmCallOptions, jsonMode: boolean): Promise<Attempt> {
     throwIfAborted(options.signal);
-    this.#count({ llm_calls: 1 });
+    this.#count({ llm_calls: 1 }, options);
     const body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming = {
       model: this.#settings.model,
       messages,
@@ -212,7 +286,7 @@ export class OpenAICompatibleClient implements LlmClient {
         maxRetries: 0,
       });
     } catch (error) {
-      if (!isAbort(error, options.signal)) this.#count({ llm_failures: 1 });
+      if (!isAbort(error, options.signal)) this.#count({ llm_failures: 1 }, options);
       throw error;
     } finally {
       parent?.removeEventListener('abort', onAbort);
@@ -223,7 +297,7 @@ export class OpenAICompatibleClient implements LlmClient {
     this.#count({
       prompt_tokens: usage?.prompt_tokens ?? estimateTokens(messages.map((m) => m.content).join('\n')),
       completion_tokens: usage?.completion_tokens ?? estimateTokens(content),
-    });
+    }, options);
     return { content, finishReason: choice?.finish_reason ?? null };
   }
 
@@ -270,14 +344,16 @@ export class OpenAICompatibleClient implements LlmClient {
     await abortableSleep(ms, signal, (aborted) => abortError(aborted));
   }
 
-  #count(counters: Partial<LlmUsage>): void {
+  #count(counters: Partial<LlmUsage>, call?: LlmCallOptions): void {
     const added: Record<string, number> = {};
     for (const [key, value] of Object.entries(counters) as Array<[keyof LlmUsage, number]>) {
       if (!value) continue;
       this.#usage[key] += value;
       added[key] = value;
     }
-    if (Object.keys(added).length > 0) this.#onUsage?.(added);
+    if (Object.keys(added).length === 0) return;
+    this.#onUsage?.(added);
+    call?.onUsage?.(added as Partial<LlmUsage>);
   }
 }
 

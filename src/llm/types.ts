@@ -20,6 +20,9 @@ export interface LlmCallOptions {
    * object) was cut off, keeping its complete elements, when the result still passes the schema.
    * Default true. */
   allowPartial?: boolean;
+  /** Receives this call's own increments (calls, failures, tokens, cache hits), beside the client-wide
+   * accounting: a step that must count one kind of call separately (sql_validation's meaning check). */
+  onUsage?: (added: Partial<LlmUsage>) => void;
 }
 
 export interface LlmUsage {
@@ -27,6 +30,8 @@ export interface LlmUsage {
   llm_failures: number;
   prompt_tokens: number;
   completion_tokens: number;
+  /** Answers replayed from the task's LLM cache (no request was sent for them). */
+  llm_cache_hits: number;
 }
 
 export interface LlmClient {

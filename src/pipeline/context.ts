@@ -2,6 +2,7 @@
 // never import each other, nor anything from tasks/ or http/.
 import type { Settings } from '../config.ts';
 import type { Embedder } from '../embed/types.ts';
+import type { LlmResponseCache } from '../llm/cache.ts';
 import type { LlmClient } from '../llm/types.ts';
 import type { Database } from '../postgres/connect.ts';
 import type { StepParameters } from './parameters.ts';
@@ -68,8 +69,9 @@ export interface StepContext {
 /** What the composition root provides to steps; the runner wraps it into each StepContext. */
 export interface StepServices {
   openBusinessDatabase(url: string): Promise<Database>;
-  /** Returns undefined when no LLM is configured. `onUsage` receives counter increments. */
-  createLlm(onUsage: (counters: Record<string, number>) => void): LlmClient | undefined;
+  /** Returns undefined when no LLM is configured. `onUsage` receives counter increments; with a cache,
+   * accepted answers are kept and replayed (the task's llm_cache/). */
+  createLlm(onUsage: (counters: Record<string, number>) => void, options?: { cache?: LlmResponseCache }): LlmClient | undefined;
   createEmbedder(): Promise<Embedder>;
   openVectorDatabase(): Promise<Database>;
 }

@@ -12,6 +12,10 @@ import { StepError } from './context.ts';
 /** Read by more than one step. */
 export const sharedParameters = z.object({
   language: z.enum(['zh', 'en']).default('zh').describe('language of comments, questions and reports'),
+  use_llm_cache: z
+    .boolean()
+    .default(true)
+    .describe('every LLM call (annotate, themes, pairs, meaning check, repair) is answered from the task\'s llm_cache/ when the same request succeeded before; false: every call is sent'),
 });
 
 const SLICES = { shared: sharedParameters, ddl: ddlParameters, qa: qaParameters, validate: validationParameters, load: loadParameters };

@@ -42,8 +42,24 @@ export interface ReviewedPair {
   theme: string | null;
   tables: string[];
   complexity: string | null;
-  validation: { status: string; kept: boolean; drop_reason: string | null; lint: LintFinding[] } | null;
+  /** meaning_check: the LLM's back-translation verdict (sql_validation with semantic_check), else null. */
+  validation: { status: string; kept: boolean; drop_reason: string | null; lint: LintFinding[]; meaning_check: MeaningVerdict | null } | null;
   review: { rejected: boolean; edited: boolean; added: boolean; reason: string | null; history: ReviewChange[] };
+}
+
+export interface MeaningVerdict {
+  verdict: string;
+  back_translation: string | null;
+  reason: string | null;
+}
+
+/** The meaning check as the pair meta holds it (older metas have none). */
+function meaningOf(validation: object): MeaningVerdict | null {
+  const m = (validation as { meaning_check?: unknown }).meaning_check;
+  if (!m || typeof m !== 'object' || typeof (m as { verdict?: unknown }).verdict !== 'string') return null;
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  const o = m as Record<string, unknown>;
+  return { verdict: o.verdict as string, back_translation: text(o.back_translation), reason: text(o.reason) };
 }
 
 export interface PairFilter {
@@ -127,7 +143,7 @@ export class PairReview {
         tables: entry?.edit && entry.tables ? entry.tables : Array.isArray(p.tables) ? p.tables.filter((t): t is string => typeof t === 'string') : [],
         // The level was qa_generation's reading of its own SQL: an edited SQL has none (it is not re-classified here).
         complexity: typeof p.complexity === 'string' && (!entry?.edit || entry.edit.sql === stored.sql) ? p.complexity : null,
-        validation: validation ? { status: validation.status, kept: validation.kept, drop_reason: validation.drop_reason ?? null, lint: validation.lint ?? [] } : null,
+        validation: validation ? { status: validation.status, kept: validation.kept, drop_reason: validation.drop_reason ?? null, lint: validation.lint ?? [], meaning_check: meaningOf(validation) } : null,
         review: { rejected: Boolean(entry?.rejected), edited: Boolean(entry?.edit), added: false, reason: entry?.rejected?.reason ?? null, history: entry?.history ?? [] },
       };
     });
@@ -140,7 +156,7 @@ export class PairReview {
         theme: null,
         tables: a.tables,
         complexity: null,
-        validation: { status: 'valid', kept: true, drop_reason: null, lint: a.lint as unknown as LintFinding[] },
+        validation: { status: 'valid', kept: true, drop_reason: null, lint: a.lint as unknown as LintFinding[], meaning_check: null },
         review: { rejected: Boolean(a.rejected), edited: false, added: true, reason: a.rejected?.reason ?? null, history: a.history },
       });
     });

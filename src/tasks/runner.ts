@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { Settings } from '../config.ts';
 import { TaskLogger } from '../logs/task-logger.ts';
+import { TaskDirectoryLlmCache } from '../llm/cache.ts';
 import type { Database } from '../postgres/connect.ts';
 import { maskSecretsInText } from '../postgres/connection-string.ts';
 import { StepCancelledError, StepError, type StepContext, type StepServices, type TaskParameters } from '../pipeline/context.ts';
@@ -158,7 +159,8 @@ export class TaskRunner {
       },
       count: addCounters,
       businessDatabase,
-      llm: this.deps.services.createLlm(addCounters),
+      // Every LLM step replays the answers an earlier run already paid for (use_llm_cache=false: none).
+      llm: this.deps.services.createLlm(addCounters, params.use_llm_cache ? { cache: new TaskDirectoryLlmCache(dir) } : {}),
       embedder: () => this.deps.services.createEmbedder(),
       vectorDatabase: () => (vectorDb ??= this.deps.services.openVectorDatabase()),
     });

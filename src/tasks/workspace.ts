@@ -277,6 +277,7 @@ const DESCRIPTIONS: Describer[] = [
   { test: (r) => /^vector_bak\/[^/]+\.csv$/i.test(r), zh: 'Vector表备份', en: 'Vector table backup' },
   { test: (r) => /^vector_bak\/[^/]+\.txt$/i.test(r), zh: 'Vector备份日志', en: 'Vector backup log' },
   { test: (r) => /^vector_bak\/[^/]+\.json$/i.test(r), zh: 'Vector备份清单', en: 'Vector backup manifest' },
+  { test: (r) => /^llm_cache\/[0-9a-f]{64}\.json$/.test(r), zh: 'LLM调用缓存', en: 'LLM call cache' },
   { test: (_r, b) => /\.backup$/i.test(b), zh: '备份文件', en: 'Backup file' },
   { test: (_r, b) => /\.meta\.json$/i.test(b), zh: '元数据文件 (JSON)', en: 'Metadata file (JSON)' },
   { test: (_r, b) => /\.ddl$/i.test(b), zh: 'DDL建表语句', en: 'DDL statements' },

@@ -43,6 +43,8 @@ describe('data-pipeline CLI', () => {
     for (const option of ['--db', '--tables', '--table', '--context', '--mode', '--step', '--no-sql-validation', '--truncate-vector-tables', '--lang']) {
       assert.ok(runHelp.stdout.includes(option), `run --help documents ${option}`);
     }
+    // --param names every step parameter, the LLM path's too.
+    for (const name of ['use_llm_cache', 'semantic_check', 'allow_offline_fallback', 'semantic_lint']) assert.ok(runHelp.stdout.includes(name), `run --help names ${name}`);
   });
 
   it('stops at start-up on a bad setting, naming the variable', () => {

@@ -10,6 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { STEP_PARAMETER_NAMES } from '../../src/pipeline/parameters.ts';
 import { call, makeTempDir, startTestServer, waitFor, waitForStatus, type TestServer } from '../helpers/server.ts';
 import { activeEventStreams } from '../../src/http/events.ts';
 import { ensureCompletionTable, fixtureRegistry, type FixtureOptions } from '../fixtures/steps.ts';
@@ -1426,6 +1427,13 @@ describe('health, OpenAPI document, unknown routes', () => {
     }
     assert.ok(paths.some((p) => p.startsWith(`${base}/{task_id}/files/`)), 'download path missing');
     assert.ok(res.body.paths[base].post && res.body.paths[base].get);
+    // Every step parameter is in the create body, with its meaning and default (the LLM path's ones too).
+    const body = res.body.paths[base].post.requestBody.content['application/json'].schema;
+    const props = body.properties ?? body.allOf?.find((s: any) => s.properties)?.properties;
+    for (const name of STEP_PARAMETER_NAMES) assert.ok(props?.[name]?.description, `${name} documented in the create body`);
+    assert.equal(props.use_llm_cache.default, true);
+    assert.equal(props.allow_offline_fallback.default, false);
+    assert.match(props.semantic_check.description, /on when an LLM is configured/);
   });
 
   it('an unknown route is a 404 JSON envelope', async () => {

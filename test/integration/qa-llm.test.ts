@@ -368,6 +368,28 @@ describe('qa_generation with the fake OpenAI-compatible server', () => {
     }
   });
 
+  test('a themes call that keeps failing: LLM_UNAVAILABLE and no offline themes, unless allow_offline_fallback (then counted and shown)', async () => {
+    const fake = await startFakeOpenAI({ handler: (req) => (isThemesRequest(req) ? serverError(503, 'overloaded') : jsonReply(fakeAnalyst()(req))) });
+    try {
+      await assert.rejects(
+        runStep(fake, {}, { maxRetries: 1 }),
+        (e: any) => e.code === 'LLM_UNAVAILABLE' && /allow_offline_fallback/.test(e.message) && /HTTP 503/.test(e.message),
+      );
+      assert.equal(fake.chatRequests().length, 2, 'the themes call was retried once, and no pairs were asked for');
+      fake.reset();
+      const { result, meta, ctx } = await runStep(fake, { allow_offline_fallback: true }, { maxRetries: 1 });
+      assert.equal(meta.themes_source, 'offline_fallback');
+      assert.equal(meta.prompts.themes.fallback_to_offline, true);
+      assert.ok(meta.themes.every((t: any) => t.source !== 'llm'));
+      assert.equal(result?.counters?.themes_offline_fallback, 1);
+      assert.equal(ctx.counters.themes_offline_fallback, 1, 'in the status counters while it runs');
+      assert.match(result!.summary!, /allow_offline_fallback/);
+      assert.ok(ctx.logs.some((l) => l.level === 'WARNING' && /offline themes used as allowed/.test(l.message)));
+    } finally {
+      await fake.close();
+    }
+  });
+
   test('a server that refuses JSON mode and answers in English', async () => {
     const analyst = fakeAnalyst();
     const fake = await startFakeOpenAI({

@@ -98,7 +98,7 @@ async function run(pairs: Array<{ question: string; sql: string }>, options: { l
         { backoffBaseMs: 5, maxBackoffMs: 20 },
       )
     : undefined;
-  ctx = makeStepContext({ dir, db, ...(llm ? { llm } : {}), parameters: { modify_original_file: false, ...options.parameters } });
+  ctx = makeStepContext({ dir, db, ...(llm ? { llm } : {}), parameters: { modify_original_file: false, semantic_check: false, ...options.parameters } });
   const result = await runSqlValidation(ctx);
   const vr = JSON.parse(fs.readFileSync(path.join(dir, VALIDATION_RESULT_FILE), 'utf8')) as ValidationResultFile;
   const report = JSON.parse(fs.readFileSync(path.join(dir, vr.report_file), 'utf8')) as ValidationReport;
@@ -133,12 +133,12 @@ describe('sql_validation with the semantic linter', () => {
     assert.match(meta.pairs[1].validation.drop_reason, /aggregate_on_key/);
     assert.deepEqual(validated.map((p) => p.question), [CLEAN.question, WARNED.question]);
 
-    assert.deepEqual(report.funnel, { generated: 5, parsed: 5, explain_valid: 5, lint_clean: 3, repaired: 0, deduplicated: 2, kept: 2 });
+    assert.deepEqual(report.funnel, { generated: 5, parsed: 5, explain_valid: 5, lint_clean: 3, meaning_checked: 3, repaired: 0, deduplicated: 2, kept: 2 });
     assert.deepEqual(report.drop_reasons, { 'lint:semantic': 2, 'duplicate:duplicate': 1 });
     assert.equal(report.lint.enabled, true);
     assert.deepEqual(report.lint.rules, { aggregate_on_key: { errors: 1, warnings: 0 }, literal_not_in_data: { errors: 1, warnings: 0 }, rank_ties_beyond_n: { errors: 0, warnings: 1 } });
     assert.ok(report.lint.data_checks > 0, 'bounded data checks ran');
-    assert.match(summary, /漏斗: 生成 5 → 可解析 5 → EXPLAIN通过 5 → 语义检查通过 3 → 修复 \+0 → 去重后 2 → 保留 2/);
+    assert.match(summary, /漏斗: 生成 5 → 可解析 5 → EXPLAIN通过 5 → 语义检查通过 3 → 含义核对通过 3 → 修复 \+0 → 去重后 2 → 保留 2/);
     assert.match(summary, /丢弃原因: lint: aggregate_on_key/);
     assert.equal(result.counters?.lint_clean, 3);
     assert.equal(result.counters?.kept, 2);
@@ -177,6 +177,6 @@ describe('sql_validation with the semantic linter', () => {
     assert.equal(report.pairs[1]!.error_class, 'semantic');
     assert.match(validated[1]!.sql, /COUNT\(DISTINCT source_type\)/);
     assert.match(validated[2]!.sql, /'彭泽服务区'/);
-    assert.deepEqual(report.funnel, { generated: 3, parsed: 3, explain_valid: 3, lint_clean: 1, repaired: 2, deduplicated: 3, kept: 3 });
+    assert.deepEqual(report.funnel, { generated: 3, parsed: 3, explain_valid: 3, lint_clean: 1, meaning_checked: 1, repaired: 2, deduplicated: 3, kept: 3 });
   });
 });

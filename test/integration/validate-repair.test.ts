@@ -69,7 +69,7 @@ async function run(pairs: Array<{ question: string; sql: string }>, parameters: 
   writePairFile(dir, pairs);
   let ctx!: TestContext;
   const llm = llmFor((c) => ctx.count(c));
-  ctx = makeStepContext({ dir, db, llm, parameters: { modify_original_file: false, ...parameters } });
+  ctx = makeStepContext({ dir, db, llm, parameters: { modify_original_file: false, semantic_check: false, ...parameters } });
   await runSqlValidation(ctx);
   const vr = JSON.parse(fs.readFileSync(path.join(dir, VALIDATION_RESULT_FILE), 'utf8')) as ValidationResultFile;
   const report = JSON.parse(fs.readFileSync(path.join(dir, vr.report_file), 'utf8')) as ValidationReport;
@@ -189,7 +189,7 @@ describe('sql_validation LLM repair (fake OpenAI-compatible server)', () => {
     ];
     const pairFile = writePairFile(dir, pairs);
     let ctx!: TestContext;
-    ctx = makeStepContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true } });
+    ctx = makeStepContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true, semantic_check: false } });
     await assert.rejects(runSqlValidation(ctx), (error: Error & { code?: string }) => error.code === 'LLM_UNAVAILABLE' && /1 个问答对待修复/.test(error.message));
     assert.ok(!fs.existsSync(path.join(dir, VALIDATION_RESULT_FILE)), 'no result: training_load must not load anything');
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, pairFile), 'utf8')), pairs, 'the pair file is not rewritten');
@@ -227,7 +227,7 @@ describe('sql_validation LLM repair (fake OpenAI-compatible server)', () => {
     const pairFile = writePairFile(dir, pairs);
     const runOnce = () => {
       let ctx!: TestContext;
-      ctx = makeStepContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true, validation_concurrency: 1 } });
+      ctx = makeStepContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true, validation_concurrency: 1, semantic_check: false } });
       return { ctx, done: runSqlValidation(ctx) };
     };
 
@@ -272,5 +272,93 @@ describe('sql_validation LLM repair (fake OpenAI-compatible server)', () => {
     const { report } = await run([{ question: '无结构文件', sql: 'SELECT company FROM bss_company' }], {}, false);
     assert.equal(report.pairs[0]!.status, 'repaired');
     assert.equal(report.catalog_source, 'database');
+  });
+});
+
+describe('sql_validation meaning check (semantic_check)', () => {
+  /** Meaning-check requests, answered by `verdict` per item (by its question); undefined leaves the item out. */
+  function meaningRoute(verdict: (question: string) => { matches: boolean; back: string } | undefined) {
+    routes.set('问答对（', (req) => {
+      const items = req.user.split(/\n### /).slice(1).map((b) => ({ id: Number(/^(\d+)/.exec(b)![1]), question: /问题: (.+)/.exec(b)![1]!.trim() }));
+      const results = items.flatMap(({ id, question }) => {
+        const v = verdict(question);
+        return v ? [{ id, back_translation: v.back, matches: v.matches, reason: v.matches ? '一致' : '统计对象不同' }] : [];
+      });
+      return jsonReply({ results });
+    });
+  }
+
+  it('reads every lint-clean SQL back in batches; a mismatch is dropped with both questions when repair is off; an item without a verdict is asked again, then kept as unknown', async () => {
+    meaningRoute((q) => (q === '含义-公司数量' ? { matches: true, back: '公司有多少家' } : q === '含义-服务区数量' ? { matches: false, back: '公司有多少家' } : undefined));
+    const before = fake.chatRequests().length;
+    const { report, ctx, summary } = await run(
+      [
+        { question: '含义-公司数量', sql: 'SELECT COUNT(*) AS n FROM bss_company WHERE delete_ts IS NULL' },
+        { question: '含义-服务区数量', sql: 'SELECT COUNT(*) AS m FROM bss_company WHERE delete_ts IS NULL' },
+        { question: '含义-未判定', sql: 'SELECT company_name FROM bss_company WHERE delete_ts IS NULL' },
+      ],
+      { semantic_check: true, enable_llm_repair: false },
+    );
+    const meaningCalls = fake.chatRequests().slice(before);
+    assert.equal(meaningCalls.length, 2, 'one batch, then the item left out alone');
+    assert.match(meaningCalls[0]!.body.messages[1].content, /### 1\n问题: 含义-公司数量[\s\S]*### 3\n问题: 含义-未判定/);
+    assert.doesNotMatch(meaningCalls[1]!.body.messages[1].content, /含义-公司数量/);
+    const [ok, mismatch, unknown] = report.pairs;
+    assert.deepEqual([ok!.status, ok!.meaning_check?.verdict], ['valid', 'match']);
+    assert.equal(mismatch!.status, 'invalid');
+    assert.equal(mismatch!.error_class, 'meaning_mismatch');
+    assert.match(mismatch!.error!.message, /问题：“含义-服务区数量”；按 SQL 反推，它回答的是：“公司有多少家”/);
+    assert.match(mismatch!.drop_reason!, /^meaning: meaning_mismatch: the SQL answers "公司有多少家"/);
+    assert.deepEqual([unknown!.status, unknown!.meaning_check?.verdict], ['valid', 'unknown']);
+    assert.deepEqual(report.funnel, { generated: 3, parsed: 3, explain_valid: 3, lint_clean: 3, meaning_checked: 2, repaired: 0, deduplicated: 2, kept: 2 });
+    assert.equal(ctx.counters.meaning_check_calls, 2);
+    assert.equal(report.llm_usage.meaning_check.calls, 2);
+    assert.ok(report.llm_usage.meaning_check.prompt_tokens > 0);
+    assert.equal(ctx.counters.repair_calls, undefined);
+    assert.match(summary, /含义核对 \(LLM反向翻译\): 1 一致, 1 不一致, 1 未判定/);
+    assert.match(summary, /SQL实际回答: 公司有多少家/);
+  });
+
+  it('on by default with an LLM, off with semantic_check=false; without an LLM it cannot run and says so', async () => {
+    meaningRoute(() => ({ matches: true, back: '-' }));
+    const before = fake.chatRequests().length;
+    const on = await run([{ question: '含义-默认开启', sql: 'SELECT COUNT(*) FROM bss_company WHERE delete_ts IS NULL' }], { semantic_check: undefined });
+    assert.equal(fake.chatRequests().length, before + 1);
+    assert.equal(on.report.meaning_check.enabled, true);
+    const off = await run([{ question: '含义-关闭', sql: 'SELECT COUNT(*) FROM bss_company WHERE delete_ts IS NULL' }], { semantic_check: false });
+    assert.equal(fake.chatRequests().length, before + 1);
+    assert.deepEqual([off.report.meaning_check.enabled, off.report.meaning_check.skipped_reason, off.report.pairs[0]!.meaning_check], [false, 'semantic_check=false', null]);
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-validate-repair-'));
+    dirs.push(dir);
+    fs.writeFileSync(path.join(dir, SCHEMA_FILE), schemaJson);
+    writePairFile(dir, [{ question: '含义-无LLM', sql: 'SELECT COUNT(*) FROM bss_company WHERE delete_ts IS NULL' }]);
+    const ctx = makeStepContext({ dir, db, parameters: { modify_original_file: false, semantic_check: true } });
+    await runSqlValidation(ctx);
+    const vr = JSON.parse(fs.readFileSync(path.join(dir, VALIDATION_RESULT_FILE), 'utf8')) as ValidationResultFile;
+    const report = JSON.parse(fs.readFileSync(path.join(dir, vr.report_file), 'utf8')) as ValidationReport;
+    assert.deepEqual([report.meaning_check.enabled, report.meaning_check.skipped_reason], [false, 'semantic_check=true but no LLM configured']);
+    assert.ok(ctx.logs.some((l) => l.level === 'WARNING' && /meaning check not run/.test(l.message)));
+  });
+
+  it('a meaning-check call that keeps failing: the pairs stay pending, none dropped, LLM_UNAVAILABLE', async () => {
+    routes.set('问答对（', () => serverError(503, 'down'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-validate-repair-'));
+    dirs.push(dir);
+    fs.writeFileSync(path.join(dir, SCHEMA_FILE), schemaJson);
+    const pairs = [
+      { question: '含义-不可用1', sql: 'SELECT COUNT(*) FROM bss_company WHERE delete_ts IS NULL' },
+      { question: '含义-不可用2', sql: 'SELECT COUNT(*) FROM bss_service_area WHERE delete_ts IS NULL' },
+    ];
+    const pairFile = writePairFile(dir, pairs);
+    let ctx!: TestContext;
+    ctx = makeStepContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true, semantic_check: true } });
+    await assert.rejects(runSqlValidation(ctx), (e: Error & { code?: string }) => e.code === 'LLM_UNAVAILABLE' && /2 个问答对待修复或待核对含义/.test(e.message));
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, pairFile), 'utf8')), pairs, 'the pair file is untouched');
+    const reportFile = fs.readdirSync(dir).find((n) => /_report\.json$/.test(n))!;
+    const report = JSON.parse(fs.readFileSync(path.join(dir, reportFile), 'utf8')) as ValidationReport;
+    assert.deepEqual(report.pairs.map((p) => [p.status, p.drop_reason]), [['pending', null], ['pending', null]]);
+    assert.match(report.pairs[0]!.pending_reason!, /meaning check call failed: .*HTTP 503/);
+    assert.equal(ctx.counters.meaning_check_failures, 2, 'the call and its retry');
   });
 });

@@ -91,6 +91,9 @@ describe('sql_validation on real PostgreSQL (demo database)', () => {
       parsed,
       explain_valid: DEMO_VALID_PAIRS.length,
       lint_clean: DEMO_VALID_PAIRS.length,
+      // No LLM: no meaning check, so meaning-checked = lint-clean.
+      meaning_checked: DEMO_VALID_PAIRS.length,
+      meaning_mismatches: 0,
       repaired_in_funnel: 0,
       deduplicated: DEMO_VALID_PAIRS.length,
       kept: DEMO_VALID_PAIRS.length,

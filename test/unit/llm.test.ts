@@ -94,7 +94,7 @@ describe('createLlmClient against the fake OpenAI server', () => {
     assert.equal(req!.body.model, 'fake-model');
     assert.equal(req!.body.temperature, 0.2);
     assert.equal(req!.headers.authorization, 'Bearer sk-test');
-    assert.deepEqual(llm.usage, { llm_calls: 1, llm_failures: 0, prompt_tokens: 11, completion_tokens: 7 });
+    assert.deepEqual(llm.usage, { llm_calls: 1, llm_failures: 0, prompt_tokens: 11, completion_tokens: 7, llm_cache_hits: 0 });
     const sum: Record<string, number> = {};
     for (const c of seen) for (const [k, v] of Object.entries(c)) sum[k] = (sum[k] ?? 0) + v;
     assert.deepEqual(sum, { llm_calls: 1, prompt_tokens: 11, completion_tokens: 7 });

@@ -207,3 +207,76 @@ describe('a term with no translation stays whole and goes to glossary_todo.json'
     assert.deepEqual(todo.find((e) => e.word === 'frobbed')!.used_by, ['product.frobbed_bytes']);
   });
 });
+
+async function generateFor(schema: SchemaFile, count = 12, lang: 'zh' | 'en' = 'zh'): Promise<GeneratedPair[]> {
+  await loadParser();
+  const catalog = buildCatalog(schema);
+  const themes = offlineThemes(catalog, 6, lang);
+  const collector = new PairCollector(catalog);
+  const out: GeneratedPair[] = [];
+  for (let i = 0; i < themes.length; i++) out.push(...(await offlinePairsForTheme({ catalog, theme: themes[i]!, themeIndex: i, lang, seed: 7, count, collector })).pairs);
+  return out;
+}
+const schemaOf = (tables: TableInfo[]): SchemaFile => ({ ...SCHEMA, tables });
+
+describe('small and oddly shaped schemas still get right questions', () => {
+  test('one reference table (a key, a unique name, a unique code): its count, a list and lookups both ways', async () => {
+    const company = t('company', [
+      c('id', 1, 'varchar', 'identifier', '主键ID', { is_primary_key: true, distinct_share: 1 }),
+      c('company_name', 2, 'varchar', 'label', '公司名称', { distinct_share: 1, sample_values: ['上饶分公司', '吉安分公司', '宜春分公司'] }),
+      c('company_no', 3, 'varchar', 'code', '公司编码', { distinct_share: 1, sample_values: ['H01', 'H02', 'H03'] }),
+    ], { entity: { zh: '公司', en: 'company' }, primary_key: ['id'], estimated_rows: 10 });
+    const pairs = await generateFor(schemaOf([company]), 8);
+    const questions = pairs.map((p) => p.question);
+    assert.ok(pairs.length >= 4, questions.join(' | '));
+    assert.ok(pairs.some((p) => /^SELECT COUNT\(\*\) AS count FROM company;?$/.test(p.sql)), questions.join(' | '));
+    // A lookup by the code returns the name; by the name, the code — never a GROUP BY of the name.
+    assert.ok(pairs.some((p) => /SELECT company_name FROM company WHERE company_no = 'H0\d'/.test(p.sql)));
+    assert.ok(pairs.some((p) => /SELECT company_no FROM company WHERE company_name = '.+分公司'/.test(p.sql)));
+    assert.ok(pairs.every((p) => !/GROUP BY/.test(p.sql)));
+  });
+
+  test('a name that is not unique is never a lookup key', async () => {
+    const person = t('person', [
+      c('id', 1, 'int4', 'identifier', '人员ID', { is_primary_key: true, distinct_share: 1 }),
+      c('name', 2, 'text', 'label', '姓名', { distinct_share: 0.4, sample_values: ['张伟', '王芳'] }),
+      c('badge_no', 3, 'text', 'code', '工号', { distinct_share: 1, sample_values: ['E001', 'E002'] }),
+    ], { entity: { zh: '人员', en: 'person' }, primary_key: ['id'], estimated_rows: 50 });
+    const pairs = await generateFor(schemaOf([person]), 8);
+    assert.ok(pairs.length > 0);
+    assert.ok(pairs.every((p) => !/WHERE name = /.test(p.sql)), pairs.map((p) => p.sql).join('\n'));
+  });
+
+  test('a table referencing another twice (cite → paper as citing and as cited): the questions differ by the role', async () => {
+    const paper = t('paper', [
+      c('paperid', 1, 'int4', 'identifier', '论文ID', { is_primary_key: true, distinct_share: 1 }),
+      c('title', 2, 'text', 'label', '标题', { distinct_share: 1 }),
+    ], { entity: { zh: '论文', en: 'paper' }, primary_key: ['paperid'], estimated_rows: 200 });
+    const cite = t('cite', [
+      c('citingpaperid', 1, 'int4', 'foreign_key', '引用论文ID', { distinct_share: 0.3 }),
+      c('citedpaperid', 2, 'int4', 'foreign_key', '被引用论文ID', { distinct_share: 0.3 }),
+    ], { entity: { zh: '引用', en: 'citation' }, primary_key: ['citingpaperid', 'citedpaperid'], estimated_rows: 900, foreign_keys: [fk('citingpaperid', 'paper', 'paperid'), fk('citedpaperid', 'paper', 'paperid')] });
+    const pairs = await generateFor(schemaOf([paper, cite]), 10);
+    const counted = pairs.filter((p) => /FROM cite c JOIN paper p ON c\.cit(ing|ed)paperid = p\.paperid GROUP BY/.test(p.sql));
+    assert.equal(counted.length, 2, pairs.map((p) => `${p.question} ${p.sql}`).join('\n'));
+    const cited = counted.find((p) => p.sql.includes('citedpaperid'))!;
+    const citing = counted.find((p) => p.sql.includes('citingpaperid'))!;
+    assert.match(cited.question, /被引用论文/);
+    assert.doesNotMatch(citing.question, /被引用/);
+  });
+
+  test('a subtype keyed by its supertype (customers.id → persons.id): persons without a row are "not customers"', async () => {
+    const persons = t('persons', [
+      c('id', 1, 'int4', 'identifier', '人员ID', { is_primary_key: true, distinct_share: 1 }),
+      c('full_name', 2, 'text', 'label', '姓名', { distinct_share: 0.9 }),
+    ], { entity: { zh: '人员', en: 'person' }, primary_key: ['id'], estimated_rows: 500 });
+    const customers = t('customers', [
+      c('id', 1, 'int4', 'foreign_key', '人员ID', { distinct_share: 1, null_share: 0 }),
+      c('segment', 2, 'text', 'code', '客户分群', { enum_values: ['retail', 'vip'] }),
+    ], { entity: { zh: '客户', en: 'customer' }, primary_key: ['id'], estimated_rows: 200, foreign_keys: [fk('id', 'persons', 'id')] });
+    const pairs = await generateFor(schemaOf([persons, customers]), 10);
+    const anti = pairs.find((p) => /NOT EXISTS/.test(p.sql));
+    assert.ok(anti, pairs.map((p) => p.question).join(' | '));
+    assert.match(anti.question, /不是客户/);
+  });
+});

@@ -117,7 +117,7 @@ export function miniSchema(): SchemaFile {
 }
 
 function settings(extra: Partial<QaSettings> = {}): QaSettings {
-  return { themeCount: 3, questionsPerTheme: 8, language: 'zh', dbName: 'highway_db', businessContext: '高速公路服务区管理系统', seed: 42, executionCheck: false, ...extra };
+  return { themeCount: 3, questionsPerTheme: 8, language: 'zh', dbName: 'highway_db', businessContext: '高速公路服务区管理系统', seed: 42, executionCheck: false, allowOfflineFallback: false, ...extra };
 }
 
 /** A synthetic schema of n tables in clusters of 5 (each cluster: one fact referencing four dimensions). */
@@ -288,6 +288,21 @@ describe('prompt sizes stay bounded', () => {
     const a = pairsPrompt(small, theme(small), settings(), 10, []).messages.reduce((s, m) => s + m.content.length, 0);
     const b = pairsPrompt(large, theme(large), settings(), 10, []).messages.reduce((s, m) => s + m.content.length, 0);
     assert.ok(Math.abs(a - b) / a < 0.05, `${a} vs ${b}`);
+  });
+});
+
+describe('the pairs prompt asks for what the theme can offer', () => {
+  test('a one-table theme gets no join quota; a theme with related tables does', () => {
+    const catalog = buildCatalog(wideSchema(20));
+    const related = catalog.tables.find((t) => t.parents.some((r) => r.to !== t))!;
+    const parent = related.parents.find((r) => r.to !== related)!.to;
+    const joinQuota = (tables: string[]) => {
+      const prompt = pairsPrompt(catalog, { name: 't', description: '', tables, entities: [], metrics: [], keywords: [], source: 'llm' as const, repaired: [], dropped: [] }, settings(), 10, []);
+      const text = prompt.messages.map((m) => m.content).join('\n');
+      return Number(/- join: (\d+)/.exec(text)![1]);
+    };
+    assert.equal(joinQuota([related.key]), 0);
+    assert.ok(joinQuota([related.key, parent.key]) > 0);
   });
 });
 

@@ -30,6 +30,7 @@ export function qaSettings(ctx: Pick<StepContext, 'params'>, schema: SchemaFile)
     businessContext: p.business_context?.trim() || schema.business_context || null,
     seed: p.qa_seed,
     executionCheck: p.qa_execution_check,
+    allowOfflineFallback: p.allow_offline_fallback,
   };
 }
 
@@ -55,6 +56,7 @@ async function run(ctx: StepContext): Promise<StepResult> {
   let outcomes: ThemeOutcome[];
   const prompts: Record<string, unknown> = {};
   let droppedThemes: Array<{ name: string; tables: string[] }> = [];
+  let themesFallback = false;
 
   ctx.progress(0, settings.themeCount, 'themes');
   let done = 0;
@@ -71,7 +73,11 @@ async function run(ctx: StepContext): Promise<StepResult> {
     const result = await llmThemes(llm, catalog, settings, ctx.log, ctx.signal);
     themes = result.themes;
     droppedThemes = result.droppedThemes;
-    prompts.themes = { ...result.prompt, fallback_to_offline: result.fallback };
+    prompts.themes = { ...result.prompt, fallback_to_offline: result.fallback, completed_offline: result.completedOffline };
+    // Shown in the status, never only in the log: a fallback the user allowed, and themes completed offline.
+    if (result.fallback) ctx.count({ themes_offline_fallback: 1 });
+    if (result.completedOffline) ctx.count({ themes_completed_offline: result.completedOffline });
+    themesFallback = result.fallback;
     await ctx.checkpoint();
     logThemes(ctx, themes);
     ctx.progress(0, themes.length, 'themes');
@@ -142,6 +148,10 @@ async function run(ctx: StepContext): Promise<StepResult> {
   if (exhausted && !sizeGiven && pairs.length > 0 && pairs.length < Math.ceil(requested / 2)) {
     ctx.log.warn(`该表结构只能生成 ${pairs.length} 个不同的问答对（默认请求 ${requested} 个） (the schema supports only ${pairs.length} distinct pairs)`);
   }
+  // A size the user asked for and could not get is said, not hidden in the counts.
+  if (exhausted && sizeGiven && pairs.length >= minimum) {
+    ctx.log.warn(`只生成了 ${pairs.length} 个问答对（请求 ${requested} 个）：该表结构的不同问题已用尽，重复的问法不会被凑数 (only ${pairs.length} of ${requested} requested pairs: the schema has no more distinct questions)`);
+  }
   if (pairs.length < minimum) {
     const reasons = failed.map((o) => `${o.theme.name}: ${o.error}`).join('; ');
     throw new StepError(
@@ -159,6 +169,7 @@ async function run(ctx: StepContext): Promise<StepResult> {
     version: 1,
     generated_at: generatedAt,
     generator: mode,
+    themes_source: mode === 'llm' ? (themesFallback ? 'offline_fallback' : 'llm') : 'offline',
     model: ctx.llm?.model ?? null,
     language: settings.language,
     seed: mode === 'offline' ? settings.seed : null,
@@ -196,13 +207,16 @@ async function run(ctx: StepContext): Promise<StepResult> {
   );
   if (coverage.uncovered_tables.length) ctx.log.warn(`未被任何问题覆盖的表 (tables without a pair): ${coverage.uncovered_tables.join(', ')}`);
   return {
-    summary: `${pairs.length} 个问答对，${outcomes.length - failed.length}/${outcomes.length} 个主题成功，输出 ${written.pairFile}`,
+    summary:
+      `${pairs.length} 个问答对，${outcomes.length - failed.length}/${outcomes.length} 个主题成功，输出 ${written.pairFile}` +
+      (themesFallback ? '；LLM 主题生成失败，按 allow_offline_fallback 改用离线主题 (LLM themes failed: offline themes used)' : ''),
     counters: {
       pairs: pairs.length,
       themes: outcomes.length - failed.length,
       themes_failed: failed.length,
       dropped: Object.values(dropped).reduce((a, b) => a + b, 0),
       tables_covered: coverage.tables_covered,
+      ...(themesFallback ? { themes_offline_fallback: 1 } : {}),
     },
   };
 }

@@ -1,6 +1,7 @@
 // The LLM generator: themes from a compact schema summary (a theme naming a table that does not exist is
 // repaired to the real table it most likely means, or that name is dropped; a theme left without tables
-// is dropped and replaced by an offline theme), then pairs per theme in parallel, each answer going
+// is dropped and replaced by an offline theme; a themes call that fails fails the step unless
+// allow_offline_fallback is set), then pairs per theme in parallel, each answer going
 // through the parse gate and the run-wide duplicate check; a theme that comes back short gets one top-up
 // request; a theme whose requests fail is reported, not fatal.
 import { z } from 'zod';
@@ -8,7 +9,7 @@ import type { Lang } from '../../config.ts';
 import { QA_PAIRS_PROMPT, QA_THEMES_PROMPT } from '../../llm/prompts/qa.ts';
 import { renderPrompt } from '../../llm/prompts/template.ts';
 import type { LlmClient } from '../../llm/types.ts';
-import type { StepLogger } from '../context.ts';
+import { StepError, type StepLogger } from '../context.ts';
 import type { CatalogModel, TableModel } from './catalog.ts';
 import type { PairCollector } from './collector.ts';
 import { levelQuotas } from './offline-generator.ts';
@@ -121,7 +122,10 @@ export interface LlmThemesResult {
   /** Themes the LLM proposed that had no real table left. */
   droppedThemes: Array<{ name: string; tables: string[] }>;
   prompt: { id: string; version: number; chars: number };
+  /** The themes call failed and allow_offline_fallback let offline themes stand in for all of them. */
   fallback: boolean;
+  /** Offline themes added because the LLM gave fewer usable themes than asked for. */
+  completedOffline: number;
 }
 
 export async function llmThemes(llm: LlmClient, catalog: CatalogModel, settings: QaSettings, log: StepLogger, signal?: AbortSignal): Promise<LlmThemesResult> {
@@ -142,8 +146,16 @@ export async function llmThemes(llm: LlmClient, catalog: CatalogModel, settings:
     items = answer.themes;
   } catch (error) {
     if (signal?.aborted) throw error;
-    log.warn(`主题生成失败，改用基于表关联的离线主题 (LLM themes failed, using offline themes): ${error instanceof Error ? error.message : String(error)}`);
-    return { themes: offlineThemes(catalog, settings.themeCount, lang), droppedThemes: [], prompt: info, fallback: true };
+    const reason = error instanceof Error ? error.message : String(error);
+    // Never silently: offline themes only when the task allows them, and then counted by the caller.
+    if (!settings.allowOfflineFallback) {
+      throw new StepError(
+        'LLM_UNAVAILABLE',
+        `LLM 主题生成失败（已按重试策略重试），未改用离线主题；可稍后重新执行本步骤，或设置 allow_offline_fallback=true 允许离线主题 (the LLM themes call failed after its retries; no offline themes were used: re-run the step, or set allow_offline_fallback=true): ${reason}`,
+      );
+    }
+    log.warn(`主题生成失败，按 allow_offline_fallback 改用基于表关联的离线主题 (LLM themes failed, offline themes used as allowed): ${reason}`);
+    return { themes: offlineThemes(catalog, settings.themeCount, lang), droppedThemes: [], prompt: info, fallback: true, completedOffline: 0 };
   }
   const themes: Theme[] = [];
   const droppedThemes: LlmThemesResult['droppedThemes'] = [];
@@ -163,6 +175,7 @@ export async function llmThemes(llm: LlmClient, catalog: CatalogModel, settings:
     if (themes.length >= settings.themeCount) break;
   }
   // Short of themes: complete with offline themes on tables the LLM's themes do not cover yet.
+  let completedOffline = 0;
   if (themes.length < settings.themeCount) {
     const covered = new Set(themes.flatMap((t) => t.tables));
     const extra = offlineThemes(catalog, settings.themeCount * 2, lang)
@@ -171,14 +184,19 @@ export async function llmThemes(llm: LlmClient, catalog: CatalogModel, settings:
     const added = extra.slice(0, settings.themeCount - themes.length);
     if (added.length) log.warn(`LLM 只给出 ${themes.length} 个可用主题，已补充 ${added.length} 个离线主题 (completed with offline themes)`);
     themes.push(...added);
+    completedOffline = added.length;
   }
-  return { themes, droppedThemes, prompt: info, fallback: false };
+  return { themes, droppedThemes, prompt: info, fallback: false, completedOffline };
 }
 
 // ------------------------------------------------------------------------------------------ pairs
 
-function spreadText(count: number, lang: Lang): string {
-  const q = levelQuotas(count);
+/** The complexity spread asked of the model: a theme whose tables have no relationship among them (one
+ * table, or unrelated ones) gets no join quota — asking for joins there makes the model invent them. */
+function spreadText(count: number, lang: Lang, tables: TableModel[]): string {
+  const inTheme = new Set(tables);
+  const joinable = tables.some((t) => t.parents.some((r) => r.to !== t && inTheme.has(r.to)));
+  const q = levelQuotas(count, joinable ? [] : ['join']);
   const zh = lang === 'zh';
   return [
     `- single_table: ${q.single_table} ${zh ? '（单表查询、筛选、排序）' : '(one table: filters, sorting)'}`,
@@ -207,7 +225,7 @@ export function pairsPrompt(catalog: CatalogModel, theme: Theme, settings: QaSet
     tables: themeTablesText(tables, lang),
     relationships: themeRelationshipsText(tables, lang),
     count,
-    spread: spreadText(count, lang),
+    spread: spreadText(count, lang, tables),
     soft_delete: softDeleteText(tables, lang),
     avoid: avoid.length
       ? `${zh ? '6. 下面这些问题已经有了，不要重复：' : '6. These questions exist already; do not repeat them:'}\n${avoid.slice(0, 30).map((q) => `- ${q}`).join('\n')}\n`

@@ -19,4 +19,8 @@ export const qaParameters = z.object({
     .describe('questions per theme of qa_generation'),
   qa_seed: z.number().int().min(0).max(2_147_483_647).default(DEFAULT_SEED).describe('seed of the offline generator (deterministic for a given seed)'),
   qa_execution_check: z.boolean().default(true).describe('the offline generator checks its candidates against the database'),
+  allow_offline_fallback: z
+    .boolean()
+    .default(false)
+    .describe('with an LLM: a themes call that still fails after its retries falls back to offline themes (counted and shown in the summary) instead of failing qa_generation with LLM_UNAVAILABLE'),
 });

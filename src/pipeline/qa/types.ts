@@ -15,6 +15,9 @@ export interface QaSettings {
   seed: number;
   /** Offline generator: check candidates with EXPLAIN and a bounded row check before choosing. */
   executionCheck: boolean;
+  /** LLM mode: a themes call that fails after its retries falls back to offline themes (shown in the
+   * counters and the summary) instead of failing the step. */
+  allowOfflineFallback: boolean;
 }
 
 export interface Theme {

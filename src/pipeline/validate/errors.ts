@@ -17,10 +17,11 @@ export type ErrorClass =
   | 'read_only'
   | 'malformed_pair' // the pair itself is not {question, sql} strings
   | 'semantic' // runs, but the semantic linter found an error (../../sql/lint.ts): wrong aggregate, grain, join, time ...
+  | 'meaning_mismatch' // runs and lints clean, but the meaning check read back another question (./meaning.ts)
   | 'duplicate' // the same question and SQL as an earlier kept pair
   | 'other';
 
-export type CheckPhase = 'input' | 'parse' | 'safety' | 'explain' | 'execute' | 'lint' | 'dedup';
+export type CheckPhase = 'input' | 'parse' | 'safety' | 'explain' | 'execute' | 'lint' | 'meaning' | 'dedup';
 
 /** Classes an LLM (or a deterministic fix) may try to repair. Refusals (hostile or unsafe text),
  * timeouts and permission problems are final. */
@@ -34,6 +35,7 @@ export const REPAIRABLE_CLASSES: ReadonlySet<ErrorClass> = new Set<ErrorClass>([
   'grouping',
   'runtime',
   'semantic',
+  'meaning_mismatch',
   'other',
 ]);
 

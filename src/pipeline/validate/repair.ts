@@ -6,14 +6,14 @@
 import { z } from 'zod';
 import type { Lang } from '../../config.ts';
 import { renderPrompt, type PromptTemplate } from '../../llm/prompts/template.ts';
-import type { LlmClient } from '../../llm/types.ts';
+import type { LlmCallOptions, LlmClient } from '../../llm/types.ts';
 import { positionToIndex } from '../../sql/analyze.ts';
 import { renderTableDdl, type Catalog, type CatalogTable } from './catalog.ts';
 import type { SqlCheckError } from './checker.ts';
 
 export const REPAIR_PROMPT: PromptTemplate = {
   id: 'sql_validation.repair',
-  version: 2,
+  version: 3,
   system: {
     en: [
       'You repair PostgreSQL queries written for a question about a business database.',
@@ -24,6 +24,7 @@ export const REPAIR_PROMPT: PromptTemplate = {
       '- Keep the meaning of the question and of the original query: the same filters, grouping and ordering, and the same output columns with the same aliases in the same order. Change only what the error requires.',
       '- Literal values must match the stored values (see the listed column values).',
       '- When the error lists semantic findings (class semantic), the query runs but answers wrongly: fix each finding (the right aggregate for the column role, group by the key, no fan-out, business time, soft-delete filter, a time window inside the data range, real literal values) while keeping the question\'s meaning.',
+      '- When the error is a meaning mismatch (class meaning_mismatch), the query runs but answers another question (the error shows it read back): the question is right; rewrite the query so that it answers the question, whatever the original query did.',
     ].join('\n'),
     zh: [
       '你负责修复为业务数据库问题编写的 PostgreSQL 查询。',
@@ -34,6 +35,7 @@ export const REPAIR_PROMPT: PromptTemplate = {
       '- 保持问题和原查询的含义：相同的过滤、分组和排序条件，相同的输出列、别名和顺序。只修改错误所需的部分。',
       '- 字面值必须与库中存储的取值一致（参见列出的列取值）。',
       '- 当错误列出语义问题（class semantic）时，查询能执行但答案错误：逐条修正（按列的角色选择聚合、按键分组、避免扇出重复、使用业务时间、过滤软删除、时间窗口落在数据范围内、使用真实存在的字面值），同时保持问题的含义。',
+      '- 当错误是含义不符（class meaning_mismatch）时，查询能执行但回答的是另一个问题（错误中给出了按 SQL 反推的问题）：问题是对的，请改写查询使其回答该问题，不必保留原查询的做法。',
     ].join('\n'),
   },
   user: {
@@ -153,7 +155,7 @@ export async function askRepair(
   llm: LlmClient,
   catalog: Catalog,
   input: RepairInput,
-  options: { lang: Lang; signal?: AbortSignal; log?: { debug(m: string): void; warn(m: string): void } },
+  options: { lang: Lang; signal?: AbortSignal; log?: { debug(m: string): void; warn(m: string): void }; onUsage?: LlmCallOptions['onUsage'] },
 ): Promise<RepairAnswer & { prompt_tables: string[] }> {
   const prompt = buildRepairMessages(catalog, input, options.lang);
   const answer = await llm.chatJson(prompt.messages, RepairAnswer, {
@@ -162,6 +164,7 @@ export async function askRepair(
     signal: options.signal,
     log: options.log,
     allowPartial: false,
+    onUsage: options.onUsage,
   });
   return { ...answer, prompt_tables: prompt.tables };
 }

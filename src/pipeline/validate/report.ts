@@ -44,8 +44,8 @@ export interface ValidationReport {
     pending?: number;
   };
   error_classes: Record<string, number>;
-  /** generated → parsed → EXPLAIN-valid → lint-clean → repaired → deduplicated → kept. */
-  funnel: { generated: number; parsed: number; explain_valid: number; lint_clean: number; repaired: number; deduplicated: number; kept: number };
+  /** generated → parsed → EXPLAIN-valid → lint-clean → meaning-checked → repaired → deduplicated → kept. */
+  funnel: { generated: number; parsed: number; explain_valid: number; lint_clean: number; meaning_checked: number; repaired: number; deduplicated: number; kept: number };
   /** Dropped pairs by `<stage>:<error class>`; each pair's own reason is its drop_reason. */
   drop_reasons: Record<string, number>;
   /** The semantic linter: findings per rule over all pairs (kept pairs: warnings; dropped: their errors). */
@@ -57,6 +57,22 @@ export interface ValidationReport {
     warnings: number;
     /** Bounded read-only data checks it ran. */
     data_checks: number;
+  };
+  /** The LLM meaning check (semantic_check): verdicts on the stored (or dropped) SQL of each pair. */
+  meaning_check: {
+    enabled: boolean;
+    skipped_reason: string | null;
+    checked: number;
+    matched: number;
+    mismatched: number;
+    unknown: number;
+    /** Original SQL read back as another question (then repaired or dropped). */
+    original_mismatches: number;
+  };
+  /** LLM calls and tokens of each kind of call (also in the step counters: meaning_check_*, repair_*). */
+  llm_usage: {
+    meaning_check: { calls: number; failures: number; prompt_tokens: number; completion_tokens: number; cache_hits: number };
+    repair: { calls: number; failures: number; prompt_tokens: number; completion_tokens: number; cache_hits: number };
   };
   elapsed_ms: number;
   pairs: PairReport[];
@@ -99,13 +115,23 @@ export function renderSummary(report: ValidationReport, lang: Lang): string {
   lines.push('');
   lines.push(
     `${zh ? '漏斗' : 'Funnel'}: ${zh ? '生成' : 'generated'} ${f.generated} → ${zh ? '可解析' : 'parsed'} ${f.parsed} → ${zh ? 'EXPLAIN通过' : 'EXPLAIN-valid'} ${f.explain_valid} → ` +
-      `${zh ? '语义检查通过' : 'lint-clean'} ${f.lint_clean} → ${zh ? '修复' : 'repaired'} +${f.repaired} → ${zh ? '去重后' : 'deduplicated'} ${f.deduplicated} → ${zh ? '保留' : 'kept'} ${f.kept}`,
+      `${zh ? '语义检查通过' : 'lint-clean'} ${f.lint_clean} → ${zh ? '含义核对通过' : 'meaning-checked'} ${f.meaning_checked} → ${zh ? '修复' : 'repaired'} +${f.repaired} → ${zh ? '去重后' : 'deduplicated'} ${f.deduplicated} → ${zh ? '保留' : 'kept'} ${f.kept}`,
   );
   if (report.lint.enabled) {
     const rules = Object.entries(report.lint.rules).sort((a, b) => b[1].errors + b[1].warnings - (a[1].errors + a[1].warnings));
     lines.push(`${zh ? '语义检查' : 'Semantic lint'}: ${report.lint.errors} ${zh ? '个错误' : 'errors'}, ${report.lint.warnings} ${zh ? '个警告' : 'warnings'}, ${report.lint.data_checks} ${zh ? '次数据检查' : 'data checks'}`);
     for (const [rule, n] of rules) lines.push(`  ${rule.padEnd(28)} ${zh ? '错误' : 'errors'} ${n.errors}, ${zh ? '警告' : 'warnings'} ${n.warnings}`);
   } else lines.push(`${zh ? '语义检查未运行' : 'Semantic lint not run'}: ${report.lint.skipped_reason}`);
+  const m = report.meaning_check;
+  const mu = report.llm_usage.meaning_check;
+  if (m.enabled) {
+    lines.push(
+      `${zh ? '含义核对 (LLM反向翻译)' : 'Meaning check (LLM back-translation)'}: ${m.matched} ${zh ? '一致' : 'match'}, ${m.mismatched} ${zh ? '不一致' : 'mismatch'}, ${m.unknown} ${zh ? '未判定' : 'no verdict'}; ` +
+        `${zh ? '原始SQL不一致' : 'original SQL mismatched'} ${m.original_mismatches}; ${mu.calls} ${zh ? '次调用' : 'calls'}, ${mu.prompt_tokens}+${mu.completion_tokens} tokens, ${mu.cache_hits} ${zh ? '次缓存命中' : 'cache hits'}`,
+    );
+  } else lines.push(`${zh ? '含义核对未运行' : 'Meaning check not run'}: ${m.skipped_reason}`);
+  const ru = report.llm_usage.repair;
+  if (ru.calls || ru.cache_hits) lines.push(`${zh ? 'LLM修复' : 'LLM repair'}: ${ru.calls} ${zh ? '次调用' : 'calls'}, ${ru.prompt_tokens}+${ru.completion_tokens} tokens, ${ru.cache_hits} ${zh ? '次缓存命中' : 'cache hits'}`);
   const classes = Object.entries(report.error_classes).sort((a, b) => b[1] - a[1]);
   if (classes.length) {
     lines.push('');
@@ -120,6 +146,7 @@ export function renderSummary(report: ValidationReport, lang: Lang): string {
       lines.push(`  #${p.index + 1} [${p.error_class}${p.error?.sqlstate ? ` ${p.error.sqlstate}` : ''}] ${p.question}`);
       lines.push(`      ${oneLine(p.error?.message ?? '')}${p.error?.token ? ` (near "${p.error.token}")` : ''}`);
       if (p.drop_reason) lines.push(`      ${zh ? '丢弃原因' : 'dropped'}: ${oneLine(p.drop_reason)}`);
+      if (p.meaning_check?.verdict === 'mismatch') lines.push(`      ${zh ? 'SQL实际回答' : 'the SQL answers'}: ${oneLine(p.meaning_check.back_translation)}`);
       if (p.attempts.length) lines.push(`      ${zh ? '修复尝试' : 'repair attempts'}: ${p.attempts.length}, ${zh ? '最后' : 'last'}: ${oneLine(p.attempts.at(-1)!.message ?? '')}`);
     }
   }

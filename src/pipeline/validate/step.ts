@@ -26,6 +26,8 @@ import { SqlChecker } from './checker.ts';
 import { renderSummary, type ValidationReport } from './report.ts';
 import { validatePairs, type InputPair, type PairReport } from './validator.ts';
 import { writeFileAtomic } from '../../files.ts';
+import { MeaningChecker } from './meaning.ts';
+import { UsageTally } from './usage.ts';
 import { createReadOnlyProbe, lintCounts, schemaFactsFromSchemaFile, type CountingProbe, type SchemaFacts } from '../../sql/lint.ts';
 
 export interface ValidationSettings {
@@ -38,6 +40,8 @@ export interface ValidationSettings {
   concurrency: number | undefined;
   maxExecuteCost: number | undefined;
   semanticLint: boolean;
+  /** undefined: on when an LLM is configured. */
+  semanticCheck: boolean | undefined;
 }
 
 /** The step's settings from the task parameters (typed and range-checked by the runner, see ./parameters.ts). */
@@ -52,6 +56,7 @@ export function validationSettings(p: TaskParameters): ValidationSettings {
     concurrency: p.validation_concurrency,
     maxExecuteCost: p.max_execute_cost,
     semanticLint: p.semantic_lint,
+    semanticCheck: p.semantic_check,
   };
 }
 
@@ -108,12 +113,20 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
   } else lintSkipped = 'semantic_lint=false';
   const probe: CountingProbe | undefined = facts ? createReadOnlyProbe(db, { timeoutMs: Math.min(params.timeoutMs, 2000) }) : undefined;
 
+  // The meaning check: on by default with an LLM; asked for without one, it cannot run and the report says so.
+  const meaningUsage = new UsageTally('meaning_check_', (c) => ctx.count(c));
+  const repairUsage = new UsageTally('repair_', (c) => ctx.count(c));
+  const meaningWanted = params.semanticCheck ?? Boolean(ctx.llm);
+  const meaningSkipped = !meaningWanted ? (params.semanticCheck === false ? 'semantic_check=false' : 'no LLM configured') : !ctx.llm ? 'semantic_check=true but no LLM configured' : null;
+  if (meaningWanted && !ctx.llm) ctx.log.warn(`语义核对未运行 (meaning check not run): ${meaningSkipped}`);
+  const meaning = meaningWanted && ctx.llm ? new MeaningChecker(ctx.llm, { lang: ctx.settings.lang, catalog, usage: meaningUsage, signal: ctx.signal, log: ctx.log }) : undefined;
+
   const started = new Date();
   const stamp = localStamp(started);
   ctx.log.info(
     `开始SQL验证: ${pairs.length} 个问答对 (${pairFile}; database=${db.kind}, concurrency=${concurrency}, execute_check=${params.executeCheck}, ` +
       `llm_repair=${useLlm ? `on, max_attempts=${params.maxRepairAttempts}` : ctx.llm ? 'off (enable_llm_repair=false)' : 'off (no LLM configured)'}, ` +
-      `modify_original_file=${params.modifyOriginalFile}, semantic_lint=${facts ? 'on' : `off (${lintSkipped})`})`,
+      `modify_original_file=${params.modifyOriginalFile}, semantic_lint=${facts ? 'on' : `off (${lintSkipped})`}, semantic_check=${meaning ? 'on' : `off (${meaningSkipped})`})`,
   );
   ctx.progress(0, pairs.length, 'pairs');
   const t0 = performance.now();
@@ -130,6 +143,8 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
     checkpoint: () => ctx.checkpoint(),
     log: ctx.log,
     ...(facts ? { lint: { facts, probe } } : {}),
+    ...(meaning ? { meaning } : {}),
+    repairUsage,
     onRepairStart: (index, check, willUseLlm) => {
       const what = `#${index + 1} [${check.error?.class}${check.error?.sqlstate ? ` ${check.error.sqlstate}` : ''}] ${check.error?.message}`;
       if (willUseLlm) ctx.log.error(`SQL验证失败，尝试LLM修复: ${what}`);
@@ -223,13 +238,25 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
       warnings: lintTotals.warnings,
       data_checks: probe?.queries ?? 0,
     },
+    meaning_check: {
+      enabled: Boolean(meaning),
+      skipped_reason: meaningSkipped,
+      // Verdicts on the stored (or dropped) SQL of each pair.
+      checked: reports.filter((r) => r.meaning_check).length,
+      matched: reports.filter((r) => r.meaning_check?.verdict === 'match').length,
+      mismatched: reports.filter((r) => r.meaning_check?.verdict === 'mismatch').length,
+      unknown: reports.filter((r) => r.meaning_check?.verdict === 'unknown').length,
+      // Original SQL the check read back as another question (repaired or dropped).
+      original_mismatches: reports.filter((r) => r.error_class === 'meaning_mismatch').length,
+    },
+    llm_usage: { meaning_check: meaningUsage.totals, repair: repairUsage.totals },
     elapsed_ms: Math.round(elapsedMs),
     pairs: reports,
   };
   await writeFileAtomic(path.join(dir, reportFile), `${JSON.stringify(report, null, 2)}\n`);
   if (pending.length) {
     await writeFileAtomic(path.join(dir, summaryFile), renderSummary(report, ctx.settings.lang));
-    const message = `LLM 不可用，${pending.length} 个问答对待修复，未丢弃；问答对文件未改写，重新执行本步骤将从完整的原始问答对继续 (LLM unavailable: ${pending.length} pairs pending repair, none dropped; the pair file is unchanged and a re-run starts from the full original set): ${pending[0]!.pending_reason}`;
+    const message = `LLM 不可用，${pending.length} 个问答对待修复或待核对含义，未丢弃；问答对文件未改写，重新执行本步骤将从完整的原始问答对继续 (LLM unavailable: ${pending.length} pairs pending repair or meaning check, none dropped; the pair file is unchanged and a re-run starts from the full original set): ${pending[0]!.pending_reason}`;
     ctx.log.error(message);
     throw new StepError('LLM_UNAVAILABLE', message);
   }
@@ -259,6 +286,8 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
       parsed: funnel.parsed,
       explain_valid: funnel.explain_valid,
       lint_clean: funnel.lint_clean,
+      meaning_checked: funnel.meaning_checked,
+      meaning_mismatches: report.meaning_check.original_mismatches,
       repaired_in_funnel: funnel.repaired,
       deduplicated: funnel.deduplicated,
       kept: funnel.kept,
@@ -284,7 +313,7 @@ async function recordInPairMeta(dir: string, pairFile: string, reportFile: strin
   const pairs = meta.pairs.map((p) => {
     const r = byIndex.get(p.index);
     if (!r) return p;
-    return { ...p, validation: { status: r.status, kept: r.kept, final_sql: r.final_sql, drop_reason: r.drop_reason, lint: r.lint ?? [] } };
+    return { ...p, validation: { status: r.status, kept: r.kept, final_sql: r.final_sql, drop_reason: r.drop_reason, lint: r.lint ?? [], meaning_check: r.meaning_check } };
   });
   await writeFileAtomic(path.join(dir, metaFile), `${JSON.stringify({ ...meta, validation_report: reportFile, pairs }, null, 2)}\n`);
 }
@@ -301,19 +330,22 @@ function logPair(ctx: StepContext, r: PairReport): void {
   }
 }
 
-/** generated → parsed → EXPLAIN-valid → lint-clean (the original SQL's stages) → repaired (pairs a repair
- * brought back) → deduplicated (after exact duplicates are removed) → kept. */
+/** generated → parsed → EXPLAIN-valid → lint-clean → meaning-checked (the original SQL's stages; without
+ * the meaning check it equals lint-clean) → repaired (pairs a repair brought back) → deduplicated (after
+ * exact duplicates are removed) → kept. */
 export function funnelOf(reports: PairReport[]): ValidationReport['funnel'] {
   const duplicates = reports.filter((r) => r.error_class === 'duplicate').length;
   const lintClean = reports.filter((r) => r.stages.lint_clean).length;
+  const meaningChecked = reports.filter((r) => r.stages.meaning_checked).length;
   const repaired = reports.filter((r) => r.status === 'repaired' || (r.error_class === 'duplicate' && r.attempts.some((a) => a.ok))).length;
   return {
     generated: reports.length,
     parsed: reports.filter((r) => r.stages.parsed).length,
     explain_valid: reports.filter((r) => r.stages.explain_valid).length,
     lint_clean: lintClean,
+    meaning_checked: meaningChecked,
     repaired,
-    deduplicated: lintClean + repaired - duplicates,
+    deduplicated: meaningChecked + repaired - duplicates,
     kept: reports.filter((r) => r.kept).length,
   };
 }

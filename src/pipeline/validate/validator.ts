@@ -4,7 +4,9 @@
 // that led there — or pending, when the LLM could not be reached for its repair: such a pair was not
 // judged, so it is never dropped (after the first such failure, later repairs that need the LLM are not
 // tried). Every pair that runs is linted (../../sql/lint.ts): a lint error is a failure of class semantic,
-// repaired by the LLM only. No file I/O here (see step.ts), so benches and tests can drive it directly.
+// repaired by the LLM only. With the meaning check (./meaning.ts), every SQL that lints clean — original
+// or repaired — is read back by the LLM; a mismatch (class meaning_mismatch) is repaired by the LLM with
+// both questions in the prompt. No file I/O here (see step.ts), so benches and tests can drive it directly.
 import pLimit from 'p-limit';
 import type { Lang } from '../../config.ts';
 import type { LlmClient } from '../../llm/types.ts';
@@ -14,6 +16,8 @@ import { REPAIRABLE_CLASSES, type ErrorClass } from './errors.ts';
 import { deterministicFix, normalizeStoredSql, unwrapCodeFence, type FixName } from './fixes.ts';
 import { askRepair, type PreviousAttempt } from './repair.ts';
 import { lintPair, type LintDataProbe, type LintFinding, type SchemaFacts } from '../../sql/lint.ts';
+import { isUnavailable, mismatchMessage, type MeaningCheck, type MeaningChecker } from './meaning.ts';
+import type { UsageTally } from './usage.ts';
 
 export type PairStatus = 'valid' | 'empty' | 'repaired' | 'invalid' | 'pending';
 
@@ -33,6 +37,8 @@ export interface AttemptRecord {
   explanation?: string;
   /** Tables whose DDL the repair prompt carried. */
   prompt_tables?: string[];
+  /** The meaning check of this candidate (when it ran and lint was clean). */
+  meaning_check?: MeaningCheck;
   ms: number;
 }
 
@@ -66,8 +72,12 @@ export interface PairReport {
   /** The semantic linter's findings on the stored SQL (kept pairs: warnings) or on the original (dropped
    * pairs); null when the linter did not run (no schema.json, semantic_lint=false, or the SQL failed earlier). */
   lint: LintFinding[] | null;
-  /** How far the original SQL got: parse gate, EXPLAIN, linter without errors. */
-  stages: { parsed: boolean; explain_valid: boolean; lint_clean: boolean };
+  /** The meaning check of the stored SQL (kept pairs) or of the SQL it dropped (a mismatch); null when it
+   * did not run (semantic_check off, or the SQL failed earlier). */
+  meaning_check: MeaningCheck | null;
+  /** How far the original SQL got: parse gate, EXPLAIN, linter without errors, meaning check without a
+   * mismatch (true when the check is off). */
+  stages: { parsed: boolean; explain_valid: boolean; lint_clean: boolean; meaning_checked: boolean };
   /** Why the pair is not in the validated set (null when kept): `<stage>: <reason>`. */
   drop_reason: string | null;
   /** Status pending: why the pair could not be judged (the LLM was unreachable). */
@@ -95,6 +105,10 @@ export interface ValidateOptions {
   log?: { debug(m: string): void; info(m: string): void; warn(m: string): void; error(m: string): void };
   /** The semantic linter (../../sql/lint.ts) on every pair that runs; absent: not linted. */
   lint?: { facts: SchemaFacts; probe?: LintDataProbe; now?: Date };
+  /** The meaning check on every SQL that lints clean; absent: not checked. */
+  meaning?: MeaningChecker;
+  /** Accounting of the repair calls (the meaning check has its own, in its checker). */
+  repairUsage?: UsageTally;
 }
 
 export interface InputPair {
@@ -117,6 +131,8 @@ export async function validatePairs(pairs: InputPair[], options: ValidateOptions
 
   // Phase 1: check every pair (bounded by the database pool).
   const failed: Array<{ index: number; question: string; sql: string; check: SqlCheckResult; sameAs: number | null }> = [];
+  // Lint-clean pairs waiting for the meaning check.
+  const clean: typeof failed = [];
   // A SQL text that occurs more than once (several questions, one query) is checked once.
   const seen = new Map<string, { index: number; check: Promise<SqlCheckResult> }>();
   const lintOnce = new Map<string, Promise<SqlCheckResult>>();
@@ -143,10 +159,31 @@ export async function validatePairs(pairs: InputPair[], options: ValidateOptions
         lintOnce.set(lintKey, once);
       }
       const linted = await once;
-      if (linted.ok) finish(markSame(passed(index, pair.question, pair.sql, linted, linted, [], 0), sameAs));
-      else failed.push({ index, question: pair.question, sql: pair.sql, check: linted, sameAs });
+      if (!linted.ok) failed.push({ index, question: pair.question, sql: pair.sql, check: linted, sameAs });
+      else if (options.meaning) clean.push({ index, question: pair.question, sql: pair.sql, check: linted, sameAs });
+      else finish(markSame(passed(index, pair.question, pair.sql, linted, linted, [], 0), sameAs));
     } else failed.push({ index, question: pair.question, sql: pair.sql, check, sameAs });
   });
+
+  // Phase 1b: the meaning check of what linted clean, in batches. A mismatch joins the failures; a batch the
+  // LLM could not answer leaves its pairs pending (not judged, never dropped).
+  if (options.meaning && clean.length) {
+    await options.checkpoint?.();
+    clean.sort((a, b) => a.index - b.index);
+    const verdicts = await options.meaning.check(clean.map((c) => ({ question: c.question, sql: c.check.sql, tables: c.check.analysis?.tables ?? [] })));
+    clean.forEach((c, i) => {
+      const verdict = verdicts[i]!;
+      if (isUnavailable(verdict)) {
+        llmState.unavailable ??= verdict.unavailable;
+        const report = pendingReport(c.index, c.question, c.sql, c.check, [], 0, verdict.unavailable);
+        finish(markSame({ ...report, stages: { ...report.stages, lint_clean: true, meaning_checked: false } }, c.sameAs));
+      } else if (verdict.verdict === 'mismatch') {
+        failed.push({ ...c, check: mismatchCheck(c.check, c.question, verdict, options.lang) });
+      } else {
+        finish(markSame(passed(c.index, c.question, c.sql, c.check, c.check, [], 0, verdict), c.sameAs));
+      }
+    });
+  }
 
   // Phase 2: repair what failed (deterministic fixes, then the LLM), bounded by the LLM's concurrency.
   failed.sort((a, b) => a.index - b.index);
@@ -201,6 +238,32 @@ async function lintCheck(check: SqlCheckResult, question: string, options: Valid
   };
 }
 
+/** A lint-clean check that the meaning check found answering another question: a failure of class
+ * meaning_mismatch (phase meaning), with both questions in its message for the repair prompt. */
+function mismatchCheck(check: SqlCheckResult, question: string, verdict: MeaningCheck, lang: Lang): LintedCheck {
+  return {
+    ...check,
+    ok: false,
+    meaning: verdict,
+    error: { class: 'meaning_mismatch', phase: 'meaning', message: mismatchMessage(question, verdict, lang), findings: (check as LintedCheck).findings },
+  };
+}
+
+/** A candidate SQL (a deterministic fix or an LLM answer) judged like an original: checked, linted, and
+ * read back by the meaning check when it is on. Throws MeaningCheckUnavailable when that call failed. */
+async function judgeCandidate(sql: string, question: string, options: ValidateOptions): Promise<LintedCheck> {
+  const ran = await options.checker.check(sql);
+  if (!ran.ok) return ran;
+  const linted: LintedCheck = await lintCheck(ran, question, options);
+  if (!linted.ok || !options.meaning) return linted;
+  const [verdict] = await options.meaning.check([{ question, sql: linted.sql, tables: linted.analysis?.tables ?? [] }]);
+  if (isUnavailable(verdict!)) throw new MeaningCheckUnavailable(verdict!.unavailable);
+  if (verdict!.verdict === 'mismatch') return mismatchCheck(linted, question, verdict!, options.lang);
+  return { ...linted, meaning: verdict! };
+}
+
+class MeaningCheckUnavailable extends Error {}
+
 /** Runs fn over items with at most `concurrency` at once. On the first failure (e.g. cancellation) the
  * items not started yet are skipped, those running finish (no check is left holding a connection), then
  * that failure is rethrown. */
@@ -246,7 +309,7 @@ async function repairPair(index: number, question: string, sql: string, original
 
   const useLlm = Boolean(options.llm && options.enableLlmRepair && options.maxRepairAttempts > 0);
   // A query that runs but answers wrongly has no deterministic fix: only the LLM may rewrite it.
-  if (original.error?.class === 'semantic' && !useLlm) return failedReport(index, question, sql, original, attempts, 0);
+  if ((original.error?.class === 'semantic' || original.error?.class === 'meaning_mismatch') && !useLlm) return failedReport(index, question, sql, original, attempts, 0);
   options.onRepairStart?.(index, original, useLlm);
   let catalog: Catalog | undefined;
   const getCatalog = async () => (catalog ??= await options.catalog());
@@ -257,9 +320,15 @@ async function repairPair(index: number, question: string, sql: string, original
     const fix = deterministicFix(current, await getCatalog());
     if (!fix) break;
     const t0 = performance.now();
-    const ran = await options.checker.check(fix.sql);
-    const check = ran.ok ? await lintCheck(ran, question, options) : ran;
-    attempts.push(attemptRecord(attempts.length + 1, 'deterministic', check, performance.now() - t0, { fix: fix.fix, description: fix.description }));
+    let check: LintedCheck;
+    try {
+      check = await judgeCandidate(fix.sql, question, options);
+    } catch (error) {
+      if (!(error instanceof MeaningCheckUnavailable)) throw error;
+      llmState.unavailable ??= error.message;
+      return pendingReport(index, question, sql, original, attempts, performance.now() - started, error.message);
+    }
+    attempts.push(attemptRecord(attempts.length + 1, 'deterministic', check, performance.now() - t0, { fix: fix.fix, description: fix.description, ...(check.meaning ? { meaning_check: check.meaning } : {}) }));
     current = check;
   }
   if (current.ok) return passed(index, question, sql, original, current, attempts, performance.now() - started);
@@ -278,7 +347,7 @@ async function repairPair(index: number, question: string, sql: string, original
           options.llm!,
           await getCatalog(),
           { question, sql: base.sql, error: base.error!, tables: base.analysis?.tables ?? original.analysis?.tables ?? [], previous },
-          { lang: options.lang, signal: options.signal, log: options.log },
+          { lang: options.lang, signal: options.signal, log: options.log, onUsage: options.repairUsage?.listener },
         );
       } catch (error) {
         if (options.signal?.aborted) throw error;
@@ -297,12 +366,19 @@ async function repairPair(index: number, question: string, sql: string, original
         llmState.unavailable ??= message;
         return pendingReport(index, question, sql, original, attempts, performance.now() - started, message);
       }
-      const ran = await options.checker.check(answer.sql);
-      const check = ran.ok ? await lintCheck(ran, question, options) : ran;
+      let check: LintedCheck;
+      try {
+        check = await judgeCandidate(answer.sql, question, options);
+      } catch (error) {
+        if (!(error instanceof MeaningCheckUnavailable)) throw error;
+        llmState.unavailable ??= error.message;
+        return pendingReport(index, question, sql, original, attempts, performance.now() - started, error.message);
+      }
       attempts.push(
         attemptRecord(attempts.length + 1, 'llm', check, performance.now() - t0, {
           explanation: answer.explanation,
           prompt_tables: answer.prompt_tables,
+          ...(check.meaning ? { meaning_check: check.meaning } : {}),
         }),
       );
       if (check.ok) return passed(index, question, sql, original, check, attempts, performance.now() - started);
@@ -354,6 +430,7 @@ function passed(
   final: SqlCheckResult,
   attempts: AttemptRecord[],
   repairMs: number,
+  meaning?: MeaningCheck,
 ): PairReport {
   const repaired = final !== original;
   const status: PairStatus = repaired ? 'repaired' : final.rowCheck.status === 'empty' ? 'empty' : 'valid';
@@ -379,6 +456,7 @@ function passed(
     columns: final.columns ?? null,
     same_sql_as: null,
     lint: (final as LintedCheck).findings ?? null,
+    meaning_check: meaning ?? (final as LintedCheck).meaning ?? null,
     stages: stagesOf(original),
     drop_reason: null,
   };
@@ -405,6 +483,7 @@ function failedReport(index: number, question: string, sql: string, original: Sq
     columns: null,
     same_sql_as: null,
     lint: (original as LintedCheck).findings ?? null,
+    meaning_check: (original as LintedCheck).meaning ?? null,
     stages: stagesOf(original),
     drop_reason: dropReason(original, attempts),
   };
@@ -443,7 +522,8 @@ function malformed(index: number, pair: InputPair | undefined): PairReport {
     columns: null,
     same_sql_as: null,
     lint: null,
-    stages: { parsed: false, explain_valid: false, lint_clean: false },
+    meaning_check: null,
+    stages: { parsed: false, explain_valid: false, lint_clean: false, meaning_checked: false },
     drop_reason: `input: ${message}`,
   };
 }
@@ -459,22 +539,29 @@ function timingsOf(original: SqlCheckResult, final: SqlCheckResult, repairMs: nu
   };
 }
 
-type LintedCheck = SqlCheckResult & { findings?: LintFinding[] };
+type LintedCheck = SqlCheckResult & { findings?: LintFinding[]; meaning?: MeaningCheck };
 
 function stagesOf(original: SqlCheckResult): PairReport['stages'] {
   const phase = original.error?.phase;
   const parsed = original.ok || (phase !== 'parse' && phase !== 'input');
-  const explainValid = original.ok || phase === 'lint';
-  return { parsed, explain_valid: explainValid, lint_clean: original.ok };
+  const explainValid = original.ok || phase === 'lint' || phase === 'meaning';
+  const lintClean = original.ok || phase === 'meaning';
+  return { parsed, explain_valid: explainValid, lint_clean: lintClean, meaning_checked: original.ok };
 }
 
 function dropReason(original: SqlCheckResult, attempts: AttemptRecord[]): string {
   const error = original.error;
-  const stage = !error ? 'check' : error.phase === 'lint' ? 'lint' : error.phase === 'parse' || error.phase === 'safety' ? 'parse' : error.phase === 'input' ? 'input' : 'explain';
+  const stage = !error ? 'check' : error.phase === 'lint' ? 'lint' : error.phase === 'meaning' ? 'meaning' : error.phase === 'parse' || error.phase === 'safety' ? 'parse' : error.phase === 'input' ? 'input' : 'explain';
   const what =
     error?.phase === 'lint'
       ? (error.findings ?? []).filter((f) => f.severity === 'error').map((f) => f.rule).join(', ')
-      : `${error?.class ?? 'other'}: ${(error?.message ?? '').split('\n')[0]}`;
-  const tried = attempts.length ? `; ${attempts.length} repair attempt(s) failed, last: ${(attempts.at(-1)!.message ?? '').split('\n')[0]}` : error?.phase === 'lint' ? '; no LLM repair (offline): dropped' : '';
+      : error?.phase === 'meaning'
+        ? `meaning_mismatch: the SQL answers "${(original as LintedCheck).meaning?.back_translation ?? '?'}" (${(original as LintedCheck).meaning?.reason ?? ''})`
+        : `${error?.class ?? 'other'}: ${(error?.message ?? '').split('\n')[0]}`;
+  const tried = attempts.length
+    ? `; ${attempts.length} repair attempt(s) failed, last: ${(attempts.at(-1)!.message ?? '').split('\n')[0]}`
+    : error?.phase === 'lint' || error?.phase === 'meaning'
+      ? '; no LLM repair (offline): dropped'
+      : '';
   return `${stage}: ${what}${tried}`;
 }
