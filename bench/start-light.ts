@@ -1,4 +1,4 @@
-// Benchmark: a light start. `npm start` (tsx src/main.ts serve) on an existing embedded store against a bare
+// Benchmark: a light start. `npm start` (node --import tsx src/main.ts serve) on an existing embedded store against a bare
 // Fastify server started with `node -e`, in the same run: time from spawn to the first answer of
 // GET /api/v0/health, and the RSS of the server process after it has been idle a few seconds.
 // Targets (issue 15): ours answers /health ≤ 2 s after npm start, and idles at ≤ 300 MB RSS; the ratios to
@@ -32,7 +32,7 @@ interface Start {
   health_ms: number;
   /** RSS of the process that serves HTTP (for npm start: the node process running src/main.ts). */
   server_rss_mb: number;
-  /** RSS of every process the start spawned (npm, the tsx launcher, the server, esbuild if it runs). */
+  /** RSS of every process the start spawned (npm, its shell, the server, esbuild if tsx runs it). */
   tree_rss_mb: number;
   processes: Array<{ pid: number; command: string; rss_mb: number }>;
   health: unknown;
@@ -161,8 +161,8 @@ async function main(): Promise<void> {
     DATA_PIPELINE_HOST: '127.0.0.1',
   };
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  // The server is the process running src/main.ts that has no such child itself (tsx's launcher runs it
-  // in a child process).
+  // The server is the process running src/main.ts that has no such child itself (were npm start to use
+  // tsx's launcher, that would run it in a child process).
   const ours = () => measureStart(npm, ['start', '--silent'], env, (command, hasChildren) => / src\/main\.ts serve$/.test(command) && !hasChildren);
   const bare = () => measureStart(process.execPath, ['-e', BARE_SERVER], process.env, () => true);
 
