@@ -339,7 +339,7 @@ export function buildCatalog(schema: SchemaFile): CatalogModel {
   for (const t of tables) {
     // A one-to-one extension (highlow keyed by state_name → state) holds more facts about its parent's
     // rows: a row is the parent's thing, unless the database or a model named it.
-    const extended = t.parents.find((r) => r.fromColumns.length === t.info.primary_key.length && r.fromColumns.every((c) => t.info.primary_key.includes(c)));
+    const extended = t.parents.find(keyedByReference);
     // A subtype keyed the same way (employees.id → persons) is a thing of its own and keeps its noun.
     if (extended && t.info.entity?.source !== 'db' && t.info.entity?.source !== 'llm' && isExtensionName(t.name)) t.entity = { ...extended.to.entity };
     const interesting = t.columns.filter((c) => ['additive_measure', 'non_additive_measure', 'code', 'flag', 'label', 'business_time', 'text'].includes(c.role));
@@ -356,6 +356,13 @@ export function buildCatalog(schema: SchemaFile): CatalogModel {
     return matches.length >= 1 ? matches[0] : undefined;
   };
   return { schema, tables, relationships, table: (k) => byKey.get(k), resolveTable: resolve };
+}
+
+/** The referencing table's primary key is the reference (employees.person_id → persons, region_stats.region_id
+ * → regions): one row per target row, a subtype or an extension of it. */
+export function keyedByReference(rel: Relationship): boolean {
+  const pk = rel.from.info.primary_key;
+  return pk.length > 0 && rel.fromColumns.length === pk.length && rel.fromColumns.every((c) => pk.includes(c));
 }
 
 /** Words that name more facts about a thing rather than a kind of thing (region_stats, highlow). */

@@ -3,13 +3,12 @@
 // per parent (through the role the reference names: tickets per assignee), parents without children, and
 // link tables read through both sides.
 import { plural } from '../phrasing.ts';
-import { col, isExtensionName, type Relationship } from '../catalog.ts';
+import { col, isExtensionName, keyedByReference, type Relationship } from '../catalog.ts';
 import { childrenInTheme, colKey, draft, entityColumns, From, wordCodes, isPlainReference, withRepeats, linkSides, lit, liveOf, noun, parentsInTheme, quote, roleNoun, sharesTarget, term, type TemplateContext, type Template, totalOf, unitOf } from './model.ts';
 
 const E = (rel: Relationship) => ({ zh: noun(rel.from, 'zh'), en: noun(rel.from, 'en', true) });
 const roleOf = (rel: Relationship) => ({ zh: roleNoun(rel, 'zh'), en: roleNoun(rel, 'en') });
 /** The referencing table's key is the reference (employees.id → persons.id): each row is one of the target's. */
-const keyedByReference = (rel: Relationship) => rel.from.info.primary_key.length === rel.fromColumns.length && rel.fromColumns.every((c) => rel.from.info.primary_key.includes(c));
 const subtypeOf = (rel: Relationship) => keyedByReference(rel) && !isExtensionName(rel.from.name);
 const extensionOf = (rel: Relationship) => keyedByReference(rel) && isExtensionName(rel.from.name);
 const groupBy = (from: From, rel: Relationship) => entityColumns(from, rel.to).join(', ');

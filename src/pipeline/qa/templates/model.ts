@@ -4,7 +4,7 @@
 // one file per family (fact, reference, link, time, cross) and are data: `applies` checks the roles of a
 // table, `build` returns the SQL with the question's wordings. pair-quality.md is the rulebook.
 import type { Lang } from '../../../config.ts';
-import { col, joinCondition, liveCondition, type CatalogModel, type ColumnModel, type Relationship, type TableModel } from '../catalog.ts';
+import { col, joinCondition, keyedByReference, liveCondition, type CatalogModel, type ColumnModel, type Relationship, type TableModel } from '../catalog.ts';
 import { plural } from '../phrasing.ts';
 import { literal, safeAlias } from '../sql-text.ts';
 import type { Complexity } from '../sql-analysis.ts';
@@ -236,7 +236,7 @@ export function isEntity(t: TableModel): boolean {
 export function isDatedFact(t: TableModel): boolean {
   if (t.additive.length === 0) return false;
   // A subtype row (employees keyed by person_id) is a thing with attributes (salary, hire date), not an event.
-  if (t.info.primary_key.length > 0 && t.parents.some((r) => r.fromColumns.length === t.info.primary_key.length && r.fromColumns.every((c) => t.info.primary_key.includes(c)))) return false;
+  if (t.parents.some(keyedByReference)) return false;
   if (!t.display.length) return t.times.length > 0;
   return t.times.some((c) => typeof c.info.distinct_share === 'number' && c.info.distinct_share < 0.9);
 }
