@@ -3,10 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { requiredByRun } from './postgres.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** CI installs chromium (.ci/run): there a missing browser is a failure, not a skip. */
-export const browserSkip: string | false = !fs.existsSync(CHROMIUM) && !process.env.CI ? `no browser at ${CHROMIUM} (apt-get install chromium)` : false;
+/** Without a browser these suites are skipped, unless the run requires one (.ci/run: DATA_PIPELINE_TEST_REQUIRE
+ * names chromium), where a missing browser is a failure. */
+export const browserSkip: string | false =
+  !fs.existsSync(CHROMIUM) && !requiredByRun('chromium') ? `no browser at ${CHROMIUM} (apt-get install chromium fonts-noto-cjk)` : false;
 /** Git-ignored: pictures to look at, not to compare. */
 export const SCREENSHOT_DIR = path.join(import.meta.dirname, '..', 'e2e', 'screenshots');
 /** The size the issues ask the screenshots at. */

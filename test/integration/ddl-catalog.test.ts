@@ -14,7 +14,7 @@ import {
   readCatalog,
 } from '../../src/postgres/catalog/index.ts';
 import { connect, type Database } from '../../src/postgres/connect.ts';
-import { ADMIN_URL, type TestDatabase } from '../helpers/postgres.ts';
+import { ADMIN_URL, needsPostgresServer, type TestDatabase } from '../helpers/postgres.ts';
 import { createTestSchemaDatabase, TEST_SCHEMA_TABLES } from '../fixtures/test-schema.ts';
 
 describe('catalog reader (PostgreSQL 15)', () => {
@@ -98,7 +98,7 @@ describe('catalog reader (PostgreSQL 15)', () => {
     assert.ok(one.stats.roundTrips <= 15, `${one.stats.roundTrips} round trips`);
   });
 
-  test('pre-flight: missing and unreadable tables (a role without SELECT)', async () => {
+  test('pre-flight: missing and unreadable tables (a role without SELECT)', { skip: needsPostgresServer }, async () => {
     const role = `dp_reader_${randomBytes(4).toString('hex')}`;
     const admin = new pg.Client({ connectionString: testDb.url });
     await admin.connect();

@@ -3,15 +3,14 @@
 // per run, dropped afterwards) and once against an embedded PGlite in a temp directory.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { connect, type Database } from '../../src/postgres/connect.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { DEMO_TABLES, ensureDemoDatabase, isDemoDatabaseSeeded, seedDemoDatabase } from '../../demo/highway-db.ts';
 
-const ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 const AUDIT: Array<[string, string]> = [
   ['id', 'varchar(32)'],
@@ -79,20 +78,15 @@ const EXPECTED: Record<string, Array<[string, string]>> = {
   ],
 };
 
-interface TestDatabase {
-  name: string;
-  url: string;
+interface DemoTestDatabase extends TestDatabase {
   db: Database;
 }
 
-const created: TestDatabase[] = [];
-let admin: pg.Client;
+const created: DemoTestDatabase[] = [];
 
-async function createDatabase(): Promise<TestDatabase> {
-  const name = `dp_demo_test_${randomBytes(5).toString('hex')}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = `postgresql://postgres@127.0.0.1:5432/${name}`;
-  const entry = { name, url, db: await connect(url, { max: 2 }) };
+async function createDatabase(): Promise<DemoTestDatabase> {
+  const made = await createTestDatabase('dp_demo_test');
+  const entry = { ...made, db: await connect(made.url, { max: 2 }) };
   created.push(entry);
   return entry;
 }
@@ -117,14 +111,12 @@ async function scalar(pool: pg.Pool, sql: string): Promise<number> {
 }
 
 describe('demo database (highway_db)', () => {
-  let a: TestDatabase;
-  let b: TestDatabase;
+  let a: DemoTestDatabase;
+  let b: DemoTestDatabase;
   let seededCounts: Record<string, number>;
   let seedMs = 0;
 
   before(async () => {
-    admin = new pg.Client({ connectionString: ADMIN_URL });
-    await admin.connect();
     a = await createDatabase();
     b = await createDatabase();
     assert.equal(await isDemoDatabaseSeeded(a.db.pool), false);
@@ -136,8 +128,7 @@ describe('demo database (highway_db)', () => {
 
   after(async () => {
     for (const entry of created) await entry.db.close().catch(() => undefined);
-    for (const entry of created) await admin.query(`DROP DATABASE IF EXISTS ${entry.name} WITH (FORCE)`).catch(() => undefined);
-    await admin?.end();
+    for (const entry of created) await entry.drop().catch(() => undefined);
   });
 
   test('reports row counts that match the tables, tens of thousands of business rows', async (t) => {

@@ -4,6 +4,7 @@
 // other sessions are as they were. Runs against real PostgreSQL and embedded PGlite.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { needsPostgresServer } from '../helpers/postgres.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -126,7 +127,7 @@ function assertUnchanged(before: Snapshot, afterSnap: Snapshot) {
   assert.equal(fs.existsSync(PWNED), false, 'COPY TO PROGRAM did not run');
 }
 
-describe('sql_validation safety on real PostgreSQL', () => {
+describe('sql_validation safety on real PostgreSQL', { skip: needsPostgresServer }, () => {
   let demo: TestDatabase;
   let db: Database;
   let bystander: pg.Client;

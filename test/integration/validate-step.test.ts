@@ -2,6 +2,7 @@
 // EXPLAIN-only rules, timeouts, files for modify_original_file true/false, report, progress, counters.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { needsPostgresServer } from '../helpers/postgres.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,7 +55,7 @@ after(async () => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-describe('sql_validation on real PostgreSQL (demo database)', () => {
+describe('sql_validation on real PostgreSQL (demo database)', { skip: needsPostgresServer }, () => {
   it('valid demo pairs all pass, with a row check; broken ones are classified at the offending token', async () => {
     const dir = tempDir();
     const pairs = [...DEMO_VALID_PAIRS, ...DEMO_BROKEN_PAIRS.map(({ question, sql }) => ({ question, sql }))];
