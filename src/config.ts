@@ -60,7 +60,7 @@ export const SETTINGS_DOC: Array<{ env: string; default: string; meaning: string
   { env: 'DATA_PIPELINE_EMBEDDER', default: 'hashing (openai when an embedding base URL is set)', meaning: 'Embedder: hashing (offline), openai (OpenAI-compatible /embeddings) or onnx (local model folder).' },
   { env: 'DATA_PIPELINE_EMBEDDING_BASE_URL', default: '(none)', meaning: 'OpenAI-compatible embeddings endpoint.' },
   { env: 'DATA_PIPELINE_EMBEDDING_API_KEY', default: '(none)', meaning: 'API key of the embeddings endpoint.' },
-  { env: 'DATA_PIPELINE_EMBEDDING_MODEL', default: 'hashing-zh-v3 (hashing)', meaning: 'Embedding model name (hashing: hashing-zh-v3, or hashing-zh-v2 / hashing-zh-v1 for stores loaded with them; the onnx embedder: path of a local model folder).' },
+  { env: 'DATA_PIPELINE_EMBEDDING_MODEL', default: 'hashing-zh-v4 (hashing)', meaning: 'Embedding model name (hashing: hashing-zh-v4, or hashing-zh-v3 / -v2 / -v1 for stores loaded with them; the onnx embedder: path of a local model folder).' },
   { env: 'DATA_PIPELINE_EMBEDDING_DIM', default: '1024', meaning: 'Embedding dimension (must match an existing vector table).' },
   { env: 'DATA_PIPELINE_EMBEDDING_BATCH_SIZE', default: '64', meaning: 'Inputs per embeddings request.' },
 ];
@@ -237,7 +237,7 @@ function embeddingSettings(s: z.infer<typeof settingsSchema>): EmbeddingSettings
     kind,
     baseUrl: s.DATA_PIPELINE_EMBEDDING_BASE_URL,
     apiKey: s.DATA_PIPELINE_EMBEDDING_API_KEY,
-    model: s.DATA_PIPELINE_EMBEDDING_MODEL ?? (kind === 'hashing' ? 'hashing-zh-v3' : 'text-embedding'),
+    model: s.DATA_PIPELINE_EMBEDDING_MODEL ?? (kind === 'hashing' ? 'hashing-zh-v4' : 'text-embedding'),
     dim: s.DATA_PIPELINE_EMBEDDING_DIM,
     batchSize: s.DATA_PIPELINE_EMBEDDING_BATCH_SIZE,
   };

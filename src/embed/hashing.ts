@@ -1,26 +1,32 @@
 // The offline default embedder: deterministic feature hashing of words and character n-grams into a
 // fixed number of dimensions, signed, sublinear, L2-normalised. No model files, no network; the same text
-// gives the same vector on every machine. Three models:
+// gives the same vector on every machine. Four models:
 //   hashing-zh-v1  jieba words, CJK characters, character 2-/3-grams of everything (the first release);
 //   hashing-zh-v2  also splits identifiers into words (snake_case, camelCase, flat compounds),
 //                  stems English words, and expands Chinese words to English and English words to Chinese
 //                  with the bilingual lexicon (CC-CEDICT + the project glossary), on documents and queries
 //                  alike: a Chinese question finds a table named in English. SQL syntax words weigh little.
-//   hashing-zh-v3  (default) v2's features, but a document's first line (its title: the table, its entity,
-//                  what it joins) gets half the vector however long the column list is, and the
-//                  documents' own scaffolding (provenance notes, header labels, 表) is not read.
+//   hashing-zh-v3  v2's features, but a document's first line (its title: the table, its entity, what it
+//                  joins) gets half the vector however long the column list is, and the documents' own
+//                  scaffolding (provenance notes, header labels, 表) is not read.
+//   hashing-zh-v4  (default) v3, plus English morphology (irregular forms: paid → pay; roots: citation
+//                  and cite, payment and pay meet), English synonyms CC-CEDICT glosses one word with
+//                  (buy / purchase), pairs of adjacent English words (tracking number), a word's
+//                  translations sharing its weight, and three fields: title 0.4, columns 0.2 and the
+//                  relationships 0.4 (what a table joins is what a question passing through it names).
 // Good for the demo and for checking retrieval offline; an app that reads the store must embed its
 // questions with the same model, so for a shared store use a real multilingual embedding model.
-import { CHINESE_STOPWORDS, englishStem, loadLexicon, type Lexicon } from './lexicon.ts';
+import { CHINESE_STOPWORDS, englishRoot, englishStem, IRREGULAR_FORMS, loadLexicon, type Lexicon } from './lexicon.ts';
 import type { Embedder } from './types.ts';
 import { identifierWords } from './words.ts';
 
 export const HASHING_MODEL_V1 = 'hashing-zh-v1';
 export const HASHING_MODEL_V2 = 'hashing-zh-v2';
 export const HASHING_MODEL_V3 = 'hashing-zh-v3';
+export const HASHING_MODEL_V4 = 'hashing-zh-v4';
 /** The default hashing model. */
-export const HASHING_MODEL = HASHING_MODEL_V3;
-export const HASHING_MODELS = [HASHING_MODEL_V1, HASHING_MODEL_V2, HASHING_MODEL_V3] as const;
+export const HASHING_MODEL = HASHING_MODEL_V4;
+export const HASHING_MODELS = [HASHING_MODEL_V1, HASHING_MODEL_V2, HASHING_MODEL_V3, HASHING_MODEL_V4] as const;
 
 type Cutter = (text: string) => string[];
 let cutter: Cutter | undefined;
@@ -87,6 +93,25 @@ const CJK_RUN = /^[\u3400-\u9fff\uf900-\ufaff]+$/;
 
 const NO_WORDS: ReadonlySet<string> = new Set();
 
+/** Weight of an English word's root beside its stem (hashing-zh-v4): citation meets cite, payment pay. */
+const ROOT_WEIGHT = 0.5;
+
+/** Weight of an English word's CEDICT synonyms (hashing-zh-v4): bought/buy meets purchase. */
+const SYNONYM_WEIGHT = 0.3;
+
+/**
+ * hashing-zh-v4: a word's n translations share its weight (each 1/√n), so a word the dictionary knows
+ * many ways (count → 数量, 尽数, 数出 …) no longer outweighs the rarer word beside it in a question.
+ */
+function translationShare(n: number): number {
+  return n > 1 ? 1 / Math.sqrt(n) : 1;
+}
+
+/** What may stand between two words of a pair: spaces, an apostrophe, a hyphen — not a comma or a line end. */
+const PAIR_GAP = /^[ \t'’-]*$/;
+/** Weight of a pair of English words (hashing-zh-v4). */
+const PAIR_WEIGHT = 0.3;
+
 /** Weight of a translation (a word's own features weigh 1). */
 const TRANSLATION_WEIGHT = 0.6;
 /** CJK characters and character pairs: a fallback for words the dictionary and jieba disagree on. */
@@ -96,25 +121,39 @@ const C2_WEIGHT = 0.5;
 /**
  * hashing-zh-v2 features: Chinese words (jieba) and CJK character 1-/2-grams; identifiers as words
  * (English stems `e:`); every Chinese word's English stems and every English stem's Chinese words, so
- * both languages meet in both spaces.
+ * both languages meet in both spaces. With `v4`, also hashing-zh-v4's English morphology, synonyms, word
+ * pairs and shared translation weight.
  */
-export function featuresV2(text: string, cut: Cutter, lexicon: Lexicon, extraStopwords: ReadonlySet<string> = NO_WORDS): Map<string, number> {
+export function featuresV2(text: string, cut: Cutter, lexicon: Lexicon, extraStopwords: ReadonlySet<string> = NO_WORDS, v4 = false): Map<string, number> {
   const out = new Map<string, number>();
   const add = (key: string, weight: number) => out.set(key, (out.get(key) ?? 0) + weight);
   const addEnglish = (stem: string, weight: number) => {
+    const root = v4 ? englishRoot(stem) : stem;
+    const prefixed = stem.length >= 6;
     add(`e:${stem}`, weight);
     // Porter leaves diagnosis/diagnosed, prescription/prescribed apart: their first letters meet.
-    if (stem.length >= 6) add(`p:${stem.slice(0, 5)}`, weight * 0.5);
+    if (prefixed) add(`p:${stem.slice(0, 5)}`, weight * 0.5);
+    // v4: and citation (citat) / cite, payment / pay meet at their root.
+    if (root !== stem) add(`e:${root}`, weight * ROOT_WEIGHT);
   };
   const addChinese = (word: string, weight: number) => add(`w:${word}`, weight);
   const translateChinese = (word: string, weight: number) => {
     const stems = lexicon.chineseToEnglish(word);
-    for (const stem of stems) addEnglish(stem, weight * TRANSLATION_WEIGHT);
+    const share = v4 ? translationShare(stems.length) : 1;
+    for (const stem of stems) addEnglish(stem, weight * TRANSLATION_WEIGHT * share);
     return stems.length > 0;
   };
   const normalised = text.normalize('NFKC');
-  for (const token of normalised.match(TOKEN) ?? []) {
+  // v4: the English word before, for word pairs (tracking number, unit cost) — a pair is far rarer than
+  // either word, so a question naming a column's two words finds that column's table.
+  let previous: string | undefined;
+  let previousEnd = 0;
+  for (const match of normalised.matchAll(TOKEN)) {
+    const token = match[0];
+    if (!PAIR_GAP.test(normalised.slice(previousEnd, match.index))) previous = undefined;
+    previousEnd = match.index + token.length;
     if (CJK_RUN.test(token)) {
+      previous = undefined;
       const words = cut(token);
       // Words v3 does not read split the run: neither they nor the character pairs across them count.
       for (const [run, runWords] of extraStopwords.size ? runsWithout(words, extraStopwords) : [[token, words] as const]) {
@@ -135,7 +174,10 @@ export function featuresV2(text: string, cut: Cutter, lexicon: Lexicon, extraSto
       continue;
     }
     const lower = token.toLowerCase();
+    if (/^[0-9_]+$/.test(lower) || SQL_SYNTAX.has(lower)) previous = undefined;
     if (/^[0-9_]+$/.test(lower)) continue;
+    // v4: a lone letter (the s of customer's) says nothing.
+    if (v4 && lower.length === 1) continue;
     if (SQL_SYNTAX.has(lower)) {
       addEnglish(lower, 0.05);
       continue;
@@ -146,13 +188,21 @@ export function featuresV2(text: string, cut: Cutter, lexicon: Lexicon, extraSto
       if (/^[0-9]+$/.test(word)) continue;
       const expanded = lexicon.abbreviation(word);
       for (const w of expanded ? expanded.split(/\s+/) : [word]) {
-        const stem = englishStem(w);
+        const stem = englishStem(v4 ? (IRREGULAR_FORMS[w] ?? w) : w);
         if (!stem) continue;
         addEnglish(stem, words.length > 1 ? 0.8 : 1);
-        for (const zh of lexicon.englishToChinese(stem)) {
-          addChinese(zh, TRANSLATION_WEIGHT);
+        if (v4 && stem.length > 1) {
+          if (previous) add(`b:${previous} ${stem}`, PAIR_WEIGHT);
+          previous = stem;
+        }
+        if (v4) for (const synonym of lexicon.synonyms(stem)) add(`e:${synonym}`, (words.length > 1 ? 0.8 : 1) * SYNONYM_WEIGHT);
+        const chinese = lexicon.englishToChinese(stem);
+        const translations = v4 && !chinese.length ? lexicon.englishToChinese(englishRoot(stem)) : chinese;
+        const share = v4 ? translationShare(translations.length) : 1;
+        for (const zh of translations) {
+          addChinese(zh, TRANSLATION_WEIGHT * share);
           // Its characters too: a Chinese synonym often shares one (级别 / 等级, 供应商 / 供货商).
-          for (const c of zh) add(`c1:${c}`, C1_WEIGHT * TRANSLATION_WEIGHT);
+          for (const c of zh) add(`c1:${c}`, C1_WEIGHT * TRANSLATION_WEIGHT * share);
         }
       }
     }
@@ -282,6 +332,42 @@ export function vectorV3(text: string, dim: number, cut: Cutter, lexicon: Lexico
   return unitVector(mixed);
 }
 
+/** A document line that says what the table joins: the load step's relationships line, a foreign key. */
+const RELATION_LINE = /^(?:--\s*)?(?:关联|relationships)[:：]|\bFOREIGN KEY\b/i;
+
+/** hashing-zh-v4's shares of a document's vector: its title, its columns and comments, its relationships. */
+export const V4_FIELD_SHARES = { title: 0.4, body: 0.2, relations: 0.4 } as const;
+
+/**
+ * hashing-zh-v4's vector: v4 features (v2's, plus English roots, irregular forms, CEDICT synonyms and
+ * shared translation weight) of three fields, each normalised and mixed by V4_FIELD_SHARES. The
+ * relationships get a field of their own: what a table joins (customers: membership levels, sales
+ * orders) is what a question that passes through it names, and in v3 it drowned in the column list.
+ * A question is one line: all title.
+ */
+export function vectorV4(text: string, dim: number, cut: Cutter, lexicon: Lexicon): number[] {
+  const lines = text.normalize('NFC').split('\n');
+  const first = lines.findIndex((l) => WORDISH.test(l));
+  if (first < 0) return hashFeatures(new Map(), dim);
+  const rest = lines.slice(first + 1);
+  const featuresOf = (part: string[]) => featuresV2(stripScaffolding(part.join('\n')).normalize('NFKC'), cut, lexicon, DOCUMENT_STOPWORDS, true);
+  const fields = [
+    { share: V4_FIELD_SHARES.title, features: featuresOf([lines[first]!]) },
+    { share: V4_FIELD_SHARES.body, features: featuresOf(rest.filter((l) => !RELATION_LINE.test(l))) },
+    { share: V4_FIELD_SHARES.relations, features: featuresOf(rest.filter((l) => RELATION_LINE.test(l))) },
+  ].filter((f) => f.features.size > 0);
+  if (fields.length === 0) return hashFeatures(new Map(), dim);
+  // A missing field's share goes to the others: a one-line question is all title.
+  const total = fields.reduce((sum, f) => sum + f.share, 0);
+  const mixed = new Float64Array(dim);
+  for (const { share, features } of fields) {
+    const v = rawVector(features, dim);
+    const norm = norm2(v) || 1;
+    for (let i = 0; i < dim; i += 1) mixed[i]! += ((share / total) * v[i]!) / norm;
+  }
+  return unitVector(mixed);
+}
+
 /** hashing-zh-v1's vector of a text. */
 export function hashVector(text: string, dim: number, cut: Cutter): number[] {
   return hashFeatures(features(text, cut), dim);
@@ -294,7 +380,7 @@ export class HashingEmbedder implements Embedder {
     private readonly vectorOf: (text: string) => number[],
   ) {}
 
-  /** `model`: hashing-zh-v1, hashing-zh-v2 or hashing-zh-v3 (default); any other name is refused. */
+  /** `model`: hashing-zh-v1, -v2, -v3 or -v4 (default); any other name is refused. */
   static async create(dim: number, model: string = HASHING_MODEL): Promise<HashingEmbedder> {
     if (!Number.isInteger(dim) || dim < 1) throw new Error(`hashing embedder: dimension must be a positive integer, got ${dim}`);
     const cut = await loadCutter();
@@ -306,6 +392,10 @@ export class HashingEmbedder implements Embedder {
     if (model === HASHING_MODEL_V3) {
       const lexicon = await loadLexicon();
       return new HashingEmbedder(dim, model, (text) => vectorV3(text, dim, cut, lexicon));
+    }
+    if (model === HASHING_MODEL_V4) {
+      const lexicon = await loadLexicon();
+      return new HashingEmbedder(dim, model, (text) => vectorV4(text, dim, cut, lexicon));
     }
     throw new Error(`hashing embedder: unknown model ${JSON.stringify(model)}; DATA_PIPELINE_EMBEDDING_MODEL must be one of ${HASHING_MODELS.join(', ')} for the hashing embedder`);
   }

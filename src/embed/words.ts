@@ -1,6 +1,6 @@
 // Identifiers as words: snake_case, camelCase, digits, and flat lower-case compounds split by the
 // lexicon's vocabulary where the split is known (`numcitedby` → num cited by, `crmordcustid` → crm ord
-// cust id). Used by the hashing-zh-v2 and -v3 embedders and by the documents the load step builds.
+// cust id). Used by the hashing-zh-v2 … -v4 embedders and by the documents the load step builds.
 import type { Lexicon } from './lexicon.ts';
 
 /** Shortest part worth trying to split as a flat compound. */

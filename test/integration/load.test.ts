@@ -249,7 +249,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
           assert.equal(row.cmetadata.source, 'data-pipeline');
           assert.equal(row.cmetadata.task_id, 'task_20250627_143052'); // the first load; a re-load changes nothing
           assert.equal(row.cmetadata.db_name, 'highway_db');
-          assert.equal(row.cmetadata.embedding_model, 'hashing-zh-v3');
+          assert.equal(row.cmetadata.embedding_model, 'hashing-zh-v4');
           assert.equal(row.cmetadata.embedding_dim, DIM);
           assert.ok(row.id.endsWith(suffix));
           if (collection !== 'sql' && row.cmetadata.kind !== 'business_doc') assert.match(row.cmetadata.table, /^public\.bss_/);

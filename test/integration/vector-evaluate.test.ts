@@ -1,6 +1,6 @@
 // POST /vector/evaluate and `data-pipeline vector evaluate` on a real server and the local PostgreSQL +
 // pgvector: recall@k per question and overall with the misses, Chinese questions over English-named
-// tables (hashing-zh-v3, the default), and every invalid input a 4xx naming the parameter.
+// tables (hashing-zh-v4, the default), and every invalid input a 4xx naming the parameter.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -163,7 +163,7 @@ describe('vector/evaluate', () => {
     const ok = run('--k', '5');
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /recall@5: 1 \(3\/3 needed tables\)/);
-    assert.match(ok.stdout, /embedding model: hashing-zh-v3/);
+    assert.match(ok.stdout, /embedding model: hashing-zh-v4/);
     const strict = run('--k', '1', '--min-recall', '1', '--json');
     assert.equal(strict.status, 1, strict.stderr);
     assert.equal(JSON.parse(strict.stdout).k, 1);

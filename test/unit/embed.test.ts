@@ -1,6 +1,7 @@
 // Embedders: hashing (offline default), OpenAI-compatible (against the fake server over real HTTP), ONNX
 // (optional dependency: a clear error when it is missing).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,8 +10,8 @@ import { loadSettings } from '../../src/config.ts';
 import { createEmbedder } from '../../src/embed/index.ts';
 import { Jieba } from '@node-rs/jieba';
 import { dict } from '@node-rs/jieba/dict.js';
-import { HashingEmbedder, hash32, hashVector, HASHING_MODEL_V1, HASHING_MODEL_V2, HASHING_MODEL_V3, stripScaffolding } from '../../src/embed/hashing.ts';
-import { loadLexicon } from '../../src/embed/lexicon.ts';
+import { HashingEmbedder, hash32, hashVector, HASHING_MODEL_V1, HASHING_MODEL_V2, HASHING_MODEL_V3, HASHING_MODEL_V4, stripScaffolding } from '../../src/embed/hashing.ts';
+import { englishRoot, englishStem, IRREGULAR_FORMS, loadLexicon } from '../../src/embed/lexicon.ts';
 import { identifierWords } from '../../src/embed/words.ts';
 import { loadTransformers, OnnxEmbedder, OnnxUnavailableError } from '../../src/embed/onnx.ts';
 import { EmbeddingError, OpenAIEmbedder } from '../../src/embed/openai.ts';
@@ -65,13 +66,15 @@ describe('hashing embedder', () => {
   test('createEmbedder picks hashing by default, with the settings model and dimension', async () => {
     const settings = loadSettings({ DATA_PIPELINE_EMBEDDING_DIM: '64' }, os.tmpdir());
     const emb = await createEmbedder(settings.embedding);
-    assert.equal(emb.model, 'hashing-zh-v3');
+    assert.equal(emb.model, 'hashing-zh-v4');
+    const v3 = await createEmbedder(loadSettings({ DATA_PIPELINE_EMBEDDING_DIM: '64', DATA_PIPELINE_EMBEDDING_MODEL: 'hashing-zh-v3' }, os.tmpdir()).embedding);
+    assert.equal(v3.model, 'hashing-zh-v3');
     assert.equal(emb.dim, 64);
     const v2 = await createEmbedder(loadSettings({ DATA_PIPELINE_EMBEDDING_DIM: '64', DATA_PIPELINE_EMBEDDING_MODEL: 'hashing-zh-v2' }, os.tmpdir()).embedding);
     assert.equal(v2.model, 'hashing-zh-v2');
     const v1 = await createEmbedder(loadSettings({ DATA_PIPELINE_EMBEDDING_DIM: '64', DATA_PIPELINE_EMBEDDING_MODEL: 'hashing-zh-v1' }, os.tmpdir()).embedding);
     assert.equal(v1.model, 'hashing-zh-v1');
-    await assert.rejects(HashingEmbedder.create(64, 'hashing-zh-v9'), /unknown model "hashing-zh-v9".*hashing-zh-v1, hashing-zh-v2, hashing-zh-v3/);
+    await assert.rejects(HashingEmbedder.create(64, 'hashing-zh-v9'), /unknown model "hashing-zh-v9".*hashing-zh-v1, hashing-zh-v2, hashing-zh-v3, hashing-zh-v4/);
   });
 
   test('hashing-zh-v2: a Chinese question is nearest to the English-named table it is about, and v1 is unchanged', async () => {
@@ -142,6 +145,68 @@ describe('hashing embedder', () => {
     assert.deepEqual((await v3.embed(['作者表']))[0], (await v3.embed(['作者']))[0]);
     // A question is one line: all title; the same text gives the same vector.
     assert.deepEqual(await v3.embed(['每位作者写了多少篇论文']), await v3.embed(['每位作者写了多少篇论文']));
+  });
+
+  test('hashing-zh-v4: English roots, irregular forms and CEDICT synonyms let a question meet the schema\'s word', async () => {
+    const root = (word: string) => englishRoot(englishStem(IRREGULAR_FORMS[word] ?? word));
+    assert.equal(root('citation'), root('cite'));
+    assert.equal(root('payment'), root('paid'));
+    assert.equal(root('supplier'), root('supply'));
+    assert.equal(root('shipment'), root('shipped'));
+    assert.notEqual(root('paper'), root('payment'));
+    const lexicon = await loadLexicon();
+    assert.ok(lexicon.synonyms(englishStem('buy')).includes(englishStem('purchase')), 'CEDICT glosses 购买 "to purchase; to buy"');
+    const v4 = await HashingEmbedder.create(1024, HASHING_MODEL_V4);
+    const v3 = await HashingEmbedder.create(1024, HASHING_MODEL_V3);
+    const docs = [
+      'CREATE TABLE payments (payment_id serial PRIMARY KEY, amount numeric(12,2));',
+      'CREATE TABLE shipments (shipment_id serial PRIMARY KEY, carrier varchar(40));',
+      'CREATE TABLE purchases (purchase_id serial PRIMARY KEY, supplier varchar(80));',
+    ];
+    const similarities = async (e: HashingEmbedder, question: string) => {
+      const [q, ...d] = await e.embed([question, ...docs]);
+      return d.map((v) => cosine(q!, v));
+    };
+    for (const [question, table] of [['what was paid last week', 0], ['what we bought last week', 2]] as const) {
+      const four = await similarities(v4, question);
+      const three = await similarities(v3, question);
+      assert.equal(four.indexOf(Math.max(...four)), table, `v4: ${question} → ${docs[table]}`);
+      assert.ok(four[table]! > three[table]! + 0.05, `v4 ${four[table]} vs v3 ${three[table]}: ${question}`);
+    }
+  });
+
+  test('hashing-zh-v4: a table\'s relationships keep their weight however long its column list', async () => {
+    const customers = (columns: number) =>
+      [
+        '-- 表 public.customers: 客户 / customer',
+        `-- 字段词: ${Array.from({ length: columns }, (_, i) => `field${i} value${i}`).join('; ')}`,
+        '-- 关联: customers.level_id → membership_levels.level_id (→ membership levels 会员级别); sales_orders.customer_id → customers.customer_id (← sales orders 销售订单)',
+        `CREATE TABLE public.customers (${Array.from({ length: columns }, (_, i) => `field${i}_value${i} integer`).join(', ')});`,
+      ].join('\n');
+    const kept = async (model: string) => {
+      const e = await HashingEmbedder.create(1024, model);
+      const [q, short, long] = await e.embed(['order value per membership level', customers(3), customers(40)]);
+      return cosine(q!, long!) / cosine(q!, short!);
+    };
+    const four = await kept(HASHING_MODEL_V4);
+    assert.ok(four > 0.97, `v4 keeps ${four} of the similarity`);
+    assert.ok(four > (await kept(HASHING_MODEL_V3)), 'v3 lets the column list drown the relationships');
+  });
+
+  test('hashing-zh-v1 … -v3 vectors are what they were: stores loaded with them keep working', async () => {
+    const texts = [
+      "-- 表 public.payments: 支付 / payment; 支付表\n-- 字段词: payment id; order id; paid amount\n-- 关联: payments.order_id → sales_orders.order_id (→ sales orders 销售订单)\nCREATE TABLE public.payments (payment_id serial, order_id integer, paid_amount numeric(12,2));\nCOMMENT ON COLUMN public.payments.paid_amount IS '已付金额'; -- 注释来源: 离线规则",
+      'Orders that were paid but never shipped',
+      '每位作者写了多少篇论文',
+    ];
+    // sha256 of the float4 vectors (dimension 256) as the release that introduced hashing-zh-v3 gave them.
+    const pinned = { [HASHING_MODEL_V1]: '12948c55f797b87c', [HASHING_MODEL_V2]: '2e38208fd91315c1', [HASHING_MODEL_V3]: 'c573aff5ddb58a99' };
+    for (const [model, digest] of Object.entries(pinned)) {
+      const vectors = await (await HashingEmbedder.create(256, model)).embed(texts);
+      assert.equal(createHash('sha256').update(Buffer.from(new Float32Array(vectors.flat()).buffer)).digest('hex').slice(0, 16), digest, model);
+    }
+    const v4 = await (await HashingEmbedder.create(256, HASHING_MODEL_V4)).embed(texts);
+    assert.notEqual(createHash('sha256').update(Buffer.from(new Float32Array(v4.flat()).buffer)).digest('hex').slice(0, 16), pinned[HASHING_MODEL_V3]);
   });
 
   test('identifiers split into words: snake_case, camelCase, flat compounds where the split is known', async () => {

@@ -15,7 +15,7 @@ interface EntityName {
   en?: string;
 }
 
-// Labels are scaffolding the hashing-zh-v3 embedder skips (src/embed/hashing.ts SCAFFOLDING); relationships
+// Labels are scaffolding the hashing-zh-v3 and -v4 embedders skip (src/embed/hashing.ts SCAFFOLDING); relationships
 // are arrows, not words: 引用 / "references" would make every table with a key look like a citation table.
 const LABELS: Record<Lang, { table: string; entity: string; words: string; columns: string; relations: string; joins: string; byName: string }> = {
   zh: { table: '表', entity: '实体', words: '名称词', columns: '字段词', relations: '关联', joins: '连接', byName: '按名称推测' },
