@@ -102,11 +102,15 @@ interface Answer {
   json: any;
 }
 
+type RequestOptions = { json?: unknown; body?: string | Buffer; headers?: Record<string, string>; auth?: boolean; stream?: boolean };
+
 /** Everything the suite needs from one running server. */
 class Harness {
   readonly responses = { count: 0, byClass: new Map<string, number>(), fiveHundreds: [] as string[] };
   /** Secret markers found in responses: marker → count. */
   readonly leaks = new Map<string, number>();
+  /** Requests whose connection was lost before any answer, each retried once. */
+  readonly connectionRetries: string[] = [];
   markers: string[] = [];
   outsideMarkers: string[] = [];
   escapes: string[] = [];
@@ -118,7 +122,25 @@ class Harness {
     readonly child: ChildProcess,
   ) {}
 
-  async request(method: string, url: string, init: { json?: unknown; body?: string | Buffer; headers?: Record<string, string>; auth?: boolean; stream?: boolean } = {}): Promise<Answer> {
+  async request(method: string, url: string, init: RequestOptions = {}): Promise<Answer> {
+    let answer = await this.send(method, url, init);
+    if (answer.status === 0 && answer.connectionLost) {
+      // The connection went before an answer (under load, an early 413 to a body still being written does
+      // that): one more try on a fresh connection. A server that is down fails this one too.
+      this.connectionRetries.push(`${method} ${url.slice(0, 80)}: ${answer.text}`);
+      answer = await this.send(method, url, init);
+    }
+    this.record(method, url, answer.status, answer.text);
+    let json: any;
+    try {
+      json = JSON.parse(answer.text);
+    } catch {
+      json = undefined;
+    }
+    return { status: answer.status, text: answer.text, json };
+  }
+
+  private async send(method: string, url: string, init: RequestOptions): Promise<{ status: number; text: string; connectionLost: boolean }> {
     const headers: Record<string, string> = { ...(init.headers ?? {}) };
     if (init.auth !== false) headers.Authorization = `Bearer ${this.apiKey}`;
     let body: string | Buffer | undefined = init.body;
@@ -144,18 +166,15 @@ class Harness {
         text = await response.text();
       }
     } catch (error) {
-      if (status === 0) text = `request failed: ${(error as Error).message}`;
+      if (status === 0) {
+        const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
+        text = `request failed: ${(error as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
+        return { status, text, connectionLost: !controller.signal.aborted };
+      }
     } finally {
       clearTimeout(timer);
     }
-    this.record(method, url, status, text);
-    let json: any;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status, text, json };
+    return { status, text, connectionLost: false };
   }
 
   private record(method: string, url: string, status: number, text: string): void {
@@ -304,6 +323,7 @@ export async function runReliabilitySuite(scale: Scale, log: (line: string) => v
       const fuzzTask = await newTask({}, ['bss_company']);
       const before = h.responses.count;
       const fiveBefore = h.responses.fiveHundreds.length;
+      const retriesBefore = h.connectionRetries.length;
       let operations = 0;
       let rssAfterWarmup = 0;
       for (let round = 0; round < sizes.fuzzRounds; round += 1) {
@@ -351,11 +371,14 @@ export async function runReliabilitySuite(scale: Scale, log: (line: string) => v
         routes_in_openapi: operations,
         requests: h.responses.count - before,
         responses_5xx: h.responses.fiveHundreds.length - fiveBefore,
+        connections_lost_then_retried: h.connectionRetries.length - retriesBefore,
         server_up_after: health.status === 200 && !exited ? 'yes' : 'no',
         rss_after_first_round_mb: Math.round(rssAfterWarmup / 1024),
         rss_end_mb: Math.round(rssEnd / 1024),
       };
       for (const problem of h.responses.fiveHundreds.slice(fiveBefore)) fail(result, problem);
+      const retried = h.connectionRetries.slice(retriesBefore);
+      if (retried.length > (h.responses.count - before) / 100) fail(result, `${retried.length} connections lost before an answer: ${retried.slice(0, 3).join('; ')}`);
       if (health.status !== 200 || exited) fail(result, `server not up after fuzz: ${exited ?? health.status}`);
       if (operations < 20) fail(result, `only ${operations} operations in the OpenAPI document`);
       if (sizes.fuzzRounds > 1 && rssEnd > rssAfterWarmup * 1.5 + 50 * 1024) fail(result, `RSS grew from ${rssAfterWarmup} kB to ${rssEnd} kB`);
