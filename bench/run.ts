@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
-const BENCHMARKS = ['status-throughput', 'task-list', 'logs-tail', 'ddl-catalog', 'ddl-profile', 'ddl-llm', 'qa-generation', 'qa-offline', 'validate-throughput', 'load-insert', 'vector-backup', 'retrieval', 'task-end-to-end', 'start-light'] as const;
+const BENCHMARKS = ['status-throughput', 'task-list', 'logs-tail', 'ddl-catalog', 'ddl-profile', 'ddl-llm', 'qa-generation', 'qa-offline', 'validate-throughput', 'load-insert', 'vector-backup', 'retrieval', 'task-end-to-end', 'task-llm', 'start-light'] as const;
 /** Each benchmark bounds itself (< 3 minutes); this is the backstop. */
 const KILL_AFTER_SECONDS = 240;
 
@@ -47,6 +47,8 @@ function readVerdict(name: string, since: number): { verdict: 'PASS' | 'MISS' | 
       ? `worst ours/bare ${r.worst_ratio} (target ≥ ${r.target_ratio})`
       : name === 'start-light'
         ? `/health ${r.median_health_ms.ours} ms (${r.health_ratio}× bare, target ≤ ${r.target_health_ms} ms), idle RSS ${r.median_server_rss_mb.ours} MB (${r.rss_ratio}× bare, target ≤ ${r.target_rss_mb} MB)`
+        : name === 'task-llm'
+        ? `whole task ${r.critical_ratio}× its LLM critical path (target ≤ ${r.target_ratio}); re-run with the cache: ${r.rerun.chat_requests} LLM calls, LLM time ${r.rerun_llm_time_ratio}× the first run's (target 0 calls, ≤ ${r.target_rerun_ratio})`
         : name === 'vector-backup'
         ? `worst RSS growth ${r.worst_rss_growth_mb} MB (target < ${r.target_mb} MB)`
         : `worst ratio ${r.worst_ratio} (target ≤ ${r.target_ratio})`;
