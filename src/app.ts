@@ -1,9 +1,9 @@
 // Composition root: builds the store, queue, services and workers from the settings.
+// What only a task or a request needs (the demo data, embedders, catalog queries) is imported on first use,
+// so that a server start loads none of it.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { ensureDemoDatabase } from '../demo/highway-db.ts';
 import type { Settings } from './config.ts';
-import { createEmbedder } from './embed/index.ts';
 import { createLlmClient } from './llm/client.ts';
 import { SystemLog } from './logs/system-log.ts';
 import { closeUnusedEmbeddedDatabases, connect, embeddedDatabaseState, type Database } from './postgres/connect.ts';
@@ -13,8 +13,6 @@ import { migrateStore } from './tasks/migrations.ts';
 import { RunQueue } from './tasks/queue.ts';
 import { TaskRunner, type RunObserver } from './tasks/runner.ts';
 import { TaskService, type Preflight } from './tasks/service.ts';
-import { preflightTables } from './postgres/catalog/index.ts';
-import { systemCatalogTables } from './postgres/system-tables.ts';
 import { everyWithoutOverlap, type SerialInterval } from './interval.ts';
 import { TaskChangeFeed } from './tasks/change-feed.ts';
 import { TaskStore } from './tasks/store.ts';
@@ -95,6 +93,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     const db = await connect(url, { cwd: settings.cwd, max: 4, applicationName: 'data-pipeline-reader', idleCloseMs: settings.embeddedIdleCloseMs });
     if (db.kind === 'pglite' && url === settings.businessDbUrl) {
       try {
+        const { ensureDemoDatabase } = await import('../demo/highway-db.ts');
         if (await ensureDemoDatabase(db.pool)) systemLog.write('INFO', 'DemoDatabase', `内置演示数据库已创建: ${db.label}`);
       } catch (error) {
         await db.close();
@@ -106,8 +105,8 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   const services: StepServices = {
     openBusinessDatabase,
     createLlm: (onUsage, options) => (settings.llm ? createLlmClient(settings.llm, onUsage, { cache: options?.cache }) : undefined),
-    createEmbedder: () =>
-      createEmbedder(settings.embedding, { cwd: settings.cwd, maxRetries: settings.llm?.maxRetries, timeoutMs: settings.llm?.timeoutMs }).catch((error: Error) => {
+    createEmbedder: async () =>
+      (await import('./embed/index.ts')).createEmbedder(settings.embedding, { cwd: settings.cwd, maxRetries: settings.llm?.maxRetries, timeoutMs: settings.llm?.timeoutMs }).catch((error: Error) => {
         throw new StepError('EMBEDDER_NOT_AVAILABLE', `embedder ${settings.embedding.kind} (${settings.embedding.model}) is not available: ${error.message}`);
       }),
     openVectorDatabase: () =>
@@ -115,6 +114,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
   };
   const runner = new TaskRunner({ store, registry, settings, workerId, observer: options.observer, services });
   const preflight: Preflight = async (task, tables) => {
+    const [{ preflightTables }, { systemCatalogTables }] = await Promise.all([import('./postgres/catalog/index.ts'), import('./postgres/system-tables.ts')]);
     const db = await openBusinessDatabase(task.db_connection ?? settings.businessDbUrl);
     try {
       // One after the other: an embedded database answers one query at a time.

@@ -40,7 +40,31 @@ export function onCleanup(fn: () => Promise<unknown>): () => Promise<void> {
   };
 }
 
+/** A connection the server ended (57P01: DROP DATABASE … WITH (FORCE) of a benchmark database, whose
+ * pools may still hold idle clients), as pg reports it on such a client. */
+function isTerminatedConnection(error: unknown): boolean {
+  return (error as { code?: string })?.code === '57P01' || /Connection terminated/.test(String((error as Error)?.message));
+}
+
+let guardingCleanup = false;
+/**
+ * From the first cleanup on, a pg 'error' event about a terminated connection (emitted on an idle client
+ * that has no listener: a pool the benchmark made itself, an app still open when it was stopped) is
+ * expected, not a crash: dropping the databases ends those connections. Anything else still ends the
+ * process as an uncaught exception would (printed, exit code 2).
+ */
+function guardCleanup(): void {
+  if (guardingCleanup) return;
+  guardingCleanup = true;
+  process.on('uncaughtException', (error) => {
+    if (isTerminatedConnection(error)) return;
+    console.error(error);
+    process.exit(2);
+  });
+}
+
 export async function runCleanups(): Promise<void> {
+  guardCleanup();
   while (cleanups.length) {
     const fn = cleanups.pop()!;
     await Promise.race([fn().catch((e) => console.error('cleanup failed:', (e as Error).message)), sleep(15_000)]);
@@ -50,11 +74,7 @@ export async function runCleanups(): Promise<void> {
 /** Exits (after cleaning up: servers closed, databases dropped) if the benchmark overruns its bound. */
 export function startWatchdog(seconds: number): void {
   const stop = async (code: number) => {
-    // Dropping the benchmark's databases terminates connections that pools still hold open (57P01); a
-    // benchmark being stopped must not die of that unhandled 'error' event instead of exiting cleanly.
-    process.on('uncaughtException', (error) => {
-      if ((error as { code?: string }).code !== '57P01' && !/Connection terminated/.test(String((error as Error).message))) console.error(error);
-    });
+    // runCleanups guards against the 'error' events of the connections its database drops terminate.
     await runCleanups();
     process.exit(code);
   };

@@ -8,7 +8,7 @@ import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { App } from '../app.ts';
 import { AppError } from '../errors.ts';
@@ -39,6 +39,11 @@ const CYTOSCAPE_DIR = path.dirname(createRequire(import.meta.url).resolve('cytos
 const CSV_PARSE_BROWSER = createRequire(import.meta.url).resolve('csv-parse/browser/esm/sync');
 const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
 
+/** Fastify's types describe its JSON-schema compiler factories; these hand out the zod compilers instead. */
+const ZOD_COMPILERS = { buildValidator: () => validatorCompiler, buildSerializer: () => serializerCompiler } as unknown as NonNullable<
+  FastifyServerOptions['schemaController']
+>['compilersFactory'];
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     errorCodes?: ParamErrorCodes;
@@ -47,7 +52,14 @@ declare module 'fastify' {
 
 export async function buildServer(app: App): Promise<FastifyInstance> {
   const { settings, systemLog, service } = app;
-  const server = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy: false }).withTypeProvider<ZodTypeProvider>();
+  const server = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+    // Every schema is zod (see the compilers set below). Given as the factories too, Fastify never loads
+    // its own JSON-schema compilers (ajv, fast-json-stringify): ~150 ms of the start.
+    schemaController: { compilersFactory: ZOD_COMPILERS },
+  }).withTypeProvider<ZodTypeProvider>();
   server.setValidatorCompiler(validatorCompiler);
   // Routes that declare a response schema have their answer checked against it (and documented by it).
   server.setSerializerCompiler(serializerCompiler);

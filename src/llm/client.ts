@@ -5,7 +5,7 @@
 // to extraction when the server refuses response_format; <think> stripping; a concurrency limit per
 // client (= per step); accounting of calls, failures and tokens through onUsage (and per call through
 // LlmCallOptions.onUsage); and, given a cache, replay of answers accepted before (cache.ts).
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { ZodType } from 'zod';
 import type { LlmSettings } from '../config.ts';
@@ -15,6 +15,18 @@ import { abortableSleep, backoffMs, isRetryableStatus, retryAfterMs } from './re
 import { LlmError, type ChatMessage, type LlmCallOptions, type LlmClient, type LlmUsage } from './types.ts';
 
 export { retryAfterMs } from './retry.ts';
+
+type OpenAISdk = typeof import('openai').default;
+/** The SDK, imported by the first call: a server start (which makes none) does not pay its ~120 ms of
+ * module loading. Until it is loaded no error can be one of its classes. */
+let sdk: OpenAISdk | undefined;
+async function loadSdk(): Promise<OpenAISdk> {
+  return (sdk ??= (await import('openai')).default);
+}
+type SdkErrorClass = 'APIError' | 'APIConnectionError' | 'APIConnectionTimeoutError' | 'APIUserAbortError';
+function isSdkError<K extends SdkErrorClass>(error: unknown, kind: K): error is InstanceType<OpenAISdk[K]> {
+  return sdk !== undefined && error instanceof sdk[kind];
+}
 
 export type UsageListener = (counters: Record<string, number>) => void;
 
@@ -55,7 +67,7 @@ interface Failure {
 export class OpenAICompatibleClient implements LlmClient {
   readonly model: string;
   readonly #settings: LlmSettings;
-  readonly #sdk: OpenAI;
+  #sdk: Promise<OpenAI> | undefined;
   readonly #limit: LimitFunction;
   readonly #onUsage: UsageListener | undefined;
   readonly #options: Required<Omit<LlmClientOptions, 'sleep' | 'cache'>> & Pick<LlmClientOptions, 'sleep'>;
@@ -79,15 +91,22 @@ export class OpenAICompatibleClient implements LlmClient {
       sleep: options.sleep,
     };
     this.#cache = options.cache;
-    this.#sdk = new OpenAI({
-      baseURL: settings.baseUrl,
-      // Local OpenAI-compatible servers often need no key; the SDK insists on one.
-      apiKey: settings.apiKey ?? 'no-key',
-      timeout: settings.timeoutMs,
-      maxRetries: 0, // retries are ours: one policy, counted, with JSON repair
-      organization: null,
-      project: null,
-    });
+  }
+
+  #client(): Promise<OpenAI> {
+    const settings = this.#settings;
+    return (this.#sdk ??= loadSdk().then(
+      (OpenAISdk) =>
+        new OpenAISdk({
+          baseURL: settings.baseUrl,
+          // Local OpenAI-compatible servers often need no key; the SDK insists on one.
+          apiKey: settings.apiKey ?? 'no-key',
+          timeout: settings.timeoutMs,
+          maxRetries: 0, // retries are ours: one policy, counted, with JSON repair
+          organization: null,
+          project: null,
+        }),
+    ));
   }
 
   /** Totals of this client so far (the same increments were sent to onUsage). */
@@ -280,7 +299,8 @@ export class OpenAICompatibleClient implements LlmClient {
     parent?.addEventListener('abort', onAbort, { once: true });
     let completion: OpenAI.Chat.ChatCompletion;
     try {
-      completion = await this.#sdk.chat.completions.create(body, {
+      const client = await this.#client();
+      completion = await client.chat.completions.create(body, {
         signal: child.signal,
         timeout: this.#settings.timeoutMs,
         maxRetries: 0,
@@ -302,13 +322,13 @@ export class OpenAICompatibleClient implements LlmClient {
   }
 
   #classify(error: unknown, attempt: number): Failure {
-    if (error instanceof OpenAI.APIConnectionTimeoutError) {
+    if (isSdkError(error, 'APIConnectionTimeoutError')) {
       return { message: `timed out after ${this.#settings.timeoutMs} ms`, retry: true, waitMs: this.#backoff(attempt), cause: error };
     }
-    if (error instanceof OpenAI.APIConnectionError) {
+    if (isSdkError(error, 'APIConnectionError')) {
       return { message: `connection failed: ${error.message}`, retry: true, waitMs: this.#backoff(attempt), cause: error };
     }
-    if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
+    if (isSdkError(error, 'APIError') && typeof error.status === 'number') {
       const status = error.status;
       const retryable = isRetryableStatus(status);
       const retryAfter = retryAfterMs(error.headers);
@@ -319,7 +339,7 @@ export class OpenAICompatibleClient implements LlmClient {
       }
       return { message: `HTTP ${status}: ${clip(error.message, 300)}`, retry: retryable, waitMs, status, cause: error };
     }
-    if (error instanceof OpenAI.APIError) {
+    if (isSdkError(error, 'APIError')) {
       return { message: clip(error.message, 300), retry: true, waitMs: this.#backoff(attempt), cause: error };
     }
     // Anything else (e.g. the server answered 200 with a body that is not JSON): retry.
@@ -358,7 +378,7 @@ export class OpenAICompatibleClient implements LlmClient {
 }
 
 function refusesJsonMode(error: unknown): boolean {
-  if (!(error instanceof OpenAI.APIError)) return false;
+  if (!isSdkError(error, 'APIError')) return false;
   if (error.status !== 400 && error.status !== 422 && error.status !== 501) return false;
   return /response_format|json_object|json mode|json_mode/i.test(`${error.message} ${JSON.stringify(error.error ?? '')}`);
 }
@@ -384,7 +404,7 @@ function clip(text: string, max: number): string {
 }
 
 function isAbort(error: unknown, signal?: AbortSignal): boolean {
-  return Boolean(signal?.aborted) || error instanceof OpenAI.APIUserAbortError || (error instanceof Error && error.name === 'AbortError');
+  return Boolean(signal?.aborted) || isSdkError(error, 'APIUserAbortError') || (error instanceof Error && error.name === 'AbortError');
 }
 
 function abortError(signal?: AbortSignal, cause?: unknown): Error {

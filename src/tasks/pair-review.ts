@@ -20,13 +20,22 @@ import {
   type PairReviewFile,
   type ReviewChange,
 } from '../pipeline/artifacts.ts';
-import { COMPLEXITY_LEVELS } from '../pipeline/qa/sql-analysis.ts';
 import type { Database } from '../postgres/connect.ts';
 import { readOnly } from '../postgres/read-only.ts';
-import { analyzeSql } from '../sql/analyze.ts';
-import { functionSafety } from '../sql/functions.ts';
-import { createReadOnlyProbe, lintPair, schemaFactsFromSchemaFile, type LintFinding } from '../sql/lint.ts';
+import type { LintFinding } from '../sql/lint.ts';
 import type { TaskService } from './service.ts';
+
+/** The SQL analyser and linter, imported by the first review that needs them: the parser's WASM is
+ * instantiated when its module loads, which a server start should not pay for. */
+async function sqlTools() {
+  const [{ COMPLEXITY_LEVELS }, { analyzeSql }, { functionSafety }, { createReadOnlyProbe, lintPair, schemaFactsFromSchemaFile }] = await Promise.all([
+    import('../pipeline/qa/sql-analysis.ts'),
+    import('../sql/analyze.ts'),
+    import('../sql/functions.ts'),
+    import('../sql/lint.ts'),
+  ]);
+  return { COMPLEXITY_LEVELS, analyzeSql, functionSafety, createReadOnlyProbe, lintPair, schemaFactsFromSchemaFile };
+}
 
 export const MAX_QUESTION_CHARS = 1000;
 export const MAX_SQL_CHARS = 20_000;
@@ -201,6 +210,7 @@ export class PairReview {
     const taskTables = schema?.tables.map((t) => t.full_name) ?? [];
     // Pairs name tables schema-qualified (public.x); a bare name of one of the task's tables is that table.
     const qualify = (name: string) => (name.includes('.') ? name : taskTables.find((t) => t.split('.').pop() === name) ?? name);
+    const { COMPLEXITY_LEVELS } = await sqlTools();
     const complexity = tally<string | null>([...COMPLEXITY_LEVELS], (p) => [p.complexity]).map(([level, n]) => ({ complexity: level, ...n }));
     const tables = tally(taskTables, (p) => p.tables.map(qualify)).map(([table, n]) => ({ table, ...n }));
     return { task_id: taskId, pair_file: pairFile, funnel: await this.funnel(dir, pairFile), counts, complexity, tables };
@@ -241,6 +251,7 @@ export class PairReview {
    * A failure is a 400 naming what is wrong (lint errors listed).
    */
   private async check(taskId: string, dir: string, question: string, sql: string): Promise<{ tables: string[]; lint: LintFinding[] }> {
+    const { analyzeSql, createReadOnlyProbe, lintPair, schemaFactsFromSchemaFile } = await sqlTools();
     const analysis = await analyzeSql(sql);
     if (!analysis.ok) throw new AppError(400, 'PAIR_SQL_REJECTED', 'err.pair_sql_rejected', { params: { reason: analysis.message }, invalidParams: ['sql'] });
     const db = await this.database(taskId);
@@ -264,6 +275,7 @@ export class PairReview {
   async preview(taskId: string, pairId: string) {
     const loaded = await this.load(taskId);
     const pair = this.find(loaded, pairId);
+    const { analyzeSql, functionSafety } = await sqlTools();
     const analysis = await analyzeSql(pair.sql);
     if (!analysis.ok) throw new AppError(400, 'PAIR_SQL_REJECTED', 'err.pair_sql_rejected', { params: { reason: analysis.message } });
     if (!functionSafety(analysis.functions, analysis.operators).executable) {

@@ -38,10 +38,15 @@ export class RunQueue {
     const boss = new PgBoss({
       db: adapter(pool),
       schema: 'pgboss',
+      // No cron jobs are scheduled: without the timekeeper, start skips its clock-skew query, its internal
+      // queue and that queue's poller (start time, and idle work forever after).
+      schedule: false,
     } as unknown as PgBoss.ConstructorOptions);
     boss.on('error', onError);
     await boss.start();
-    await boss.createQueue(RUN_QUEUE);
+    // createQueue takes a lock in a transaction and runs a function even when the queue exists: on an existing
+    // store (every start but the first) one SELECT answers instead.
+    if (!(await boss.getQueue(RUN_QUEUE))) await boss.createQueue(RUN_QUEUE);
     return new RunQueue(boss, Math.max(1, Math.ceil(heartbeatTimeoutMs / 1000)), onError);
   }
 

@@ -5,7 +5,7 @@
 // step and by the database tools API.
 import pLimit from 'p-limit';
 import type { Database } from '../../postgres/connect.ts';
-import { overlapCount, profileRelation, readCatalog, type CatalogRelation, type CatalogResult, type RelationProfile } from '../../postgres/catalog/index.ts';
+import { OverlapProber, profileRelation, readCatalog, type CatalogRelation, type CatalogResult, type RelationProfile } from '../../postgres/catalog/index.ts';
 import { maskSecretsInText } from '../../postgres/connection-string.ts';
 import { LlmError, type LlmClient } from '../../llm/types.ts';
 import type { ColumnRole, ForeignKeyInfo, TableInfo, UserRelationship } from '../artifacts.ts';
@@ -66,7 +66,8 @@ export interface GenerateResult {
   failures: TableFailure[];
   /** Name words no glossary could translate (glossary_todo.json). */
   glossaryTodo: GlossaryTodo;
-  discovery: DiscoveryResult['stats'] & { ms: number; unknownUser: string[] };
+  /** `statements`: the SQL statements the probes took (batched); `ms`: the schema-wide passes (joins, roles, entities, comments). */
+  discovery: DiscoveryResult['stats'] & { statements: number; ms: number; unknownUser: string[] };
   counters: {
     tables: number;
     columns: number;
@@ -154,7 +155,7 @@ export async function generateSchema(options: GenerateOptions): Promise<Generate
   const dbLimit = pLimit(options.dbConcurrency ?? (db.kind === 'pglite' ? 1 : 4));
   // Overlap probes have their own lane: they sit between a table's profile and its LLM call, so they
   // must not queue behind every other table's profile.
-  const probeLimit = pLimit(db.kind === 'pglite' ? 1 : 2);
+  const prober = new OverlapProber(db, { lanes: db.kind === 'pglite' ? 1 : 2 });
   const llmLimit = pLimit(options.llmConcurrency ?? 8);
   const total = relations.length;
   let done = 0;
@@ -163,14 +164,11 @@ export async function generateSchema(options: GenerateOptions): Promise<Generate
   const stop = () => firstError !== undefined || options.signal?.aborted;
 
   const probe = (candidate: { target: CatalogRelation; targetColumn: { name: string; qName: string; dataType: string } }, values: string[]) =>
-    probeLimit(() =>
-      overlapCount(
-        db,
-        { qualified: candidate.target.qualified, qColumn: candidate.targetColumn.qName, dataType: candidate.targetColumn.dataType },
-        values,
-        probeNeedsCap(candidate.target, candidate.targetColumn.name),
-      ),
-    );
+    prober.count({
+      target: { qualified: candidate.target.qualified, qColumn: candidate.targetColumn.qName, dataType: candidate.targetColumn.dataType },
+      values,
+      bounded: probeNeedsCap(candidate.target, candidate.targetColumn.name),
+    });
 
   let llmSuccesses = 0;
   const proposed: ProposedRelationship[] = [];
@@ -317,5 +315,5 @@ export async function generateSchema(options: GenerateOptions): Promise<Generate
     }
     counters.inferred_relationships += info.foreign_keys.filter((fk: ForeignKeyInfo) => fk.inferred).length;
   }
-  return { catalog, tables, failures, glossaryTodo: todo, discovery: { ...found.stats, ms: discoveryMs, unknownUser: found.unknownUser }, counters, timings: { catalog_ms: catalog.stats.ms, total_ms: Math.round(performance.now() - started) } };
+  return { catalog, tables, failures, glossaryTodo: todo, discovery: { ...found.stats, statements: prober.statements, ms: discoveryMs, unknownUser: found.unknownUser }, counters, timings: { catalog_ms: catalog.stats.ms, total_ms: Math.round(performance.now() - started) } };
 }

@@ -133,7 +133,7 @@ export async function runDdlGeneration(ctx: StepContext): Promise<StepResult> {
     (result.failures.length ? `；警告 ${result.failures.length} 个` : '');
   return {
     summary,
-    counters: { ...c, catalog_round_trips: result.catalog.stats.roundTrips, relationship_probes: d.probes, relationship_discovery_ms: d.ms, warnings: result.failures.length },
+    counters: { ...c, catalog_round_trips: result.catalog.stats.roundTrips, relationship_probes: d.probes, relationship_probe_statements: d.statements, relationship_discovery_ms: d.ms, warnings: result.failures.length },
   };
 }
 

@@ -93,6 +93,16 @@ SELECT k, v, n, nonnull, ndistinct, NULL, NULL FROM (
  * target) the probe reads the target directly; otherwise it stops after `scanLimit` target rows.
  * $1 text[] values.
  */
+/**
+ * Several overlap counts in one statement: row i answers the i-th target with the values of parameter
+ * $(i+1). Each part is the single-target query of overlapSql, as a scalar subquery.
+ */
+export function overlapBatchSql(targets: Array<{ qualified: string; qColumn: string; dataType: string; bounded: boolean }>, scanLimit = 200_000): string {
+  return targets
+    .map((t, i) => `SELECT ${i} AS i, (${overlapSql(t.qualified, t.qColumn, t.dataType, t.bounded, scanLimit).replace('$1', `$${i + 1}`)}) AS matched`)
+    .join('\nUNION ALL ');
+}
+
 export function overlapSql(targetQualified: string, targetColumn: string, targetType: string, bounded: boolean, scanLimit = 200_000): string {
   const from = bounded
     ? `(SELECT ${targetColumn} FROM ${targetQualified} LIMIT ${scanLimit}) AS t`
