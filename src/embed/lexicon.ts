@@ -3,7 +3,7 @@
 // for Chinese → English, its reverse for English → Chinese, and the project's built-in glossary of
 // column words (both directions, it wins over CEDICT). Built once per process from the package's data
 // file (~1 s); deterministic: the same package version gives the same lexicon on every machine.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -155,14 +155,78 @@ async function readCedict(): Promise<CedictEntry[]> {
 
 let lexicon: Promise<Lexicon> | undefined;
 
-/** The process-wide lexicon, built on first use. */
+/** The process-wide lexicon, on first use: from its cache file when one matches its inputs, else built. */
 export function loadLexicon(): Promise<Lexicon> {
-  lexicon ??= buildLexicon();
-  lexicon.catch(() => (lexicon = undefined));
-  return lexicon;
+  const loading = (lexicon ??= cachedTables().then(lexiconOf));
+  loading.catch(() => (lexicon = undefined));
+  return loading;
 }
 
-async function buildLexicon(): Promise<Lexicon> {
+/** What the lexicon is made of, in a form that survives JSON. */
+interface LexiconTables {
+  zhToEn: Record<string, string[]>;
+  enToZh: Record<string, string[]>;
+  synonyms: Record<string, string[]>;
+  vocabulary: string[];
+  maxChineseLength: number;
+}
+
+function lexiconOf(tables: LexiconTables): Lexicon {
+  const zhToEn = new Map(Object.entries(tables.zhToEn));
+  const enToZh = new Map(Object.entries(tables.enToZh));
+  const synonyms = new Map(Object.entries(tables.synonyms));
+  const vocabulary = new Set(tables.vocabulary);
+  return {
+    chineseToEnglish: (word) => zhToEn.get(word) ?? [],
+    synonyms: (stem) => synonyms.get(stem) ?? [],
+    englishToChinese: (stem) => enToZh.get(stem) ?? [],
+    isWord: (word) => vocabulary.has(word),
+    abbreviation: (word) => ABBREVIATIONS[word] ?? (BUILTIN_GLOSSARY[word] && BUILTIN_GLOSSARY[word]!.en.toLowerCase() !== word ? BUILTIN_GLOSSARY[word]!.en.toLowerCase() : undefined),
+    maxChineseLength: tables.maxChineseLength,
+  };
+}
+
+/**
+ * Building the tables from CEDICT takes 1–2 s of one core; reading them back from JSON a fraction of that.
+ * The cache sits beside the embedded store's template (node_modules/.cache/data-pipeline) under a key of
+ * everything the tables are made from: this module's text, the glossary, the stemmer's code and the CEDICT
+ * digest (the file itself is checked on every build). A cache that cannot be read or written is only slower.
+ */
+const CACHE_ROOT = fileURLToPath(new URL('../../node_modules/.cache/data-pipeline/', import.meta.url));
+
+async function cacheFile(): Promise<string> {
+  const hash = createHash('sha256');
+  hash.update(await fs.readFile(fileURLToPath(import.meta.url), 'utf8'));
+  hash.update(await fs.readFile(fileURLToPath(import.meta.resolve('stemmer')), 'utf8'));
+  hash.update(JSON.stringify([BUILTIN_GLOSSARY, ABBREVIATIONS, CEDICT_DATA_SHA256]));
+  return path.join(CACHE_ROOT, `lexicon-${hash.digest('hex').slice(0, 16)}.json`);
+}
+
+async function cachedTables(): Promise<LexiconTables> {
+  const file = await cacheFile().catch(() => undefined);
+  if (file) {
+    try {
+      return JSON.parse(await fs.readFile(file, 'utf8')) as LexiconTables;
+    } catch {
+      // Not cached yet: build.
+    }
+  }
+  const tables = await buildTables();
+  if (file) {
+    // Written aside and renamed into place: a process reading meanwhile sees all of it or nothing.
+    const aside = `${file}.${process.pid}-${randomUUID().slice(0, 8)}`;
+    try {
+      await fs.mkdir(CACHE_ROOT, { recursive: true });
+      await fs.writeFile(aside, JSON.stringify(tables));
+      await fs.rename(aside, file);
+    } catch {
+      await fs.rm(aside, { force: true }).catch(() => undefined); // read-only install: each process builds its own
+    }
+  }
+  return tables;
+}
+
+async function buildTables(): Promise<LexiconTables> {
   const entries = await readCedict();
   const zhToEn = new Map<string, string[]>();
   const properOnly = new Map<string, string[]>();
@@ -253,11 +317,10 @@ async function buildLexicon(): Promise<Lexicon> {
   }
 
   return {
-    chineseToEnglish: (word) => zhToEn.get(word) ?? [],
-    synonyms: (stem) => synonyms.get(stem) ?? [],
-    englishToChinese: (stem) => enToZh.get(stem) ?? [],
-    isWord: (word) => vocabulary.has(word),
-    abbreviation: (word) => ABBREVIATIONS[word] ?? (BUILTIN_GLOSSARY[word] && BUILTIN_GLOSSARY[word]!.en.toLowerCase() !== word ? BUILTIN_GLOSSARY[word]!.en.toLowerCase() : undefined),
+    zhToEn: Object.fromEntries(zhToEn),
+    enToZh: Object.fromEntries(enToZh),
+    synonyms: Object.fromEntries(synonyms),
+    vocabulary: [...vocabulary],
     maxChineseLength,
   };
 }

@@ -110,27 +110,36 @@ export class MeaningChecker {
   }
 
   /** Verdicts for the items, in order, asked in batches (all batches at once; the client bounds them). */
-  async check(items: MeaningItem[]): Promise<Array<MeaningCheck | MeaningUnavailable>> {
-    const fresh: Array<{ item: MeaningItem; resolve: (v: MeaningCheck | MeaningUnavailable) => void }> = [];
+  check(items: MeaningItem[]): Promise<Array<MeaningCheck | MeaningUnavailable>> {
+    return Promise.all(this.checkEach(items));
+  }
+
+  /**
+   * The verdict of each item as its own promise, settled when its batch is answered: a caller can act on
+   * the first batch back (repair a mismatch) while later ones are still being asked.
+   */
+  checkEach(items: MeaningItem[]): Array<Promise<MeaningCheck | MeaningUnavailable>> {
+    type Waiting = { item: MeaningItem; resolve: (v: MeaningCheck | MeaningUnavailable) => void; reject: (error: unknown) => void };
+    const fresh: Waiting[] = [];
     const results = items.map((item) => {
       const key = `${item.question.trim()}\u0000${item.sql.trim()}`;
       let known = this.#asked.get(key);
       if (!known) {
-        known = new Promise((resolve) => fresh.push({ item, resolve }));
+        known = new Promise((resolve, reject) => fresh.push({ item, resolve, reject }));
         this.#asked.set(key, known);
       }
       return known;
     });
     const size = Math.max(1, this.#options.batchSize ?? MEANING_BATCH_SIZE);
-    const batches: Array<typeof fresh> = [];
-    for (let i = 0; i < fresh.length; i += size) batches.push(fresh.slice(i, i + size));
-    await Promise.all(
-      batches.map(async (batch) => {
-        const verdicts = await this.#ask(batch.map((b) => b.item));
-        batch.forEach((b, i) => b.resolve(verdicts[i]!));
-      }),
-    );
-    return Promise.all(results);
+    for (let i = 0; i < fresh.length; i += size) {
+      const batch = fresh.slice(i, i + size);
+      // #ask turns a failed call into `unavailable` verdicts; it throws only when the run is cancelled.
+      this.#ask(batch.map((b) => b.item)).then(
+        (verdicts) => batch.forEach((b, n) => b.resolve(verdicts[n]!)),
+        (error: unknown) => batch.forEach((b) => b.reject(error)),
+      );
+    }
+    return results;
   }
 
   async #ask(items: MeaningItem[], retryMissing = true): Promise<Array<MeaningCheck | MeaningUnavailable>> {

@@ -165,32 +165,50 @@ export async function validatePairs(pairs: InputPair[], options: ValidateOptions
     } else failed.push({ index, question: pair.question, sql: pair.sql, check, sameAs });
   });
 
-  // Phase 1b: the meaning check of what linted clean, in batches. A mismatch joins the failures; a batch the
+  // Phase 2: repair what failed (deterministic fixes, then the LLM), bounded by the LLM's concurrency. A pair
+  // that failed its check is repaired at once; one the meaning check finds answering another question, as
+  // soon as its batch is back, while later batches are still asked (1b).
+  const repairSlots = pLimit(Math.max(1, options.repairConcurrency));
+  const repairing: Array<Promise<void>> = [];
+  const repair = (f: (typeof failed)[number]) =>
+    repairing.push(
+      repairSlots(async () => {
+        await options.checkpoint?.();
+        finish(markSame(await repairPair(f.index, f.question, f.sql, f.check, options, llmState), f.sameAs));
+      }),
+    );
+  failed.sort((a, b) => a.index - b.index);
+  failed.forEach(repair);
+
+  // Phase 1b: the meaning check of what linted clean, in batches. A mismatch goes to repair; a batch the
   // LLM could not answer leaves its pairs pending (not judged, never dropped).
+  const judging: Array<Promise<void>> = [];
   if (options.meaning && clean.length) {
     await options.checkpoint?.();
     clean.sort((a, b) => a.index - b.index);
-    const verdicts = await options.meaning.check(clean.map((c) => ({ question: c.question, sql: c.check.sql, tables: c.check.analysis?.tables ?? [] })));
-    clean.forEach((c, i) => {
-      const verdict = verdicts[i]!;
-      if (isUnavailable(verdict)) {
-        llmState.unavailable ??= verdict.unavailable;
-        const report = pendingReport(c.index, c.question, c.sql, c.check, [], 0, verdict.unavailable);
-        finish(markSame({ ...report, stages: { ...report.stages, lint_clean: true, meaning_checked: false } }, c.sameAs));
-      } else if (verdict.verdict === 'mismatch') {
-        failed.push({ ...c, check: mismatchCheck(c.check, c.question, verdict, options.lang) });
-      } else {
-        finish(markSame(passed(c.index, c.question, c.sql, c.check, c.check, [], 0, verdict), c.sameAs));
-      }
-    });
+    const verdicts = options.meaning.checkEach(clean.map((c) => ({ question: c.question, sql: c.check.sql, tables: c.check.analysis?.tables ?? [] })));
+    clean.forEach((c, i) =>
+      judging.push(
+        verdicts[i]!.then((verdict) => {
+          if (isUnavailable(verdict)) {
+            llmState.unavailable ??= verdict.unavailable;
+            const report = pendingReport(c.index, c.question, c.sql, c.check, [], 0, verdict.unavailable);
+            finish(markSame({ ...report, stages: { ...report.stages, lint_clean: true, meaning_checked: false } }, c.sameAs));
+          } else if (verdict.verdict === 'mismatch') {
+            repair({ ...c, check: mismatchCheck(c.check, c.question, verdict, options.lang) });
+          } else {
+            finish(markSame(passed(c.index, c.question, c.sql, c.check, c.check, [], 0, verdict), c.sameAs));
+          }
+        }),
+      ),
+    );
   }
-
-  // Phase 2: repair what failed (deterministic fixes, then the LLM), bounded by the LLM's concurrency.
-  failed.sort((a, b) => a.index - b.index);
-  await forEachLimited(failed, options.repairConcurrency, async (f) => {
-    await options.checkpoint?.();
-    finish(markSame(await repairPair(f.index, f.question, f.sql, f.check, options, llmState), f.sameAs));
-  });
+  // Settled, not raced: a cancelled run rejects many of these at once, and none may go unhandled.
+  const outcomes = [...(await Promise.allSettled(judging))];
+  // Every repair is queued by now (a mismatch is queued before its verdict's promise settles).
+  outcomes.push(...(await Promise.allSettled(repairing)));
+  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failure) throw failure.reason;
 
   // Phase 3: the same question with the same SQL twice teaches nothing new: the later one is dropped.
   const keptBefore = new Map<string, number>();
