@@ -4,13 +4,12 @@
 // other sessions are as they were. Runs against real PostgreSQL and embedded PGlite.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { needsPostgresServer } from '../helpers/postgres.ts';
+import { needsPostgresServer, type TestDatabase } from '../helpers/postgres.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { createDemoDatabase } from '../helpers/demo.ts';
-import type { TestDatabase } from '../helpers/postgres.ts';
 import { connect, type Database } from '../../src/postgres/connect.ts';
 import { DEMO_TABLES, seedDemoDatabase } from '../../demo/highway-db.ts';
 import { runSqlValidation } from '../../src/pipeline/validate/step.ts';

@@ -2,14 +2,13 @@
 // EXPLAIN-only rules, timeouts, files for modify_original_file true/false, report, progress, counters.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { needsPostgresServer } from '../helpers/postgres.ts';
+import { needsPostgresServer, type TestDatabase } from '../helpers/postgres.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { createDemoDatabase } from '../helpers/demo.ts';
 import { buildSchemaFile } from '../helpers/qa-schema.ts';
-import type { TestDatabase } from '../helpers/postgres.ts';
 import { connect, type Database } from '../../src/postgres/connect.ts';
 import { DEMO_TABLES } from '../../demo/highway-db.ts';
 import { runSqlValidation } from '../../src/pipeline/validate/step.ts';
