@@ -1,6 +1,6 @@
 // Errors that reach a user. Lower layers throw AppError with a stable code; http/ renders the envelope
 // (status = body code) and the CLI prints the same text.
-import type { Lang } from './config.ts';
+import type { Lang } from './messages.ts';
 import { t, type MessageKey } from './messages.ts';
 
 export interface AppErrorOptions {

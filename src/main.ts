@@ -4,7 +4,8 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 // Only what every command needs is imported here; each command imports its own modules when it runs, so
 // that `serve` opens the embedded store while the server's modules load (they are most of the start time).
-import { isLoopbackHost, loadSettings, SETTINGS_DOC, SettingsError, type Lang, type Settings } from './config.ts';
+import { isLoopbackHost, loadSettings, SETTINGS_DOC, SettingsError, type Settings } from './config.ts';
+import type { Lang } from './messages.ts';
 import { AppError } from './errors.ts';
 import { t } from './messages.ts';
 import { describeParameterIssues, STEP_PARAMETER_NAMES } from './pipeline/parameters.ts';

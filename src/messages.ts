@@ -1,5 +1,6 @@
 // User-facing texts. Chinese is the default (the guide's language); English on request.
-import type { Lang } from './config.ts';
+/** The two languages of every user-facing text; zh is the default (the guide's language). */
+export type Lang = 'zh' | 'en';
 
 type Params = Record<string, string | number | undefined>;
 type Entry = { zh: string; en: string };

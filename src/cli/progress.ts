@@ -1,6 +1,6 @@
 // Live progress for `data-pipeline run`: bars on a terminal, quiet lines otherwise (CI logs, pipes).
 import cliProgress from 'cli-progress';
-import type { Lang } from '../config.ts';
+import type { Lang } from '../messages.ts';
 import type { StepName } from '../pipeline/steps.ts';
 import type { StepStatus } from '../tasks/model.ts';
 import type { RunObserver } from '../tasks/runner.ts';

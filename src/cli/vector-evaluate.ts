@@ -4,7 +4,8 @@
 // are) or a bare array of `{question, tables}`.
 import fs from 'node:fs';
 import { createApp } from '../app.ts';
-import type { Lang, Settings } from '../config.ts';
+import type { Settings } from '../config.ts';
+import type { Lang } from '../messages.ts';
 import { AppError } from '../errors.ts';
 import { evaluateBody, presentEvaluation, unknownTablesError } from '../http/vector.ts';
 import { evaluateStore, UnknownTablesError } from '../vector/evaluate.ts';

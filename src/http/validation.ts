@@ -1,7 +1,7 @@
 // Turns schema validation issues into the guide's 400 answer: a precise message naming the parameter,
 // in the request's language, and the guide's specific codes where it names one (execute's mode and step).
 import type { FastifySchemaValidationError } from 'fastify';
-import type { Lang } from '../config.ts';
+import type { Lang } from '../messages.ts';
 import { AppError } from '../errors.ts';
 
 /** Per-route mapping from a parameter to the guide's error code for it (route `config.errorCodes`). */

@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import type { Lang } from '../messages.ts';
 import { StepError } from './context.ts';
 
 /** The task's table list (written by the task service, read by ddl_generation). */
@@ -193,7 +194,7 @@ export interface SchemaFile {
   generated_at: string;
   database: { name: string; server_version: string };
   business_context: string | null;
-  language: 'zh' | 'en';
+  language: Lang;
   /** In dependency order, as filename_mapping.txt lists them. */
   tables: TableInfo[];
   /** Requested tables that were left out (continue_on_error), with why. */

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import type { Settings } from '../config.ts';
 import { AppError, invalidDbConnection, taskAlreadyRunning, taskNotFound } from '../errors.ts';
+import type { Lang } from '../messages.ts';
 import { queryLogEntries, tailLogEntries, logFileInfo, type LogQuery } from '../logs/reader.ts';
 import { ORCHESTRATOR_LOGGER, TaskLogger, taskDirLoggerName, taskLogPath } from '../logs/task-logger.ts';
 import { pgliteDirectory } from '../postgres/connect.ts';
@@ -26,7 +27,6 @@ import {
   taskDirectory,
   WorkspacePathError,
   writeFileAtomic,
-  type FileLang,
 } from './workspace.ts';
 import { TABLE_LIST_FILE } from '../pipeline/artifacts.ts';
 
@@ -331,7 +331,7 @@ export class TaskService {
 
   // -------------------------------------------------------------------------------------- files and logs
 
-  async files(taskId: string, lang: FileLang) {
+  async files(taskId: string, lang: Lang) {
     await this.getTask(taskId);
     await checkRealDirectory(this.taskDir(taskId));
     return listTaskFiles(this.taskDir(taskId), `/api/v0/data_pipeline/tasks/${taskId}/files`, lang);

@@ -12,7 +12,8 @@ import type { ColumnRole, ForeignKeyInfo, TableInfo, UserRelationship } from '..
 import { StepCancelledError, StepError, type StepLogger } from '../context.ts';
 import type { Glossary } from '../../text/glossary.ts';
 import { annotateWithLlm } from './annotate/llm.ts';
-import { GlossaryTodo, nameContext, offlineColumnComment, offlineEntity, offlineTableComment, type Lang } from './annotate/offline.ts';
+import type { Lang } from '../../messages.ts';
+import { GlossaryTodo, nameContext, offlineColumnComment, offlineEntity, offlineTableComment } from './annotate/offline.ts';
 import { assignRoles } from './roles.ts';
 import { tableInfo } from './model.ts';
 import { applyProfile, DEFAULT_ENUM_THRESHOLD, keepEnumForRole } from './profile.ts';

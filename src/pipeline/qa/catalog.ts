@@ -3,7 +3,7 @@
 // soft delete …; older schema.json files without roles get them from names and types here), human labels
 // from the comments, the entity noun of each table, the relationships (declared, inferred, user) as a
 // graph, and name resolution for what an LLM writes.
-import type { Lang } from '../../config.ts';
+import type { Lang } from '../../messages.ts';
 import type { ColumnInfo, ColumnRole, ForeignKeyInfo, SchemaFile, TableInfo } from '../artifacts.ts';
 import { nameContext, nameWords, splitWords, translateWords } from '../../text/translate.ts';
 import { BUILTIN_GLOSSARY } from '../../text/glossary.ts';

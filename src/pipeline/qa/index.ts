@@ -7,6 +7,7 @@ import { localIso, localStamp } from '../../time.ts';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../../files.ts';
+import type { Lang } from '../../messages.ts';
 import { GLOSSARY_TODO_FILE, readSchemaFile, resolveArtifactPath, SCHEMA_FILE, type SchemaFile } from '../artifacts.ts';
 import { StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
 import { buildCatalog, type CatalogModel } from './catalog.ts';
@@ -327,7 +328,7 @@ function sumDropped(outcomes: ThemeOutcome[]): Record<string, number> {
 
 /** The generator's self-check: the semantic linter (src/sql/lint.ts, the one sql_validation runs) on the
  * profile in schema.json; a candidate with a lint error is dropped and counted as `lint:<rule>`. */
-function selfCheck(schema: SchemaFile, lang: 'zh' | 'en'): PairLinter {
+function selfCheck(schema: SchemaFile, lang: Lang): PairLinter {
   const facts = schemaFactsFromSchemaFile(schema);
   return async ({ question, sql }) => {
     const findings = await lintPair(sql, facts, { question, lang });

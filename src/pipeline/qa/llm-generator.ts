@@ -5,7 +5,7 @@
 // through the parse gate and the run-wide duplicate check; a theme that comes back short gets one top-up
 // request; a theme whose requests fail is reported, not fatal.
 import { z } from 'zod';
-import type { Lang } from '../../config.ts';
+import type { Lang } from '../../messages.ts';
 import { QA_PAIRS_PROMPT, QA_THEMES_PROMPT } from '../../llm/prompts/qa.ts';
 import { renderPrompt } from '../../llm/prompts/template.ts';
 import type { LlmClient } from '../../llm/types.ts';

@@ -1,7 +1,7 @@
 // Question rendering for the offline generator: a template gives what is asked as a noun phrase per
 // language and the kind of answer (a list, a value, a ranking, a trend, a comparison); a style turns it
 // into a sentence an analyst would write. Styles rotate so a theme's questions read differently.
-import type { Lang } from '../../config.ts';
+import type { Lang } from '../../messages.ts';
 import type { QuestionStyle } from './types.ts';
 
 export type AnswerKind = 'list' | 'value' | 'rank' | 'trend' | 'compare';

@@ -3,7 +3,7 @@
 // relationships) with their most important tables named — so the prompt stays the same size from 20 to
 // 500 tables and no table cap is needed. Pairs: the theme's tables in full (columns, types, comments, enum
 // and sample values, soft-delete columns) and the relationships among them, each bounded too.
-import type { Lang } from '../../config.ts';
+import type { Lang } from '../../messages.ts';
 import { describeRelationship, type CatalogModel, type ColumnModel, type Relationship, type TableModel } from './catalog.ts';
 
 export const THEME_SUMMARY_BUDGET = 12_000;

@@ -3,7 +3,7 @@
 // references (two hops at most); business tables left over anchor a reference cluster with their
 // neighbours. Themes are named by their entities and measures (客户支付, 服务区每日车辆统计, 产品库存数量),
 // their metrics are measures only, and partitions never take part (their parent does). Deterministic.
-import type { Lang } from '../../config.ts';
+import type { Lang } from '../../messages.ts';
 import type { CatalogModel, TableModel } from './catalog.ts';
 import type { Theme } from './types.ts';
 

@@ -6,7 +6,8 @@
 // call failed, and for whatever the LLM left out.
 import type { ColumnInfo, TableInfo } from '../../artifacts.ts';
 import { ABBREVIATIONS, BUILTIN_GLOSSARY, BUILTIN_PHRASES, type Glossary } from '../../../text/glossary.ts';
-import { hasNonAscii, nameContext, nameWords, NO_CONTEXT, splitWords, translateWords, type Lang, type NameContext, type Translation } from '../../../text/translate.ts';
+import type { Lang } from '../../../messages.ts';
+import { hasNonAscii, nameContext, nameWords, NO_CONTEXT, splitWords, translateWords, type NameContext, type Translation } from '../../../text/translate.ts';
 
 export { nameContext, splitCompound, translateWords, type NameContext } from '../../../text/translate.ts';
 export type { Lang };

@@ -8,8 +8,8 @@ import type { CatalogConstraint, CatalogRelation, CatalogType } from '../../../p
 import { quoteLiteral } from '../../../postgres/identifiers.ts';
 import type { ColumnInfo, CommentSource, ForeignKeyInfo, TableInfo } from '../../artifacts.ts';
 import { compactType } from '../model.ts';
+import type { Lang } from '../../../messages.ts';
 
-export type Lang = 'zh' | 'en';
 
 export interface DdlTable {
   info: TableInfo;

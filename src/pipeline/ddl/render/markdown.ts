@@ -2,8 +2,8 @@
 // `- name (type) - comment [主键, 非空] [示例: ...]`, then notes on keys, enum values and relationships.
 import type { ColumnInfo, ColumnRole, ForeignKeyInfo, TableInfo } from '../../artifacts.ts';
 import { shownType } from '../model.ts';
+import type { Lang } from '../../../messages.ts';
 
-export type Lang = 'zh' | 'en';
 
 /** Foreign keys of other tables of the run that point at this one. */
 export interface IncomingReference {

@@ -3,7 +3,7 @@
 // lists, measure and entity words per language, time windows from the data's own range). Templates live
 // one file per family (fact, reference, link, time, cross) and are data: `applies` checks the roles of a
 // table, `build` returns the SQL with the question's wordings. pair-quality.md is the rulebook.
-import type { Lang } from '../../../config.ts';
+import type { Lang } from '../../../messages.ts';
 import { col, joinCondition, keyedByReference, liveCondition, type CatalogModel, type ColumnModel, type Relationship, type TableModel } from '../catalog.ts';
 import { plural } from '../phrasing.ts';
 import { literal, safeAlias } from '../sql-text.ts';

@@ -3,7 +3,7 @@
 // from the latest date in the table, never from now(). Month-over-month compares a month with the one
 // right before it only when that month has data (no LAG across gaps); the moving average uses RANGE with
 // an interval, so a missing day does not stretch the window.
-import type { Lang } from '../../../config.ts';
+import type { Lang } from '../../../messages.ts';
 import type { ColumnModel, TableModel } from '../catalog.ts';
 import type { CatalogModel } from '../catalog.ts';
 import { businessTimes, isDatedFact, withRepeats, colKey, draft, From, lit, liveOf, monthsOf, monthWords, nextMonth, noun, term, type Draft, type Template, totalOf, unitOf } from './model.ts';
