@@ -2,8 +2,18 @@
 /** The two languages of every user-facing text; zh is the default (the guide's language). */
 export type Lang = 'zh' | 'en';
 
-type Params = Record<string, string | number | undefined>;
-type Entry = { zh: string; en: string };
+export type Bilingual = { zh: string; en: string };
+
+/** A text to be worded later, in the reader's language: a message key and its parameters. */
+export interface Phrase {
+  key: MessageKey;
+  params?: MessageParams;
+}
+/** A parameter is a value, a nested text, or a lower layer's own wording in both languages. */
+export type MessageParam = string | number | undefined | Phrase | Bilingual;
+export type MessageParams = Record<string, MessageParam>;
+
+export const phrase = (key: MessageKey, params?: MessageParams): Phrase => ({ key, params });
 
 const MESSAGES = {
   // Envelope summaries (top-level `message`).
@@ -107,13 +117,98 @@ const MESSAGES = {
   'err.tables_not_found': { zh: '以下表不存在或无法读取: {tables}', en: 'These tables do not exist or cannot be read: {tables}' },
   'err.invalid_table_name': { zh: '无效的表名: {table}（{reason}）', en: 'Invalid table name {table}: {reason}' },
   'err.ddl_generation_failed': { zh: '生成表文档失败: {reason}', en: 'Generating the table documentation failed: {reason}' },
-} satisfies Record<string, Entry>;
+
+  // A lower layer's own wording, in both languages (table lists, task paths, connection strings).
+  'err.worded_below': { zh: '{reason}', en: '{reason}' },
+  // Errors built from a lower layer's reason (the reason is worded there, in both languages).
+  'err.invalid_db_connection_reason': { zh: 'db_connection 无效: {reason}', en: 'Invalid db_connection: {reason}' },
+  'err.task_table_list_invalid': { zh: '任务目录中的 {file} {line}{reason}（请重新上传或创建表清单）', en: '{file} in the task directory, {line}{reason} (upload or create the table list again)' },
+  'err.table_list_line': { zh: '第 {line} 行: ', en: 'line {line}: ' },
+  'err.system_tables_refused': { zh: '不接受系统目录表: {tables}（确需读取时创建任务时设置 include_system_schemas: true）', en: 'System catalog tables are not accepted: {tables} (set include_system_schemas: true when creating the task to read them)' },
+  'err.path_refused': { zh: '拒绝访问 {file}: 符号链接或非普通文件 ({reason})', en: 'Refused {file}: {reason}' },
+  'err.invalid_request': { zh: '请求无效: {reason}', en: 'Invalid request: {reason}' },
+  'err.vector_unknown_tables': { zh: '参数 questions[].tables 无效: 向量库中没有这些表的文档: {tables}。已加载的表: {known}', en: 'Invalid parameter questions[].tables: the vector store has no documents of {tables}. Loaded tables: {known}' },
+  'err.vector_unknown_table': { zh: '第 {question} 题的 {table}', en: '{table} (question {question})' },
+  'err.vector_ambiguous_table': { zh: '第 {question} 题的 {table}（有歧义: {candidates}，请写 schema.table）', en: '{table} (question {question}; ambiguous: {candidates}, write schema.table)' },
+  'err.vector_list_separator': { zh: '；', en: '; ' },
+
+  'err.malformed_multipart': { zh: 'multipart 请求体无效: {reason}', en: 'Malformed multipart body: {reason}' },
+  'err.vector_nothing_to_do': { zh: 'backup_vector_tables 与 truncate_vector_tables 均为 false，无事可做', en: 'backup_vector_tables and truncate_vector_tables are both false: nothing to do' },
+  'reason.nul_character': { zh: '包含 NUL 字符 (U+0000) 或不成对的代理字符', en: 'contains a NUL character (U+0000) or an unpaired surrogate' },
+
+  // Schema validation (http/validation.ts): one sentence per issue, joined with '; '.
+  'validation.where_query': { zh: '查询参数', en: 'query parameter' },
+  'validation.where_path': { zh: '路径参数', en: 'path parameter' },
+  'validation.where_body': { zh: '参数', en: 'parameter' },
+  'validation.missing': { zh: '缺少必需参数: {param}', en: 'Missing required {where}: {param}' },
+  'validation.invalid': { zh: '{where} {param} 无效: {reason}', en: 'Invalid {where} {param}: {reason}' },
+  'reason.unknown_parameter': { zh: '不支持的参数', en: 'unknown parameter' },
+  'reason.expected_string': { zh: '应为字符串', en: 'expected string' },
+  'reason.expected_number': { zh: '应为数字', en: 'expected number' },
+  'reason.expected_int': { zh: '应为整数', en: 'expected int' },
+  'reason.expected_boolean': { zh: '应为布尔值 (true/false)', en: 'expected boolean' },
+  'reason.expected_array': { zh: '应为数组', en: 'expected array' },
+  'reason.expected_object': { zh: '应为JSON对象', en: 'expected object' },
+  'reason.expected_json_object': { zh: '应为JSON对象', en: 'expected a JSON object' },
+  'reason.expected': { zh: '应为{type}', en: 'expected {type}' },
+  'reason.one_of': { zh: '必须是 {values} 之一', en: 'must be one of {values}' },
+  'reason.not_empty': { zh: '不能为空', en: 'must not be empty' },
+  'reason.min_length': { zh: '长度必须至少为 {limit}', en: 'length must be at least {limit}' },
+  'reason.max_length': { zh: '长度必须最多为 {limit}', en: 'length must be at most {limit}' },
+  'reason.min_items': { zh: '元素个数必须至少为 {limit}', en: 'must have at least {limit} items' },
+  'reason.max_items': { zh: '元素个数必须最多为 {limit}', en: 'must have at most {limit} items' },
+  'reason.min_value': { zh: '必须大于等于 {limit}', en: 'must be ≥ {limit}' },
+  'reason.max_value': { zh: '必须小于等于 {limit}', en: 'must be ≤ {limit}' },
+  'reason.invalid_format': { zh: '格式无效', en: 'invalid format' },
+  'reason.invalid': { zh: '无效', en: 'invalid' },
+  'reason.as_given': { zh: '{reason}', en: '{reason}' },
+
+  // A failed step's error_message (the task status), worded in the task's language.
+  'step.failed': { zh: '{reason}', en: '{reason}' },
+  'step.file_unreadable': { zh: '{file} 无法读取: {reason}', en: '{file} cannot be read: {reason}' },
+  'step.file_not_json': { zh: '{file} 不是有效的 JSON', en: '{file} is not valid JSON' },
+  'step.file_not_json_at': { zh: '{file} 不是有效的 JSON（位置 {position}）', en: '{file} is not valid JSON at position {position}' },
+  'step.file_shape': { zh: '{file} 的内容不符合约定，位置 {where}: {reason}', en: '{file} does not have the expected shape at {where}: {reason}' },
+  'step.invalid_parameters': { zh: '任务参数无效: {problems}', en: 'Invalid task parameter: {problems}' },
+  'step.relationships_invalid': { zh: 'relationships 参数格式不正确: {reason}', en: 'Invalid relationships: {reason}' },
+  'step.business_db_unreachable': { zh: '业务数据库连接失败: {reason}', en: 'Cannot connect to the business database: {reason}' },
+  'step.validation_db_error': { zh: '业务数据库连接失败或资源不足，SQL验证中止: {reason}', en: 'Business database connection or resource error; SQL validation stopped: {reason}' },
+  'step.table_list_missing': { zh: '缺少表清单 {file}', en: 'No table list ({file}) in the task directory' },
+  'step.table_list_empty': { zh: '表清单为空（{file} 中没有表名）', en: 'The table list is empty ({file} lists no table)' },
+  'step.tables_not_found': { zh: '以下表不存在或无权读取: {tables}', en: 'Tables not found or not readable: {tables}' },
+  'step.no_tables': { zh: '没有可处理的表: {tables}', en: 'No table to process: {tables}' },
+  'step.table_failed': { zh: '表处理失败: {reason}', en: 'Table failed: {reason}' },
+  'step.llm_annotation_failed': { zh: '所有表的 LLM 注释调用均失败: {failures}', en: 'Every LLM annotation call failed: {failures}' },
+  'step.schema_missing': { zh: '任务目录中没有 {file}，请先执行 ddl_generation', en: '{file} not found in the task directory: run ddl_generation first' },
+  'step.schema_no_tables': { zh: '{file} 中没有表', en: 'No tables in {file}' },
+  'step.too_few_pairs': { zh: '只生成了 {count} 个问答对，少于请求数 {requested} 的一半', en: 'Only {count} of {requested} requested pairs were produced (fewer than half)' },
+  'step.too_few_pairs_failed_themes': { zh: '只生成了 {count} 个问答对，少于请求数 {requested} 的一半；失败的主题: {reasons}', en: 'Only {count} of {requested} requested pairs were produced (fewer than half); failed themes: {reasons}' },
+  'step.llm_themes_failed': { zh: 'LLM 主题生成失败（已按重试策略重试），未改用离线主题；可稍后重新执行本步骤，或设置 allow_offline_fallback=true 允许离线主题: {reason}', en: 'The LLM themes call failed after its retries; no offline themes were used: re-run the step, or set allow_offline_fallback=true: {reason}' },
+  'step.llm_pending': { zh: 'LLM 不可用，{count} 个问答对待修复或待核对含义，未丢弃；问答对文件未改写，重新执行本步骤将从完整的原始问答对继续: {reason}', en: 'LLM unavailable: {count} pairs pending repair or meaning check, none dropped; the pair file is unchanged and a re-run starts from the full original set: {reason}' },
+  'step.pair_file_missing': { zh: '任务目录中没有问答对文件 (qs_*_pair.json)，请先执行 qa_generation', en: 'No question-SQL pair file (qs_*_pair.json) in the task directory: run qa_generation first' },
+  'step.pair_file_unreadable': { zh: '问答对文件 {file} 无法读取: 文件不存在', en: 'Pair file {file} cannot be read: not found' },
+  'step.validation_result_missing': { zh: '任务目录中没有 {file}，请先执行 sql_validation（或设置 enable_sql_validation=false 直接加载生成的问答对）', en: '{file} not found: run sql_validation first (or disable it with enable_sql_validation=false to load the pairs as generated)' },
+  'step.review_mismatch': { zh: '{review}: {file} 含 {count} 个问答对，{meta} 记录保留 {kept} 个', en: '{review}: {file} holds {count} pairs, {meta} says {kept} were kept' },
+  'step.embedding_failed': { zh: '嵌入失败 ({model}): {reason}', en: 'Embedding failed ({model}): {reason}' },
+  'step.load_incomplete': { zh: '{failed} 行未能加载（{failures}）；{summary}', en: '{failed} row(s) could not be loaded ({failures}); {summary}' },
+} satisfies Record<string, Bilingual>;
 
 export type MessageKey = keyof typeof MESSAGES;
 
-export function t(key: MessageKey, lang: Lang, params: Params = {}): string {
-  const template = MESSAGES[key][lang];
-  return template.replace(/\{(\w+)\}/g, (_m, name: string) => String(params[name] ?? ''));
+export function t(key: MessageKey, lang: Lang, params: MessageParams = {}): string {
+  const template: string = MESSAGES[key][lang];
+  return template.replace(/\{(\w+)\}/g, (_m, name: string) => word(params[name], lang));
+}
+
+function word(value: MessageParam, lang: Lang): string {
+  if (value === undefined) return '';
+  if (typeof value !== 'object') return String(value);
+  return 'key' in value ? t(value.key, lang, value.params) : value[lang];
+}
+
+/** Every key with both texts (the catalogue test). */
+export function messageEntries(): Array<[MessageKey, Bilingual]> {
+  return Object.entries(MESSAGES) as Array<[MessageKey, Bilingual]>;
 }
 
 /** `Accept-Language: en-US,en;q=0.9` → en; anything else → the configured default. */

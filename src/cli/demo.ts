@@ -102,11 +102,11 @@ async function buildReport(
   question: string | undefined,
 ): Promise<DemoReport> {
   const ignore = <T>(p: Promise<T>) => p.catch(() => undefined);
-  const schema = await ignore(readSchemaFile(dir, 'DEMO_REPORT'));
-  const validation = await ignore(readValidationResult(dir, 'DEMO_REPORT'));
+  const schema = await ignore(readSchemaFile(dir, 'SCHEMA_INVALID'));
+  const validation = await ignore(readValidationResult(dir, 'VALIDATION_RESULT_INVALID'));
   const pairFile = await ignore(latestPairFile(dir));
-  const pairs = pairFile ? await ignore(readArtifact(dir, pairFile, pairFileSchema, 'DEMO_REPORT')) : undefined;
-  const validated = validation ? await ignore(readArtifact(dir, validation.validated_file, pairFileSchema, 'DEMO_REPORT')) : undefined;
+  const pairs = pairFile ? await ignore(readArtifact(dir, pairFile, pairFileSchema, 'PAIR_FILE_INVALID')) : undefined;
+  const validated = validation ? await ignore(readArtifact(dir, validation.validated_file, pairFileSchema, 'PAIR_FILE_INVALID')) : undefined;
   const firstQuestion = (list: unknown[] | undefined) => {
     const first = questionSqlPairSchema.safeParse(list?.[0]);
     return first.success ? first.data.question : undefined;
