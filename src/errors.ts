@@ -101,6 +101,7 @@ export const ERRORS = {
 
   // A failed step (the task status' error_code; the runner words it in the task's language).
   STEP_FAILED: { status: 500, keys: ['step.failed'] },
+  WORKER_LOST: { status: 500, keys: ['step.worker_lost'] },
   STEP_NOT_AVAILABLE: { status: 500, keys: ['err.step_not_available'] },
   INVALID_PARAMETER: { status: 400, keys: ['step.invalid_parameters', 'step.relationships_invalid'] },
   SCHEMA_INVALID: { status: 500, keys: ARTEFACT_KEYS },
@@ -111,6 +112,7 @@ export const ERRORS = {
   VALIDATION_REPORT_INVALID: { status: 500, keys: ARTEFACT_KEYS },
   TABLE_TIMEOUT: { status: 500, keys: ['step.table_failed'] },
   TABLE_FAILED: { status: 500, keys: ['step.table_failed'] },
+  TABLE_NOT_READABLE: { status: 500, keys: ['step.table_not_readable'] },
   LLM_ERROR: { status: 500, keys: ['step.llm_annotation_failed'] },
   LLM_UNAVAILABLE: { status: 500, keys: ['step.llm_themes_failed', 'step.llm_pending'] },
   QA_NO_TABLES: { status: 500, keys: ['step.schema_no_tables'] },

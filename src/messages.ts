@@ -165,6 +165,8 @@ const MESSAGES = {
 
   // A failed step's error_message (the task status), worded in the task's language.
   'step.failed': { zh: '{reason}', en: '{reason}' },
+  'step.worker_lost': { zh: '执行该任务的 worker 已停止上报', en: 'The worker running this task stopped reporting' },
+  'step.table_not_readable': { zh: '没有 SELECT 权限: {table}', en: 'No SELECT privilege: {table}' },
   'step.file_unreadable': { zh: '{file} 无法读取: {reason}', en: '{file} cannot be read: {reason}' },
   'step.file_not_json': { zh: '{file} 不是有效的 JSON', en: '{file} is not valid JSON' },
   'step.file_not_json_at': { zh: '{file} 不是有效的 JSON（位置 {position}）', en: '{file} is not valid JSON at position {position}' },
