@@ -167,7 +167,7 @@ export function taskRoutes(service: TaskService, statusCache: StatusCache): Fast
           execution_mode: body.execution_mode,
           step_name: body.execution_mode === 'step' ? body.step_name ?? null : null,
           status: 'in_progress',
-          message: request.lang === 'zh' ? '任务正在后台执行，请通过状态接口查询进度' : 'The task is running in the background; poll the status endpoint for progress',
+          message: t('task.execute_background', request.lang),
         });
       },
     );
