@@ -275,6 +275,24 @@ const MESSAGES = {
   'ddl.foreign_keys': { zh: '-- 外键', en: '-- Foreign keys' },
   'ddl.inferred': { zh: '-- 推断的关联关系（数据库中未声明，仅供参考）:', en: '-- Inferred relationships (not declared in the database; for reference):' },
 
+  // LLM prompts of qa_generation (the schema summary); kept byte for byte.
+  'prompt.rows': { zh: '约{rows}行', en: '~{rows} rows' },
+  'prompt.relationships_header': { zh: '关联关系（含推断）：', en: 'Relationships (incl. inferred):' },
+  'prompt.groups': { zh: '共 {tables} 张表，按关联关系和名称前缀分为 {groups} 组。每组列出最重要的表，其余只给出数量。', en: '{tables} tables in {groups} groups (by relationships and name prefix). Each group names its most important tables; the rest are counted.' },
+  'prompt.group_header': { zh: '[组{group}] {tables} 张表：', en: '[group {group}] {tables} tables:' },
+  'prompt.groups_left': { zh: '…另有 {groups} 组共 {tables} 张表未列出。', en: '… {groups} more groups with {tables} tables not listed.' },
+  'prompt.group_rest': { zh: '；…另 {rest} 张', en: '; … {rest} more' },
+  'prompt.soft_delete_flag': { zh: '软删除标记', en: 'soft delete' },
+  'prompt.range': { zh: '；范围: {min} ~ {max}', en: '; range: {min} ~ {max}' },
+  'prompt.values': { zh: '；枚举值: {values}', en: '; values: {values}' },
+  'prompt.examples': { zh: '；示例: {values}', en: '; e.g.: {values}' },
+  'prompt.table': { zh: '表', en: 'Table' },
+  'prompt.columns_left': { zh: '  - …另有 {columns} 个审计/次要列未列出', en: '  - … {columns} more audit/minor columns' },
+  'prompt.tables_left': { zh: '（另有 {count} 张相关表未展开：{tables}）', en: '({count} more related tables not expanded: {tables})' },
+  'prompt.no_relationships': { zh: '（无已知关联）', en: '(no known relationships)' },
+  'prompt.no_soft_delete': { zh: '这些表没有软删除列。', en: 'These tables have no soft-delete column.' },
+  'prompt.soft_delete': { zh: '以下表有软删除列，每个查询都必须排除已删除的行（时间类型的列用 IS NULL，参与 JOIN 的每张表都要加）：{columns}', en: 'These tables have a soft-delete column; every query must exclude deleted rows (IS NULL for timestamp columns, for every joined table): {columns}' },
+
   // A failed step's error_message (the task status), worded in the task's language.
   'step.failed': { zh: '{reason}', en: '{reason}' },
   'step.worker_lost': { zh: '执行该任务的 worker 已停止上报', en: 'The worker running this task stopped reporting' },
