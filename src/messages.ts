@@ -293,6 +293,16 @@ const MESSAGES = {
   'prompt.no_soft_delete': { zh: '这些表没有软删除列。', en: 'These tables have no soft-delete column.' },
   'prompt.soft_delete': { zh: '以下表有软删除列，每个查询都必须排除已删除的行（时间类型的列用 IS NULL，参与 JOIN 的每张表都要加）：{columns}', en: 'These tables have a soft-delete column; every query must exclude deleted rows (IS NULL for timestamp columns, for every joined table): {columns}' },
 
+  // Offline column comments (ddl_generation): what sample values look like.
+  'hint.email': { zh: '邮箱地址', en: 'email address' },
+  'hint.url': { zh: '链接地址', en: 'URL' },
+  'hint.mobile': { zh: '手机号码', en: 'mobile phone number' },
+  'hint.coordinates': { zh: '经纬度坐标', en: 'coordinates (lng,lat)' },
+  'hint.date': { zh: '日期', en: 'date' },
+  'hint.time': { zh: '时间', en: 'time' },
+  'hint.identifier': { zh: '标识ID', en: 'identifier' },
+  'hint.flag': { zh: '标志', en: 'flag' },
+
   // A failed step's error_message (the task status), worded in the task's language.
   'step.failed': { zh: '{reason}', en: '{reason}' },
   'step.worker_lost': { zh: '执行该任务的 worker 已停止上报', en: 'The worker running this task stopped reporting' },
