@@ -11,6 +11,8 @@ interface CatalogueEntry {
   type?: string;
   /** The texts this code may carry; the first is its default. */
   keys: readonly [MessageKey, ...MessageKey[]];
+  /** A text that answers with another status than the row's (the key decides, never the caller). */
+  statusOfKey?: Partial<Record<MessageKey, number>>;
 }
 
 /** How a task file that a step reads (readArtifact) can be wrong. */
@@ -28,6 +30,8 @@ export const ERRORS = {
     status: 500,
     type: 'DatabaseConnectionError',
     keys: ['err.database_connection', 'err.store_unreachable', 'step.business_db_unreachable', 'step.validation_db_error'],
+    // /health without its store: 503, what load balancers and orchestrators read as "take me out of rotation".
+    statusOfKey: { 'err.store_unreachable': 503 },
   },
   VECTOR_BACKUP_FAILED: { status: 500, type: 'VectorStoreError', keys: ['err.vector_backup_failed'] },
   VECTOR_TRUNCATE_FAILED: { status: 500, type: 'VectorStoreError', keys: ['err.vector_truncate_failed'] },
@@ -161,8 +165,8 @@ export class AppError extends Error {
     const key = options.key ?? entry.keys[0];
     super(t(key, 'en', options.params), { cause: options.cause });
     this.name = 'AppError';
-    this.status = entry.status;
-    this.type = entry.type ?? typeByStatus(entry.status);
+    this.status = entry.statusOfKey?.[key] ?? entry.status;
+    this.type = entry.type ?? typeByStatus(this.status);
     this.key = key;
     this.params = options.params ?? {};
     this.invalidParams = options.invalidParams;

@@ -61,6 +61,10 @@ describe('error catalogue', () => {
     assert.equal(error.details('zh'), '任务不存在: task_x');
     assert.equal(error.details('en'), 'Task not found: task_x');
     assert.equal(appError('DATABASE_CONNECTION_ERROR', { params: { url: 'u', reason: 'r' } }).status, 500);
+    // /health without its task store answers 503 (the key's status), still as a DatabaseConnectionError.
+    const health = appError('DATABASE_CONNECTION_ERROR', { key: 'err.store_unreachable', params: { store: 's' } });
+    assert.equal(health.status, 503);
+    assert.equal(health.type, 'DatabaseConnectionError');
     const step = new StepError('TABLES_NOT_FOUND', 'step.tables_not_found', { tables: 'public.x' });
     assert.equal(step.text('zh'), '以下表不存在或无权读取: public.x');
     assert.equal(step.message, 'Tables not found or not readable: public.x');
