@@ -22,7 +22,8 @@ export function validationError(
   const missing = described.filter((i) => i.missing).map((i) => i.param);
   const invalid = described.filter((i) => !i.missing).map((i) => i.param);
   const first = described[0]!;
-  const code = errorCodes[first.param] ?? 'VALIDATION_ERROR';
+  // Own keys only: a hostile parameter named `constructor` or `__proto__` must not find Object's.
+  const code = Object.hasOwn(errorCodes, first.param) ? errorCodes[first.param]! : 'VALIDATION_ERROR';
   const where = phrase(context === 'querystring' ? 'validation.where_query' : context === 'params' ? 'validation.where_path' : 'validation.where_body');
   const sentence = (i: Issue) => phrase(i.missing ? 'validation.missing' : 'validation.invalid', { where, param: i.param, reason: i.reason });
   const all = (lang: Lang) => described.map((i) => t(sentence(i).key, lang, sentence(i).params)).join('; ');
