@@ -7,7 +7,7 @@ import type { Settings } from './config.ts';
 import { createLlmClient } from './llm/client.ts';
 import { SystemLog } from './logs/system-log.ts';
 import { closeUnusedEmbeddedDatabases, connect, embeddedDatabaseState, type Database } from './postgres/connect.ts';
-import { StepError, type StepServices } from './pipeline/context.ts';
+import { stepError, type StepServices } from './pipeline/context.ts';
 import { defaultSteps, type StepRegistry } from './pipeline/registry.ts';
 import { migrateStore } from './tasks/migrations.ts';
 import { RunQueue } from './tasks/queue.ts';
@@ -107,7 +107,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     createLlm: (onUsage, options) => (settings.llm ? createLlmClient(settings.llm, onUsage, { cache: options?.cache }) : undefined),
     createEmbedder: async () =>
       (await import('./embed/index.ts')).createEmbedder(settings.embedding, { cwd: settings.cwd, maxRetries: settings.llm?.maxRetries, timeoutMs: settings.llm?.timeoutMs }).catch((error: Error) => {
-        throw new StepError('EMBEDDER_NOT_AVAILABLE', `embedder ${settings.embedding.kind} (${settings.embedding.model}) is not available: ${error.message}`);
+        throw stepError('EMBEDDER_UNAVAILABLE', 'err.embedder_unavailable', { reason: `${settings.embedding.kind} (${settings.embedding.model}): ${error.message}` });
       }),
     openVectorDatabase: () =>
       connect(settings.vectorUrl, { cwd: settings.cwd, max: 4, applicationName: 'data-pipeline-vector', idleCloseMs: settings.embeddedIdleCloseMs }),

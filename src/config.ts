@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { maskConnectionString, maskSecretsInText } from './postgres/connection-string.ts';
+import type { Lang } from './messages.ts';
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICAL'] as const;
 
@@ -114,8 +115,6 @@ const settingsSchema = settingsShape.superRefine((s, ctx) => {
     ctx.addIssue({ code: 'custom', path: ['DATA_PIPELINE_EMBEDDING_MODEL'], message: 'must name a local model folder when DATA_PIPELINE_EMBEDDER=onnx' });
   }
 });
-
-export type Lang = 'zh' | 'en';
 
 export interface LlmSettings {
   baseUrl: string;

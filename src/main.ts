@@ -4,7 +4,8 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 // Only what every command needs is imported here; each command imports its own modules when it runs, so
 // that `serve` opens the embedded store while the server's modules load (they are most of the start time).
-import { isLoopbackHost, loadSettings, SETTINGS_DOC, SettingsError, type Lang, type Settings } from './config.ts';
+import { isLoopbackHost, loadSettings, SETTINGS_DOC, SettingsError, type Settings } from './config.ts';
+import type { Lang } from './messages.ts';
 import { AppError } from './errors.ts';
 import { t } from './messages.ts';
 import { describeParameterIssues, STEP_PARAMETER_NAMES } from './pipeline/parameters.ts';
@@ -208,8 +209,8 @@ async function taskInputOrExit(options: RunOptions, lang: Lang): Promise<CreateT
 
 async function runInForeground(settings: Settings, options: RunOptions): Promise<number> {
   const lang = settings.lang;
-  if (!options.tables && !options.table) fail(lang === 'zh' ? '需要 --tables <文件> 或 --table t1,t2' : 'Give --tables <file> or --table t1,t2');
-  if (options.mode === 'step' && !options.step) fail(lang === 'zh' ? '步骤模式需要 --step' : '--mode step needs --step');
+  if (!options.tables && !options.table) fail(t('cli.run_needs_tables', lang));
+  if (options.mode === 'step' && !options.step) fail(t('cli.run_needs_step', lang));
   const input = await taskInputOrExit(options, lang);
   const [{ createApp }, { createProgressReporter }, { TaskRunner }, { TaskService }, { decodeTableListFile, parseAndValidateTableList }] = await Promise.all([
     import('./app.ts'),

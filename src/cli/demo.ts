@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DEMO_TABLES } from '../../demo/highway-db.ts';
 import { createApp } from '../app.ts';
-import type { Lang, Settings } from '../config.ts';
+import type { Settings } from '../config.ts';
+import { t, type Lang, type MessageKey, type MessageParams } from '../messages.ts';
 import { AppError } from '../errors.ts';
 import { createTaskBody } from '../http/tasks.ts';
 import { latestPairFile, pairFileSchema, questionSqlPairSchema, readArtifact, readSchemaFile, readValidationResult } from '../pipeline/artifacts.ts';
@@ -49,7 +50,6 @@ export interface DemoReport {
 
 export async function runDemo(settings: Settings, options: DemoOptions = {}): Promise<{ exitCode: number; report: DemoReport }> {
   const lang = options.lang ?? settings.lang;
-  const zh = lang === 'zh';
   const out = options.out ?? ((line: string) => console.log(line));
   // The demo always reads the embedded demo database, whatever DATA_PIPELINE_DB_URL says.
   const demoSettings: Settings = settings.businessDbUrl.startsWith('pglite://') ? settings : { ...settings, businessDbUrl: DEMO_DB_URL };
@@ -65,7 +65,7 @@ export async function runDemo(settings: Settings, options: DemoOptions = {}): Pr
         createTaskBody.parse({
           business_context: DEMO_BUSINESS_CONTEXT,
           db_name: 'highway_db',
-          task_name: zh ? '演示: 高速公路服务区' : 'demo: highway service areas',
+          task_name: t('demo.task_name', lang),
           created_by: 'demo',
         }),
       );
@@ -74,7 +74,7 @@ export async function runDemo(settings: Settings, options: DemoOptions = {}): Pr
       const dir = service.taskDir(task.task_id);
       reporter.start(task.task_id, dir);
       if (unavailable.length && !options.quiet) {
-        out(zh ? `注意: 当前版本尚未提供步骤 ${unavailable.join(', ')}，流程会在该步骤停止` : `Note: step(s) ${unavailable.join(', ')} are not available in this build; the run stops there`);
+        out(t('demo.steps_unavailable', lang, { steps: unavailable.join(', ') }));
       }
       const runner = new TaskRunner({ store: app.store, registry: app.registry, settings: demoSettings, workerId: app.workerId, observer: reporter.observer, services: app.services });
       await runner.execute({ task_id: task.task_id, run_id: runId });
@@ -101,11 +101,11 @@ async function buildReport(
   question: string | undefined,
 ): Promise<DemoReport> {
   const ignore = <T>(p: Promise<T>) => p.catch(() => undefined);
-  const schema = await ignore(readSchemaFile(dir, 'DEMO_REPORT'));
-  const validation = await ignore(readValidationResult(dir, 'DEMO_REPORT'));
+  const schema = await ignore(readSchemaFile(dir, 'SCHEMA_INVALID'));
+  const validation = await ignore(readValidationResult(dir, 'VALIDATION_RESULT_INVALID'));
   const pairFile = await ignore(latestPairFile(dir));
-  const pairs = pairFile ? await ignore(readArtifact(dir, pairFile, pairFileSchema, 'DEMO_REPORT')) : undefined;
-  const validated = validation ? await ignore(readArtifact(dir, validation.validated_file, pairFileSchema, 'DEMO_REPORT')) : undefined;
+  const pairs = pairFile ? await ignore(readArtifact(dir, pairFile, pairFileSchema, 'PAIR_FILE_INVALID')) : undefined;
+  const validated = validation ? await ignore(readArtifact(dir, validation.validated_file, pairFileSchema, 'PAIR_FILE_INVALID')) : undefined;
   const firstQuestion = (list: unknown[] | undefined) => {
     const first = questionSqlPairSchema.safeParse(list?.[0]);
     return first.success ? first.data.question : undefined;
@@ -163,47 +163,44 @@ export function browsableUrl(host: string, port: number): string {
 }
 
 export function renderReport(r: DemoReport, lang: Lang, baseUrl: string): string[] {
-  const zh = lang === 'zh';
+  const say = (key: MessageKey, params?: MessageParams) => t(key, lang, params);
   const rel = (p: string) => {
     const relative = path.relative(process.cwd(), p);
     return relative && !relative.startsWith('..') ? `./${relative}` : p;
   };
   const lines: string[] = [''];
-  lines.push(zh ? `==== data-pipeline 演示报告 (${r.task_id}) ====` : `==== data-pipeline demo report (${r.task_id}) ====`);
-  lines.push(`${zh ? '状态' : 'Status'}: ${r.status}   ${r.steps.map((s) => `${s.step}=${s.status}`).join('  ')}`);
+  lines.push(say('demo.report_title', { task_id: r.task_id }));
+  lines.push(`${say('demo.status')}: ${r.status}   ${r.steps.map((s) => `${s.step}=${s.status}`).join('  ')}`);
   for (const s of r.steps) {
     if (s.status !== 'failed') continue;
-    if (s.error_code === 'STEP_NOT_AVAILABLE') lines.push(zh ? `  ✗ ${s.step}: 当前版本尚未提供该步骤 (STEP_NOT_AVAILABLE)` : `  ✗ ${s.step}: not available in this build yet (STEP_NOT_AVAILABLE)`);
+    if (s.error_code === 'STEP_NOT_AVAILABLE') lines.push(say('demo.step_unavailable', { step: s.step }));
     else lines.push(`  ✗ ${s.step}: [${s.error_code}] ${s.error}`);
   }
   const na = '—';
-  lines.push(`${zh ? '表' : 'Tables'}: ${r.tables ?? na}`);
-  lines.push(`${zh ? '问答对' : 'Question-SQL pairs'}: ${r.pairs ?? na}`);
+  lines.push(`${say('demo.tables')}: ${r.tables ?? na}`);
+  lines.push(`${say('demo.pairs')}: ${r.pairs ?? na}`);
+  const v = r.validation;
+  lines.push(`${say('demo.validity')}: ${v ? say(v.repaired ? 'demo.validity_repaired' : 'demo.validity_counts', v) : na}`);
   lines.push(
-    `${zh ? 'SQL验证' : 'Validity'}: ${
-      r.validation ? `${r.validation.valid}/${r.validation.total} ${zh ? '有效' : 'valid'}${r.validation.repaired ? `, ${r.validation.repaired} ${zh ? '已修复' : 'repaired'}` : ''}, ${r.validation.invalid} ${zh ? '无效' : 'invalid'}` : na
-    }`,
-  );
-  lines.push(
-    `${zh ? '向量加载' : 'Rows loaded'}: ${
+    `${say('demo.rows_loaded')}: ${
       r.load
         ? `ddl ${r.load.by_collection.ddl}, documentation ${r.load.by_collection.documentation}, sql ${r.load.by_collection.sql} ` +
-          `(${zh ? '新增' : 'added'} ${r.load.added}, ${zh ? '未变' : 'unchanged'} ${r.load.unchanged}, ${zh ? '失败' : 'failed'} ${r.load.failed})`
+          say('demo.load_counts', { added: r.load.added, unchanged: r.load.unchanged, failed: r.load.failed })
         : na
     }${r.vector_store ? `  → ${r.vector_store}` : ''}`,
   );
-  lines.push(`${zh ? '文件' : 'Files'}: ${rel(r.task_dir)}${fs.existsSync(r.task_dir) ? '' : zh ? ' (不存在)' : ' (missing)'}`);
+  lines.push(`${say('demo.files')}: ${rel(r.task_dir)}${fs.existsSync(r.task_dir) ? '' : say('demo.missing')}`);
   if (r.sample) {
-    lines.push(`${zh ? '检索示例' : 'Sample search'}: "${r.sample.question}"`);
+    lines.push(`${say('demo.sample_search')}: "${r.sample.question}"`);
     if (r.sample.top) {
       lines.push(`  #1 (score ${r.sample.top.score.toFixed(3)}) ${r.sample.top.question ?? ''}`);
       if (r.sample.top.sql) lines.push(`     ${r.sample.top.sql.replace(/\s+/g, ' ').slice(0, 200)}`);
     } else {
-      lines.push(zh ? '  (无结果)' : '  (no results)');
+      lines.push(say('demo.no_results'));
     }
   }
   const search = `curl -X POST ${baseUrl}/api/v0/data_pipeline/vector/search -H "Content-Type: application/json" -d '{"question": "...", "k": 3}'`;
-  lines.push(zh ? `看板: ${baseUrl}/   (serve 运行时)` : `Dashboard: ${baseUrl}/   (while serving)`);
-  lines.push(zh ? `试试: ${search}` : `Try: ${search}`);
+  lines.push(say('demo.dashboard', { url: baseUrl }));
+  lines.push(say('demo.try', { command: search }));
   return lines;
 }

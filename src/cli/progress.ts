@@ -1,6 +1,6 @@
 // Live progress for `data-pipeline run`: bars on a terminal, quiet lines otherwise (CI logs, pipes).
 import cliProgress from 'cli-progress';
-import type { Lang } from '../config.ts';
+import { t, type Lang, type MessageKey } from '../messages.ts';
 import type { StepName } from '../pipeline/steps.ts';
 import type { StepStatus } from '../tasks/model.ts';
 import type { RunObserver } from '../tasks/runner.ts';
@@ -13,11 +13,11 @@ export interface ProgressReporter {
   stop(): void;
 }
 
-const STEP_LABEL: Record<StepName, { zh: string; en: string }> = {
-  ddl_generation: { zh: 'DDL/MD文档生成', en: 'DDL/MD generation' },
-  qa_generation: { zh: 'Question-SQL生成', en: 'Question-SQL generation' },
-  sql_validation: { zh: 'SQL验证', en: 'SQL validation' },
-  training_load: { zh: '训练数据加载', en: 'Training data load' },
+const STEP_LABEL: Record<StepName, MessageKey> = {
+  ddl_generation: 'step_label.ddl_generation',
+  qa_generation: 'step_label.qa_generation',
+  sql_validation: 'step_label.sql_validation',
+  training_load: 'step_label.training_load',
 };
 
 export function createProgressReporter(options: { lang: Lang; quiet: boolean; tty: boolean }): ProgressReporter {
@@ -35,9 +35,9 @@ export function createProgressReporter(options: { lang: Lang; quiet: boolean; tt
           { format: ' {step} [{bar}] {value}/{total} {unit}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
           cliProgress.Presets.shades_classic,
         );
-        stepBars.set(step, bars.create(1, 0, { step: STEP_LABEL[step][lang].padEnd(22), unit: '' }));
+        stepBars.set(step, bars.create(1, 0, { step: t(STEP_LABEL[step], lang).padEnd(22), unit: '' }));
       } else {
-        out(`[${step}] ${lang === 'zh' ? '开始' : 'started'}`);
+        out(`[${step}] ${t('progress.started', lang)}`);
       }
     },
     progress(step, progress) {
@@ -65,7 +65,7 @@ export function createProgressReporter(options: { lang: Lang; quiet: boolean; tt
   return {
     observer,
     start(taskId, dir) {
-      if (!quiet) out(`${lang === 'zh' ? '任务' : 'Task'} ${taskId} → ${dir}`);
+      if (!quiet) out(t('progress.task', lang, { task_id: taskId, dir }));
     },
     finish(task) {
       bars?.stop();
@@ -75,11 +75,7 @@ export function createProgressReporter(options: { lang: Lang; quiet: boolean; tt
       // sql_validation's funnel: where pairs were lost, stage by stage (each drop's reason is in its report).
       const c = task.steps.find((s) => s.step_name === 'sql_validation')?.counters as Record<string, number> | undefined;
       if (c && typeof c.generated === 'number') {
-        const zh = lang === 'zh';
-        console.log(
-          `sql_validation: ${zh ? '生成' : 'generated'} ${c.generated} → ${zh ? '可解析' : 'parsed'} ${c.parsed} → EXPLAIN ${c.explain_valid} → ` +
-            `${zh ? '语义检查通过' : 'lint-clean'} ${c.lint_clean} → ${zh ? '含义核对通过' : 'meaning-checked'} ${c.meaning_checked ?? c.lint_clean} → ${zh ? '修复' : 'repaired'} +${c.repaired_in_funnel} → ${zh ? '去重后' : 'deduplicated'} ${c.deduplicated} → ${zh ? '保留' : 'kept'} ${c.kept}`,
-        );
+        console.log(t('progress.validation_funnel', lang, { ...c, meaning_checked: c.meaning_checked ?? c.lint_clean }));
       }
       if (failed) console.log(`${failed.step_name}: [${failed.error_code}] ${failed.error_message}`);
     },

@@ -4,7 +4,8 @@
 // are) or a bare array of `{question, tables}`.
 import fs from 'node:fs';
 import { createApp } from '../app.ts';
-import type { Lang, Settings } from '../config.ts';
+import type { Settings } from '../config.ts';
+import { t, type Lang, type MessageKey, type MessageParams } from '../messages.ts';
 import { AppError } from '../errors.ts';
 import { evaluateBody, presentEvaluation, unknownTablesError } from '../http/vector.ts';
 import { evaluateStore, UnknownTablesError } from '../vector/evaluate.ts';
@@ -22,12 +23,12 @@ export interface EvaluateOptions {
 
 /** Runs the self-test; returns the exit code (0 ok, 1 below --min-recall, 2 bad input or store error). */
 export async function runVectorEvaluate(settings: Settings, options: EvaluateOptions): Promise<number> {
-  const zh = options.lang === 'zh';
+  const say = (key: MessageKey, params?: MessageParams) => t(key, options.lang, params);
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(options.file, 'utf8').replace(/^\uFEFF/, ''));
   } catch (error) {
-    console.error(`data-pipeline: ${zh ? '无法读取问题集' : 'cannot read the question set'} ${options.file}: ${errorMessage(error)}`);
+    console.error(`data-pipeline: ${say('evaluate.unreadable', { file: options.file, reason: errorMessage(error) })}`);
     return 2;
   }
   const source = Array.isArray(raw) ? { questions: raw } : (raw as Record<string, unknown>) ?? {};
@@ -54,14 +55,11 @@ export async function runVectorEvaluate(settings: Settings, options: EvaluateOpt
       if (options.json) console.log(JSON.stringify(shown, null, 2));
       else {
         const s = shown.summary;
-        console.log(`${zh ? '嵌入模型' : 'embedding model'}: ${embedder.model} (${zh ? '维度' : 'dim'} ${embedder.dim}); ${zh ? '集合' : 'collections'}: ${collections.join(', ')}`);
+        console.log(say('evaluate.embedder', { model: embedder.model, dim: embedder.dim, collections: collections.join(', ') }));
         for (const miss of shown.misses) {
-          console.log(`  ${zh ? '未命中' : 'missed'} ${miss.missed.join(', ')}  ← ${miss.question}`);
+          console.log(say('evaluate.missed', { tables: miss.missed.join(', '), question: miss.question }));
         }
-        console.log(
-          `recall@${k}: ${s.recall} (${s.tables_found}/${s.tables_needed} ${zh ? '个所需表' : 'needed tables'}); ` +
-            `${zh ? '全部命中的问题' : 'questions with every table found'}: ${s.complete}/${s.questions}`,
-        );
+        console.log(say('evaluate.summary', { k, recall: s.recall, found: s.tables_found, needed: s.tables_needed, complete: s.complete, questions: s.questions }));
       }
       if (options.minRecall !== undefined && result.summary.recall < options.minRecall) return 1;
       return 0;

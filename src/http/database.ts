@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Settings } from '../config.ts';
-import { AppError, invalidDbConnection } from '../errors.ts';
+import { appError, databaseConnectionError, invalidDbConnection } from '../errors.ts';
 import { checkClientDatabaseUrl } from '../tasks/service.ts';
 import type { ColumnInfo } from '../pipeline/artifacts.ts';
 import { StepError, type StepLogger, type StepServices } from '../pipeline/context.ts';
@@ -17,7 +17,7 @@ import { compactType } from '../pipeline/ddl/model.ts';
 import { renderTables } from '../pipeline/ddl/write.ts';
 import { listRelations, parseTableName, TableNameError, type CatalogKind } from '../postgres/catalog/index.ts';
 import type { Database } from '../postgres/connect.ts';
-import { databaseNameOf, databaseUrlKind, maskConnectionString, maskSecretsInText } from '../postgres/connection-string.ts';
+import { databaseNameOf, databaseUrlKind } from '../postgres/connection-string.ts';
 import { sendOk } from './envelope.ts';
 
 /** How long a database may take to answer its first query before DATABASE_CONNECTION_ERROR. */
@@ -52,19 +52,6 @@ const COUNT_KEYS: Record<CatalogKind, string> = {
 };
 
 const silentLog: StepLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-
-function connectionError(url: string, reason: string): AppError {
-  return new AppError(500, 'DATABASE_CONNECTION_ERROR', 'err.database_connection', {
-    params: { url: maskConnectionString(url), reason: maskSecretsInText(reason) },
-    type: 'DatabaseConnectionError',
-  });
-}
-
-function reasonOf(error: unknown): string {
-  const e = error as { message?: string; code?: string };
-  const text = e?.message || e?.code || String(error);
-  return e?.code && !text.includes(e.code) ? `${text} (${e.code})` : text;
-}
 
 /** Short type of the guide's `fields[].data_type`: `varchar`, `numeric`, `timestamp`, `text[]`. */
 function shortType(column: ColumnInfo): string {
@@ -115,7 +102,7 @@ export function databaseRoutes({ settings, services }: DatabaseRouteDeps): Fasti
       } catch (error) {
         // A pool still trying to connect ends once its own connect timeout fires; do not wait for it.
         void opening?.then((d) => d.close()).catch(() => undefined);
-        throw connectionError(url, reasonOf(error));
+        throw databaseConnectionError(url, error);
       } finally {
         clearTimeout(timer);
       }
@@ -169,7 +156,7 @@ export function databaseRoutes({ settings, services }: DatabaseRouteDeps): Fasti
           parseTableName(body.table);
         } catch (error) {
           if (error instanceof TableNameError) {
-            throw new AppError(400, 'VALIDATION_ERROR', 'err.invalid_table_name', { params: { table: body.table, reason: error.message }, invalidParams: ['table'] });
+            throw appError('VALIDATION_ERROR', { key: 'err.invalid_table_name', params: { table: body.table, reason: error.message }, invalidParams: ['table'] });
           }
           throw error;
         }
@@ -197,7 +184,7 @@ export function databaseRoutes({ settings, services }: DatabaseRouteDeps): Fasti
             });
           } catch (error) {
             if (error instanceof StepError && error.code === 'TABLES_NOT_FOUND') {
-              throw new AppError(404, 'TABLE_NOT_FOUND', 'err.table_not_found', { params: { table: body.table }, invalidParams: ['table'] });
+              throw appError('TABLE_NOT_FOUND', { params: { table: body.table }, invalidParams: ['table'] });
             }
             throw error;
           }
@@ -205,9 +192,9 @@ export function databaseRoutes({ settings, services }: DatabaseRouteDeps): Fasti
           if (!generated) {
             const failure = result.failures.find((f) => f.code !== 'LLM_ERROR');
             if (!failure || failure.code === 'TABLE_NOT_FOUND' || failure.code === 'TABLE_NOT_READABLE') {
-              throw new AppError(404, 'TABLE_NOT_FOUND', 'err.table_not_found', { params: { table: body.table }, invalidParams: ['table'] });
+              throw appError('TABLE_NOT_FOUND', { params: { table: body.table }, invalidParams: ['table'] });
             }
-            throw new AppError(500, 'DDL_GENERATION_FAILED', 'err.ddl_generation_failed', { params: { reason: failure.message } });
+            throw appError('DDL_GENERATION_FAILED', { params: { reason: failure.message } });
           }
           const [rendered] = renderTables([generated], language);
           const info = generated.info;

@@ -1,6 +1,6 @@
 // The guide's response envelope (§2.2, §9.2): HTTP status = body `code`, one shape for every route.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Lang } from '../config.ts';
+import type { Lang } from '../messages.ts';
 import { AppError } from '../errors.ts';
 import { t, type MessageKey } from '../messages.ts';
 import { localIso } from '../time.ts';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../errors.ts';
+import { AppError, appError } from '../errors.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { TABLE_LIST_FILE } from '../tasks/service.ts';
 import { humanSize } from '../tasks/workspace.ts';
@@ -55,7 +55,7 @@ export function fileRoutes(service: TaskService, maxUploadBytes: number): Fastif
     app.post('/api/v0/data_pipeline/tasks/:task_id/upload-table-list', { schema: { tags: ['files'], summary: '上传表清单文件 (guide §4.3)', params: taskIdParams, consumes: ['multipart/form-data'] } }, async (request, reply) => {
       const taskId = request.params.task_id;
       await service.getTask(taskId);
-      if (!request.isMultipart()) throw new AppError(400, 'VALIDATION_ERROR', 'err.upload_missing_file', { missingParams: ['file'] });
+      if (!request.isMultipart()) throw appError('VALIDATION_ERROR', { key: 'err.upload_missing_file', missingParams: ['file'] });
       let upload: { name: string; bytes: Buffer } | undefined;
       try {
         for await (const part of request.parts({ limits: { fileSize: maxUploadBytes, files: 1, fields: 10 } })) {
@@ -70,7 +70,7 @@ export function fileRoutes(service: TaskService, maxUploadBytes: number): Fastif
       } catch (error) {
         throw malformedMultipart(error);
       }
-      if (!upload) throw new AppError(400, 'VALIDATION_ERROR', 'err.upload_missing_file', { missingParams: ['file'] });
+      if (!upload) throw appError('VALIDATION_ERROR', { key: 'err.upload_missing_file', missingParams: ['file'] });
       const saved = await service.uploadTableList(taskId, upload.name, upload.bytes);
       return sendOk(reply, 200, 'table_list.uploaded', {
         task_id: taskId,
@@ -122,9 +122,5 @@ function malformedMultipart(error: unknown): unknown {
   const code = (error as { code?: string }).code;
   if (error instanceof AppError || code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT') return error;
   const reason = code === 'FST_FIELDS_LIMIT' ? 'more than 10 fields' : (error as Error).message || String(error);
-  return new AppError(400, 'VALIDATION_ERROR', 'err.invalid_param', {
-    params: { param: 'file', reason },
-    invalidParams: ['file'],
-    texts: { zh: `multipart 请求体无效: ${reason}`, en: `Malformed multipart body: ${reason}` },
-  });
+  return appError('VALIDATION_ERROR', { key: 'err.malformed_multipart', params: { reason }, invalidParams: ['file'] });
 }

@@ -11,9 +11,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { App } from '../app.ts';
-import { AppError } from '../errors.ts';
+import { AppError, appError } from '../errors.ts';
 import { UnsafePathError } from '../files.ts';
-import { langFromHeader } from '../messages.ts';
+import { langFromHeader, phrase } from '../messages.ts';
 import { maskQuerySecrets, maskSecretsInText } from '../postgres/connection-string.ts';
 import { humanSize } from '../tasks/workspace.ts';
 import { sendError } from './envelope.ts';
@@ -74,7 +74,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     try {
       done(null, JSON.parse(text));
     } catch (error) {
-      done(new AppError(400, 'VALIDATION_ERROR', 'err.invalid_json', { params: { reason: (error as Error).message }, type: 'ValidationError' }), undefined);
+      done(appError('VALIDATION_ERROR', { key: 'err.invalid_json', params: { reason: (error as Error).message } }), undefined);
     }
   });
 
@@ -87,14 +87,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     // Path parameters are left to their own checks (a NUL in a download path is INVALID_PATH there).
     const withNul = findNul(request.query, '') ?? findNul(request.body, '');
     if (withNul) {
-      throw new AppError(400, 'VALIDATION_ERROR', 'err.invalid_param', {
-        params: { param: withNul, reason: 'contains a NUL character (U+0000) or an unpaired surrogate' },
-        invalidParams: [withNul],
-        texts: {
-          zh: `参数 ${withNul} 无效: 包含 NUL 字符 (U+0000) 或不成对的代理字符`,
-          en: `Invalid parameter ${withNul}: contains a NUL character (U+0000) or an unpaired surrogate`,
-        },
-      });
+      throw appError('VALIDATION_ERROR', { params: { param: withNul, reason: phrase('reason.nul_character') }, invalidParams: [withNul] });
     }
   });
 
@@ -103,7 +96,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   server.addHook('onRequest', async (request, reply) => {
     request.lang = langFromHeader(request.headers['accept-language'], settings.lang);
     if (settings.apiKey && !isPublicRoute(request.routeOptions.url) && !hasValidKey(request.headers.authorization, settings.apiKey)) {
-      return sendError(request, reply, new AppError(401, 'UNAUTHORIZED', 'err.unauthorized'));
+      return sendError(request, reply, appError('UNAUTHORIZED'));
     }
   });
 
@@ -128,7 +121,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   });
 
   server.setNotFoundHandler((request, reply) =>
-    sendError(request, reply, new AppError(404, 'NOT_FOUND', 'err.route_not_found', { params: { method: request.method, url: request.url.split('?')[0] } })),
+    sendError(request, reply, appError('NOT_FOUND', { params: { method: request.method, url: request.url.split('?')[0] } })),
   );
 
   await server.register(swagger, {
@@ -219,26 +212,20 @@ function toAppError(error: FastifyError | AppError, errorCodes: ParamErrorCodes 
   if (error instanceof AppError) return error;
   if (error instanceof UnsafePathError) {
     const name = path.basename(error.file);
-    return new AppError(400, 'INVALID_PATH', 'err.invalid_path', {
-      params: { file: name },
-      texts: { zh: `拒绝访问 ${name}: 符号链接或非普通文件 (${error.reason})`, en: `Refused ${name}: ${error.reason}` },
-    });
+    return appError('INVALID_PATH', { key: 'err.path_refused', params: { file: name, reason: error.reason } });
   }
   if (hasZodFastifySchemaValidationErrors(error)) return validationError(error.validation, error.validationContext, errorCodes);
   const code = (error as FastifyError).code;
   if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT') {
-    return new AppError(413, 'PAYLOAD_TOO_LARGE', 'err.upload_too_large', { params: { limit: humanSize(maxUploadBytes) }, invalidParams: ['file'] });
+    return appError('PAYLOAD_TOO_LARGE', { key: 'err.upload_too_large', params: { limit: humanSize(maxUploadBytes) }, invalidParams: ['file'] });
   }
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new AppError(413, 'PAYLOAD_TOO_LARGE', 'err.payload_too_large');
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return appError('PAYLOAD_TOO_LARGE');
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
-    return new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'err.unsupported_media_type', { params: { type: String((error as Error).message) } });
+    return appError('UNSUPPORTED_MEDIA_TYPE', { params: { type: String((error as Error).message) } });
   }
   const status = (error as FastifyError).statusCode;
   if (status && status >= 400 && status < 500) {
-    return new AppError(status === 404 ? 404 : 400, status === 404 ? 'NOT_FOUND' : 'VALIDATION_ERROR', 'err.invalid_param', {
-      params: { param: 'request', reason: error.message },
-      texts: { zh: `请求无效: ${error.message}`, en: `Invalid request: ${error.message}` },
-    });
+    return appError(status === 404 ? 'NOT_FOUND' : 'VALIDATION_ERROR', { key: 'err.invalid_request', params: { reason: error.message } });
   }
-  return new AppError(500, 'INTERNAL_ERROR', 'err.internal', { cause: error });
+  return appError('INTERNAL_ERROR', { cause: error });
 }

@@ -1,7 +1,7 @@
 // Task management routes (guide §3) plus cancel and delete (api-decisions.md).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../errors.ts';
+import { appError } from '../errors.ts';
 import { stepParameterFields } from '../pipeline/parameters.ts';
 import { STEP_NAMES } from '../pipeline/steps.ts';
 import { EXECUTION_MODES, TASK_STATUSES } from '../tasks/model.ts';
@@ -167,7 +167,7 @@ export function taskRoutes(service: TaskService, statusCache: StatusCache): Fast
           execution_mode: body.execution_mode,
           step_name: body.execution_mode === 'step' ? body.step_name ?? null : null,
           status: 'in_progress',
-          message: request.lang === 'zh' ? '任务正在后台执行，请通过状态接口查询进度' : 'The task is running in the background; poll the status endpoint for progress',
+          message: t('task.execute_background', request.lang),
         });
       },
     );
@@ -184,8 +184,8 @@ export function taskRoutes(service: TaskService, statusCache: StatusCache): Fast
     app.delete('/api/v0/data_pipeline/tasks/:task_id', { schema: { tags: ['tasks'], summary: '删除任务', params: taskIdParams, querystring: deleteQuery } }, async (request, reply) => {
       const taskId = request.params.task_id;
       const result = await service.deleteTasks([taskId], { force: request.query.force, deleteFiles: request.query.delete_files });
-      if (result.missing.length) throw new AppError(404, 'TASK_NOT_FOUND', 'err.task_not_found', { params: { task_id: taskId } });
-      if (result.running.length) throw new AppError(409, 'TASK_ALREADY_RUNNING', 'err.task_running_delete', { params: { task_id: taskId } });
+      if (result.missing.length) throw appError('TASK_NOT_FOUND', { params: { task_id: taskId } });
+      if (result.running.length) throw appError('TASK_ALREADY_RUNNING', { key: 'err.task_running_delete', params: { task_id: taskId } });
       return sendOk(reply, 200, 'task.deleted', { task_id: taskId, deleted: true, files_deleted: request.query.delete_files });
     });
   };

@@ -6,8 +6,8 @@ import path from 'node:path';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../app.ts';
-import { AppError } from '../errors.ts';
-import type { MessageKey } from '../messages.ts';
+import { AppError, appError } from '../errors.ts';
+import { t, type Lang } from '../messages.ts';
 import type { Embedder } from '../embed/types.ts';
 import type { Database } from '../postgres/connect.ts';
 import { TASK_ID_PATTERN } from '../tasks/workspace.ts';
@@ -73,32 +73,19 @@ const restoreBody = z
   })
   .strict();
 
-const STATUS: Record<string, { status: number; key: MessageKey }> = {
-  VECTOR_BACKUP_FAILED: { status: 500, key: 'err.vector_backup_failed' },
-  VECTOR_TRUNCATE_FAILED: { status: 500, key: 'err.vector_truncate_failed' },
-  VECTOR_RESTORE_FAILED: { status: 500, key: 'err.vector_restore_failed' },
-  VECTOR_BACKUP_NOT_FOUND: { status: 404, key: 'err.vector_backup_not_found' },
-  VECTOR_BACKUP_INVALID: { status: 400, key: 'err.vector_backup_invalid' },
-  VECTOR_DIMENSION_MISMATCH: { status: 409, key: 'err.vector_store' },
-  VECTOR_EMBEDDER_MISMATCH: { status: 409, key: 'err.vector_store' },
-  VECTOR_EXTENSION_MISSING: { status: 500, key: 'err.vector_store' },
-  VECTOR_SCHEMA_INVALID: { status: 500, key: 'err.vector_store' },
-  VECTOR_STORE_EMPTY: { status: 409, key: 'err.vector_store' },
-};
 
 /** Unknown or ambiguous needed tables → 400 naming them and the tables the store knows. */
 export function unknownTablesError(error: UnknownTablesError): AppError {
   const listed = error.unknown.slice(0, 20);
   const known = error.known.slice(0, 50).join(', ') + (error.known.length > 50 ? ` … (${error.known.length})` : '');
-  const zh = listed.map((u) => `第 ${u.question + 1} 题的 ${u.table}${u.reason === 'ambiguous' ? `（有歧义: ${u.candidates!.join(', ')}，请写 schema.table）` : ''}`).join('；');
-  const en = listed.map((u) => `${u.table} (question ${u.question + 1}${u.reason === 'ambiguous' ? `; ambiguous: ${u.candidates!.join(', ')}, write schema.table` : ''})`).join('; ');
-  return new AppError(400, 'VALIDATION_ERROR', 'err.invalid_param', {
-    params: { param: 'questions[].tables', reason: error.message },
+  const each = (lang: Lang) =>
+    listed
+      .map((u) => t(u.reason === 'ambiguous' ? 'err.vector_ambiguous_table' : 'err.vector_unknown_table', lang, { question: u.question + 1, table: u.table, candidates: u.candidates?.join(', ') }))
+      .join(t('err.vector_list_separator', lang));
+  return appError('VALIDATION_ERROR', {
+    key: 'err.vector_unknown_tables',
+    params: { tables: { zh: each('zh'), en: each('en') }, known },
     invalidParams: ['questions[].tables'],
-    texts: {
-      zh: `参数 questions[].tables 无效: 向量库中没有这些表的文档: ${zh}。已加载的表: ${known}`,
-      en: `Invalid parameter questions[].tables: the vector store has no documents of ${en}. Loaded tables: ${known}`,
-    },
   });
 }
 
@@ -119,8 +106,7 @@ export function presentEvaluation(result: EvalResult, embedder: { model: string;
 function toAppError(error: unknown, fallback: 'VECTOR_BACKUP_FAILED' | 'VECTOR_RESTORE_FAILED' | 'VECTOR_STORE_ERROR'): AppError {
   if (error instanceof AppError) return error;
   const code = error instanceof VectorStoreError ? error.code : fallback;
-  const { status, key } = STATUS[code] ?? { status: 500, key: 'err.vector_store' as MessageKey };
-  return new AppError(status, code, key, { params: { reason: errorMessage(error) }, cause: error, type: status >= 500 ? 'VectorStoreError' : undefined });
+  return new AppError(code, { params: { reason: errorMessage(error) }, cause: error });
 }
 
 export function vectorRoutes(app: App): FastifyPluginAsyncZod {
@@ -159,13 +145,13 @@ export function vectorRoutes(app: App): FastifyPluginAsyncZod {
       try {
         e = await getEmbedder();
       } catch (error) {
-        throw new AppError(500, 'EMBEDDER_UNAVAILABLE', 'err.embedder_unavailable', { params: { reason: errorMessage(error) }, cause: error });
+        throw appError('EMBEDDER_UNAVAILABLE', { params: { reason: errorMessage(error) }, cause: error });
       }
       let vector: number[];
       try {
         [vector] = (await e.embed([question])) as [number[]];
       } catch (error) {
-        throw new AppError(500, 'EMBEDDING_FAILED', 'err.embedder_unavailable', { params: { reason: errorMessage(error) }, cause: error });
+        throw appError('EMBEDDING_FAILED', { params: { reason: errorMessage(error) }, cause: error });
       }
       let hits: Record<string, SearchHit[]>;
       try {
@@ -197,7 +183,7 @@ export function vectorRoutes(app: App): FastifyPluginAsyncZod {
         try {
           e = await getEmbedder();
         } catch (error) {
-          throw new AppError(500, 'EMBEDDER_UNAVAILABLE', 'err.embedder_unavailable', { params: { reason: errorMessage(error) }, cause: error });
+          throw appError('EMBEDDER_UNAVAILABLE', { params: { reason: errorMessage(error) }, cause: error });
         }
         let result: EvalResult;
         try {
@@ -236,11 +222,7 @@ export function vectorRoutes(app: App): FastifyPluginAsyncZod {
     server.post('/api/v0/data_pipeline/vector/backup', { schema: { tags: ['vector'], summary: 'Vector表备份 / 清空 (guide §2.4)', body: backupBody.prefault({}) } }, async (request, reply) => {
       const body = request.body;
       if (!body.backup_vector_tables && !body.truncate_vector_tables) {
-        throw new AppError(400, 'VALIDATION_ERROR', 'err.invalid_param', {
-          params: { param: 'backup_vector_tables', reason: 'nothing to do' },
-          invalidParams: ['backup_vector_tables'],
-          texts: { zh: 'backup_vector_tables 与 truncate_vector_tables 均为 false，无事可做', en: 'backup_vector_tables and truncate_vector_tables are both false: nothing to do' },
-        });
+        throw appError('VALIDATION_ERROR', { key: 'err.vector_nothing_to_do', invalidParams: ['backup_vector_tables'] });
       }
       const dir = await backupDirOf(body.task_id);
       const truncate = body.truncate_vector_tables;

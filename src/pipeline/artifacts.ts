@@ -5,6 +5,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import type { ErrorCode } from '../errors.ts';
+import type { Lang } from '../messages.ts';
 import { StepError } from './context.ts';
 
 /** The task's table list (written by the task service, read by ddl_generation). */
@@ -193,7 +195,7 @@ export interface SchemaFile {
   generated_at: string;
   database: { name: string; server_version: string };
   business_context: string | null;
-  language: 'zh' | 'en';
+  language: Lang;
   /** In dependency order, as filename_mapping.txt lists them. */
   tables: TableInfo[];
   /** Requested tables that were left out (continue_on_error), with why. */
@@ -432,14 +434,14 @@ export async function resolveArtifactPath(dir: string, file: unknown): Promise<s
 /** A contract file of the task directory, checked against its schema; undefined when it does not exist.
  * Anything else (unreadable, not JSON, not the expected shape) throws StepError(`code`) naming the file
  * and the first field at fault. */
-export async function readArtifact<S extends z.ZodType>(dir: string, name: string, schema: S, code: string): Promise<z.output<S> | undefined> {
+export async function readArtifact<S extends z.ZodType>(dir: string, name: string, schema: S, code: ErrorCode): Promise<z.output<S> | undefined> {
   let text: string;
   try {
     const file = await resolveArtifactPath(dir, name);
     if (!file) return undefined;
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
-    throw new StepError(code, `${name} 无法读取 (cannot be read): ${(error as Error).message}`);
+    throw new StepError(code, 'step.file_unreadable', { file: name, reason: (error as Error).message });
   }
   let value: unknown;
   try {
@@ -447,19 +449,19 @@ export async function readArtifact<S extends z.ZodType>(dir: string, name: strin
   } catch (error) {
     // Not the parser's message: it quotes the file's first bytes, which need not be ours to show.
     const at = /position (\d+)/.exec((error as Error).message)?.[1];
-    throw new StepError(code, `${name} 不是有效的 JSON (is not valid JSON)${at ? ` at position ${at}` : ''}`);
+    throw at ? new StepError(code, 'step.file_not_json_at', { file: name, position: at }) : new StepError(code, 'step.file_not_json', { file: name });
   }
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const where = issue.path.length ? issue.path.join('.') : '(top level)';
-  throw new StepError(code, `${name} 的内容不符合约定 (does not have the expected shape) at ${where}: ${issue.message}`);
+  throw new StepError(code, 'step.file_shape', { file: name, where, reason: issue.message });
 }
 
-export async function readSchemaFile(dir: string, code: string): Promise<SchemaFile | undefined> {
+export async function readSchemaFile(dir: string, code: ErrorCode): Promise<SchemaFile | undefined> {
   return readArtifact(dir, SCHEMA_FILE, schemaFileSchema, code);
 }
 
-export async function readValidationResult(dir: string, code: string): Promise<ValidationResultFile | undefined> {
+export async function readValidationResult(dir: string, code: ErrorCode): Promise<ValidationResultFile | undefined> {
   return readArtifact(dir, VALIDATION_RESULT_FILE, validationResultFileSchema, code);
 }

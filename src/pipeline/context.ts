@@ -87,16 +87,8 @@ export interface PipelineStep {
   run(ctx: StepContext): Promise<StepResult | void>;
 }
 
-/** An error a step raises to fail with a stable code that the API and CLI show. */
-export class StepError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'StepError';
-  }
-}
+// Steps fail with the catalogue's StepError (src/errors.ts): a code, a message key and its parameters.
+export { StepError, stepError } from '../errors.ts';
 
 export class StepCancelledError extends Error {
   constructor(message = 'cancelled') {

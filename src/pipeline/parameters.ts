@@ -7,7 +7,7 @@ import { ddlParameters } from './ddl/parameters.ts';
 import { loadParameters } from './load/parameters.ts';
 import { qaParameters } from './qa/parameters.ts';
 import { validationParameters } from './validate/parameters.ts';
-import { StepError } from './context.ts';
+import { stepError } from './context.ts';
 
 /** Read by more than one step. */
 export const sharedParameters = z.object({
@@ -72,8 +72,5 @@ export function parseStepParameters(stored: Record<string, unknown>): StepParame
   const result = stepParameters.safeParse(stored);
   if (result.success) return result.data;
   const problems = describeParameterIssues(result.error);
-  throw new StepError(
-    'INVALID_PARAMETER',
-    `任务参数无效 (invalid task parameter) ${problems.map((p) => `${p.param}: ${p.reason}`).join('; ')}`,
-  );
+  throw stepError('INVALID_PARAMETER', 'step.invalid_parameters', { problems: problems.map((p) => `${p.param}: ${p.reason}`).join('; ') });
 }

@@ -1,6 +1,6 @@
 // Steps are registered by name. A step whose issue has not landed yet is absent: executing it fails the
 // run with STEP_NOT_AVAILABLE rather than pretending to succeed.
-import { StepError, type PipelineStep, type StepContext } from './context.ts';
+import { stepError, type PipelineStep, type StepContext } from './context.ts';
 import type { StepName } from './steps.ts';
 
 export class StepRegistry {
@@ -18,7 +18,7 @@ export class StepRegistry {
   get(name: StepName): PipelineStep {
     const step = this.#steps.get(name);
     if (!step) {
-      throw new StepError('STEP_NOT_AVAILABLE', `步骤 ${name} 在当前版本中尚不可用 (step ${name} is not available in this version yet)`);
+      throw stepError('STEP_NOT_AVAILABLE', 'err.step_not_available', { step: name });
     }
     return step;
   }

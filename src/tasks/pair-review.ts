@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { AppError, taskAlreadyRunning } from '../errors.ts';
+import { appError, taskAlreadyRunning } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
 import {
   latestPairFile,
@@ -132,7 +132,7 @@ export class PairReview {
     await this.service.getTask(taskId);
     const dir = this.service.taskDir(taskId);
     const pairFile = await latestPairFile(dir);
-    if (!pairFile) throw new AppError(409, 'PAIRS_NOT_READY', 'err.pairs_not_ready', { params: { task_id: taskId } });
+    if (!pairFile) throw appError('PAIRS_NOT_READY', { params: { task_id: taskId } });
     const meta = await readArtifact(dir, pairMetaFileName(pairFile), pairMetaFileSchema, 'PAIR_META_INVALID').catch(() => undefined);
     let review = await readArtifact(dir, PAIR_REVIEW_FILE, pairReviewFileSchema, 'PAIR_REVIEW_INVALID').catch(() => undefined);
     // A review of an earlier qa run (another pair file) no longer applies.
@@ -227,7 +227,7 @@ export class PairReview {
 
   private find(loaded: Loaded, pairId: string): ReviewedPair {
     const pair = loaded.pairs.find((p) => p.pair_id === pairId);
-    if (!pair) throw new AppError(404, 'PAIR_NOT_FOUND', 'err.pair_not_found', { params: { pair_id: pairId } });
+    if (!pair) throw appError('PAIR_NOT_FOUND', { params: { pair_id: pairId } });
     return pair;
   }
 
@@ -253,17 +253,17 @@ export class PairReview {
   private async check(taskId: string, dir: string, question: string, sql: string): Promise<{ tables: string[]; lint: LintFinding[] }> {
     const { analyzeSql, createReadOnlyProbe, lintPair, schemaFactsFromSchemaFile } = await sqlTools();
     const analysis = await analyzeSql(sql);
-    if (!analysis.ok) throw new AppError(400, 'PAIR_SQL_REJECTED', 'err.pair_sql_rejected', { params: { reason: analysis.message }, invalidParams: ['sql'] });
+    if (!analysis.ok) throw appError('PAIR_SQL_REJECTED', { params: { reason: analysis.message }, invalidParams: ['sql'] });
     const db = await this.database(taskId);
     try {
       await readOnly(db, (client) => client.query(`EXPLAIN ${analysis.statement}`), { statementTimeoutMs: CHECK_TIMEOUT_MS }).catch((error: Error & { code?: string }) => {
-        throw new AppError(400, 'PAIR_SQL_INVALID', 'err.pair_sql_invalid', { params: { reason: `${error.code ? `${error.code} ` : ''}${error.message}` }, invalidParams: ['sql'] });
+        throw appError('PAIR_SQL_INVALID', { params: { reason: `${error.code ? `${error.code} ` : ''}${error.message}` }, invalidParams: ['sql'] });
       });
       const schema = await readSchemaFile(dir, 'SCHEMA_INVALID').catch(() => undefined);
       const lint = schema ? await lintPair(analysis, schemaFactsFromSchemaFile(schema), { question, probe: createReadOnlyProbe(db, { timeoutMs: 2000 }) }) : [];
       const errors = lint.filter((f) => f.severity === 'error');
       if (errors.length) {
-        throw new AppError(400, 'PAIR_LINT_ERROR', 'err.pair_lint_error', { params: { findings: errors.map((f) => `${f.rule}: ${f.message}`).join('; ') }, invalidParams: ['sql'] });
+        throw appError('PAIR_LINT_ERROR', { params: { findings: errors.map((f) => `${f.rule}: ${f.message}`).join('; ') }, invalidParams: ['sql'] });
       }
       return { tables: analysis.relations.map((r) => (r.schema ? `${r.schema}.${r.name}` : `public.${r.name}`)), lint };
     } finally {
@@ -277,15 +277,15 @@ export class PairReview {
     const pair = this.find(loaded, pairId);
     const { analyzeSql, functionSafety } = await sqlTools();
     const analysis = await analyzeSql(pair.sql);
-    if (!analysis.ok) throw new AppError(400, 'PAIR_SQL_REJECTED', 'err.pair_sql_rejected', { params: { reason: analysis.message } });
+    if (!analysis.ok) throw appError('PAIR_SQL_REJECTED', { params: { reason: analysis.message } });
     if (!functionSafety(analysis.functions, analysis.operators).executable) {
-      throw new AppError(400, 'PAIR_NOT_PREVIEWABLE', 'err.pair_not_previewable', { params: { pair_id: pairId } });
+      throw appError('PAIR_NOT_PREVIEWABLE', { params: { pair_id: pairId } });
     }
     const db = await this.database(taskId);
     try {
       const { value } = await readOnly(db, (client) => client.query(`SELECT * FROM (${analysis.statement}) AS preview LIMIT ${PREVIEW_ROWS + 1}`), { statementTimeoutMs: CHECK_TIMEOUT_MS }).catch(
         (error: Error & { code?: string }) => {
-          throw new AppError(400, 'PAIR_SQL_INVALID', 'err.pair_sql_invalid', { params: { reason: `${error.code ? `${error.code} ` : ''}${error.message}` } });
+          throw appError('PAIR_SQL_INVALID', { params: { reason: `${error.code ? `${error.code} ` : ''}${error.message}` } });
         },
       );
       const columns = value.fields.map((f) => f.name);

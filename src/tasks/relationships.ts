@@ -3,7 +3,8 @@
 // ddl_generation honours (confirm = declare, veto = `enabled: false`).
 import path from 'node:path';
 import { z } from 'zod';
-import { AppError, taskAlreadyRunning } from '../errors.ts';
+import { StepError } from '../pipeline/context.ts';
+import { appError, taskAlreadyRunning } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
 import { readArtifact, readSchemaFile, RELATIONSHIPS_FILE, type UserRelationship } from '../pipeline/artifacts.ts';
 import { relationshipsFileSchema, userRelationshipsSchema } from '../pipeline/ddl/user-relationships.ts';
@@ -25,7 +26,7 @@ async function readOverrides(dir: string): Promise<UserRelationship[]> {
   try {
     return (await readArtifact(dir, RELATIONSHIPS_FILE, relationshipsFileSchema, 'INVALID_RELATIONSHIPS_FILE')) ?? [];
   } catch (error) {
-    throw new AppError(400, 'INVALID_RELATIONSHIPS_FILE', 'err.relationships_file', { params: { reason: (error as Error).message } });
+    throw appError('INVALID_RELATIONSHIPS_FILE', { params: { reason: error instanceof StepError ? error : (error as Error).message } });
   }
 }
 
@@ -34,7 +35,7 @@ export async function readSchemaMap(service: TaskService, taskId: string): Promi
   await service.getTask(taskId);
   const dir = service.taskDir(taskId);
   const schema = await readSchemaFile(dir, 'SCHEMA_INVALID').catch(() => undefined);
-  if (!schema) throw new AppError(409, 'SCHEMA_NOT_READY', 'err.schema_not_ready', { params: { task_id: taskId } });
+  if (!schema) throw appError('SCHEMA_NOT_READY', { params: { task_id: taskId } });
   const relationships: SchemaMap['relationships'] = [];
   for (const t of schema.tables) {
     for (const fk of t.foreign_keys) {
@@ -73,7 +74,7 @@ export async function writeOverrides(service: TaskService, taskId: string, entri
   const known = new Set(map.tables.flatMap((t) => t.columns.map((c) => `${t.name}.${c.name}`)));
   const full = new Set(map.tables.flatMap((t) => t.columns.map((c) => `${t.full_name}.${c.name}`)));
   const unknown = entries.flatMap((e, i) => [e.from, e.to].filter((ref) => !known.has(ref) && !full.has(ref)).map((ref) => `relationships.${i}: ${ref}`));
-  if (unknown.length) throw new AppError(400, 'VALIDATION_ERROR', 'err.unknown_columns', { params: { columns: unknown.join(', ') }, invalidParams: ['relationships'] });
+  if (unknown.length) throw appError('VALIDATION_ERROR', { key: 'err.unknown_columns', params: { columns: unknown.join(', ') }, invalidParams: ['relationships'] });
   await writeFileAtomic(path.join(service.taskDir(taskId), RELATIONSHIPS_FILE), `${JSON.stringify(entries, null, 2)}\n`);
   return { ...map, overrides: entries };
 }

@@ -189,7 +189,7 @@ export class TaskRunner {
           return { status: 'cancelled' };
         }
         const code = error instanceof StepError ? error.code : 'STEP_FAILED';
-        const message = maskSecretsInText(errorText(error));
+        const message = maskSecretsInText(error instanceof StepError ? error.text(settings.lang) : errorText(error));
         await store.stepFinished(task.task_id, runId, step, executionId, { status: 'failed', errorCode: code, errorMessage: message, counters, progress });
         log.error(`❌ 步骤失败: ${step} [${code}] ${message}`);
         if (!(error instanceof StepError) && error instanceof Error && error.stack) log.debug(maskSecretsInText(error.stack));

@@ -6,7 +6,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import type { Settings } from '../config.ts';
-import { AppError, invalidDbConnection, taskAlreadyRunning, taskNotFound } from '../errors.ts';
+import { appError, databaseConnectionError, invalidDbConnection, taskAlreadyRunning, taskNotFound } from '../errors.ts';
+import { phrase, type Lang } from '../messages.ts';
 import { queryLogEntries, tailLogEntries, logFileInfo, type LogQuery } from '../logs/reader.ts';
 import { ORCHESTRATOR_LOGGER, TaskLogger, taskDirLoggerName, taskLogPath } from '../logs/task-logger.ts';
 import { pgliteDirectory } from '../postgres/connect.ts';
@@ -26,7 +27,6 @@ import {
   taskDirectory,
   WorkspacePathError,
   writeFileAtomic,
-  type FileLang,
 } from './workspace.ts';
 import { TABLE_LIST_FILE } from '../pipeline/artifacts.ts';
 
@@ -132,7 +132,7 @@ export class TaskService {
   async execute(taskId: string, input: ExecuteInput): Promise<{ task: TaskWithSteps; runId: string }> {
     this.taskDir(taskId);
     if (input.execution_mode === 'step' && !input.step_name) {
-      throw new AppError(400, 'MISSING_STEP_NAME', 'err.missing_step_name', { missingParams: ['step_name'] });
+      throw appError('MISSING_STEP_NAME', { missingParams: ['step_name'] });
     }
     const overrides: Partial<TaskFlags> = {};
     if (input.backup_vector_tables !== undefined) overrides.backup_vector_tables = input.backup_vector_tables;
@@ -149,7 +149,7 @@ export class TaskService {
           if (current.status === 'in_progress') throw taskAlreadyRunning(taskId);
           const plan = planRun(input.execution_mode, step ?? undefined, effectiveFlags({ ...current, run_overrides: overrides }));
           if (plan.run.includes('ddl_generation') && current.table_list_at === null) {
-            throw new AppError(400, 'TABLE_LIST_REQUIRED', 'err.table_list_required', { missingParams: ['table_list_file'] });
+            throw appError('TABLE_LIST_REQUIRED', { missingParams: ['table_list_file'] });
           }
           return plan;
         },
@@ -186,15 +186,12 @@ export class TaskService {
       const check = this.preflight(task, tables);
       result = databaseUrlKind(url) === 'pglite' ? await check : await withTimeout(check, PREFLIGHT_TIMEOUT_MS, 'no answer within 10 s');
     } catch (error) {
-      throw new AppError(500, 'DATABASE_CONNECTION_ERROR', 'err.database_connection', {
-        params: { url: maskConnectionString(url), reason: maskSecretsInText(error instanceof Error ? error.message : String(error)) },
-        type: 'DatabaseConnectionError',
-      });
+      throw databaseConnectionError(url, error);
     }
     if (result.system?.length && task.parameters.include_system_schemas !== true) refuseSystemTables(result.system, false, TABLE_LIST_FILE, true);
     const problems = [...result.missing, ...result.unreadable];
     if (problems.length && task.parameters.continue_on_error !== true) {
-      throw new AppError(400, 'TABLES_NOT_FOUND', 'err.tables_not_found', { params: { tables: problems.join(', ') }, invalidParams: problems });
+      throw appError('TABLES_NOT_FOUND', { params: { tables: problems.join(', ') }, invalidParams: problems });
     }
   }
 
@@ -203,7 +200,7 @@ export class TaskService {
     const outcome = await this.store.requestCancel(taskId);
     if (!outcome) throw taskNotFound(taskId);
     if ('notRunning' in outcome) {
-      throw new AppError(409, 'TASK_NOT_RUNNING', 'err.task_not_running', { params: { task_id: taskId, status: outcome.notRunning.status } });
+      throw appError('TASK_NOT_RUNNING', { params: { task_id: taskId, status: outcome.notRunning.status } });
     }
     this.taskLogger(taskId).write('WARNING', ORCHESTRATOR_LOGGER, outcome.immediate ? '任务已取消（尚未开始执行）' : '收到取消请求，将在下一个检查点停止');
     return { task: (await this.store.getTask(taskId))!, immediate: outcome.immediate };
@@ -231,9 +228,9 @@ export class TaskService {
   async uploadTableList(taskId: string, fileName: string, bytes: Buffer) {
     const task = await this.requireIdle(taskId);
     if (!/\.txt$/i.test(fileName)) {
-      throw new AppError(415, 'UNSUPPORTED_FILE_TYPE', 'err.upload_type', { params: { file: fileName }, invalidParams: ['file'] });
+      throw appError('UNSUPPORTED_FILE_TYPE', { params: { file: fileName }, invalidParams: ['file'] });
     }
-    if (bytes.length === 0) throw new AppError(400, 'VALIDATION_ERROR', 'err.upload_empty', { invalidParams: ['file'] });
+    if (bytes.length === 0) throw appError('VALIDATION_ERROR', { key: 'err.upload_empty', invalidParams: ['file'] });
     const tables = this.parseTableList(decodeTableListFile(bytes), 'file');
     refuseSystemTables(tables, task.parameters.include_system_schemas === true, 'file');
     return this.saveTableList(taskId, tables);
@@ -266,14 +263,14 @@ export class TaskService {
       if (!(error instanceof TableListError)) throw error;
       const first = error.invalidNames[0]?.name;
       const line = first === undefined ? undefined : lineOfName(text, first);
-      const where = line === undefined ? { zh: '', en: '' } : { zh: `第 ${line} 行: `, en: `line ${line}: ` };
-      throw new AppError(409, error.code === 'INVALID_TABLE_NAME' ? 'TABLE_LIST_INVALID' : error.code, 'err.table_list_invalid', {
-        params: { reason: error.messageEn },
-        invalidParams: [line === undefined ? TABLE_LIST_FILE : `${TABLE_LIST_FILE}:${line}`],
-        texts: {
-          zh: `任务目录中的 ${TABLE_LIST_FILE} ${where.zh}${error.message}（请重新上传或创建表清单）`,
-          en: `${TABLE_LIST_FILE} in the task directory, ${where.en}${error.messageEn} (upload or create the table list again)`,
+      // Whatever is wrong with it, the task's own file is in the way of the request: one code, 409.
+      throw appError('TABLE_LIST_INVALID', {
+        params: {
+          file: TABLE_LIST_FILE,
+          line: line === undefined ? undefined : phrase('err.table_list_line', { line }),
+          reason: { zh: error.message, en: error.messageEn },
         },
+        invalidParams: [line === undefined ? TABLE_LIST_FILE : `${TABLE_LIST_FILE}:${line}`],
       });
     }
   }
@@ -307,7 +304,7 @@ export class TaskService {
     } catch (error) {
       if (error instanceof WorkspacePathError) {
         const key = error.code === 'FILE_NOT_FOUND' ? 'err.table_list_file_not_found' : 'err.table_list_file_outside';
-        throw new AppError(400, 'VALIDATION_ERROR', key, { params: { file: userPath }, invalidParams: ['table_list_file'] });
+        throw appError('VALIDATION_ERROR', { key, params: { file: userPath }, invalidParams: ['table_list_file'] });
       }
       throw error;
     }
@@ -331,7 +328,7 @@ export class TaskService {
 
   // -------------------------------------------------------------------------------------- files and logs
 
-  async files(taskId: string, lang: FileLang) {
+  async files(taskId: string, lang: Lang) {
     await this.getTask(taskId);
     await checkRealDirectory(this.taskDir(taskId));
     return listTaskFiles(this.taskDir(taskId), `/api/v0/data_pipeline/tasks/${taskId}/files`, lang);
@@ -393,12 +390,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
 function fromWorkspaceError(error: unknown): unknown {
   if (!(error instanceof WorkspacePathError)) return error;
   if (error.code === 'INVALID_TASK_ID') {
-    return new AppError(400, 'INVALID_TASK_ID', 'err.invalid_task_id', { params: { task_id: error.path }, invalidParams: ['task_id'] });
+    return appError('INVALID_TASK_ID', { params: { task_id: error.path }, invalidParams: ['task_id'] });
   }
   if (error.code === 'FILE_NOT_FOUND') {
-    return new AppError(404, 'FILE_NOT_FOUND', 'err.file_not_found', { params: { file: error.path }, texts: { zh: error.message, en: error.messageEn } });
+    return appError('FILE_NOT_FOUND', { key: 'err.worded_below', params: { reason: { zh: error.message, en: error.messageEn } } });
   }
-  return new AppError(400, 'INVALID_PATH', 'err.invalid_path', { params: { file: error.path }, texts: { zh: error.message, en: error.messageEn } });
+  return appError('INVALID_PATH', { key: 'err.worded_below', params: { reason: { zh: error.message, en: error.messageEn } } });
 }
 
 /** Tables of PostgreSQL's own catalogs (pg_catalog.pg_authid...) are refused unless the task asked for them. */
@@ -406,22 +403,11 @@ function refuseSystemTables(tables: string[], allowed: boolean, param: string, r
   if (allowed) return;
   const refused = resolved ? tables : systemSchemaTables(tables);
   if (!refused.length) return;
-  throw new AppError(400, 'SYSTEM_TABLE_REFUSED', 'err.table_list_invalid', {
-    params: { reason: `system catalog tables ${refused.join(', ')}` },
-    invalidParams: [param],
-    texts: {
-      zh: `不接受系统目录表: ${refused.join(', ')}（确需读取时创建任务时设置 include_system_schemas: true）`,
-      en: `System catalog tables are not accepted: ${refused.join(', ')} (set include_system_schemas: true when creating the task to read them)`,
-    },
-  });
+  throw appError('SYSTEM_TABLE_REFUSED', { params: { tables: refused.join(', ') }, invalidParams: [param] });
 }
 
 function fromTableListError(error: unknown, param: string): unknown {
   if (!(error instanceof TableListError)) return error;
-  return new AppError(400, error.code, 'err.table_list_invalid', {
-    params: { reason: error.messageEn },
-    invalidParams: [param],
-    texts: { zh: error.message, en: error.messageEn },
-  });
+  return appError(error.code, { key: 'err.worded_below', params: { reason: { zh: error.message, en: error.messageEn } }, invalidParams: [param] });
 }
 

@@ -7,6 +7,7 @@ import type { Dirent, Stats } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { TEMP_FILE } from '../files.ts';
+import type { Lang } from '../messages.ts';
 
 export const TASK_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -206,8 +207,6 @@ export async function resolveInputFile(inputDir: string, userPath: string): Prom
 // ---------------------------------------------------------------------------------------------------------
 // File list (guide §4.1)
 
-export type FileLang = 'zh' | 'en';
-
 export interface FileItem {
   /** Path relative to the task directory, '/'-separated (e.g. `vector_bak/x.csv`). */
   file_name: string;
@@ -291,7 +290,7 @@ export function isPrimaryName(baseName: string): boolean {
 }
 
 /** Description of a file by its relative path ('/'-separated). */
-export function describeFile(relativePath: string, lang: FileLang = 'zh'): string {
+export function describeFile(relativePath: string, lang: Lang = 'zh'): string {
   const base = relativePath.slice(relativePath.lastIndexOf('/') + 1);
   for (const d of DESCRIPTIONS) {
     if (d.test(relativePath, base)) return lang === 'en' ? d.en : d.zh;
@@ -321,7 +320,7 @@ const MAX_LISTED_FILES = 100_000;
 export async function listTaskFiles(
   taskDir: string,
   downloadUrlPrefix: string,
-  lang: FileLang = 'zh',
+  lang: Lang = 'zh',
 ): Promise<TaskFileList> {
   let realBase: string;
   try {

@@ -3,8 +3,8 @@
 // steps name a column the same way. A name with any unknown word keeps its English phrase whole in
 // Chinese ("rental rate"), never half-translated ("rental费率").
 import { ABBREVIATIONS, BUILTIN_GLOSSARY, BUILTIN_PHRASES, type Glossary } from './glossary.ts';
+import type { Lang } from '../messages.ts';
 
-export type Lang = 'zh' | 'en';
 
 /** snake_case / camelCase words, lower case. */
 export function nameWords(name: string): string[] {

@@ -69,9 +69,9 @@ describe('data-pipeline demo', { timeout: 900_000 }, () => {
   test('acceptance: exactly one row per DDL file, detail doc and validated pair; every row has provenance', async (t) => {
     if (missing.length) return t.skip(`steps not in this build yet: ${missing.join(', ')}`);
     const taskDir = first.report.task_dir;
-    const schema = (await readSchemaFile(taskDir, 'TEST'))!;
-    const validation = (await readValidationResult(taskDir, 'TEST'))!;
-    const pairs: QuestionSqlPair[] = (await readArtifact(taskDir, validation.validated_file, z.array(z.object({ question: z.string(), sql: z.string() })), 'TEST'))!;
+    const schema = (await readSchemaFile(taskDir, 'SCHEMA_INVALID'))!;
+    const validation = (await readValidationResult(taskDir, 'VALIDATION_RESULT_INVALID'))!;
+    const pairs: QuestionSqlPair[] = (await readArtifact(taskDir, validation.validated_file, z.array(z.object({ question: z.string(), sql: z.string() })), 'PAIR_FILE_INVALID'))!;
     const distinctPairs = new Set(pairs.map((p) => JSON.stringify([p.question.trim(), p.sql.trim()]))).size;
     const db = await connect(settings.vectorUrl);
     try {

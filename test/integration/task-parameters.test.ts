@@ -211,7 +211,7 @@ describe('contract files: read only through their schemas', () => {
       const column = { name: 'id', position: 1, data_type: 'integer', udt_name: 'int4', max_length: null, numeric_precision: 32, numeric_scale: 0, nullable: false, default: null, identity: null, generated: null, is_primary_key: true, comment: null, comment_source: null, stats: null, sample_values: [], enum_values: null, role: 'identifier', role_evidence: ['primary key'], future: 1 };
       const table = { schema: 'public', name: 't', full_name: 'public.t', kind: 'table', comment: null, comment_source: null, estimated_rows: 0, size_bytes: null, columns: [column], primary_key: ['id'], unique_constraints: [], foreign_keys: [], indexes: [], files: { ddl: 't.ddl', detail: 't_detail.md' }, entity: { zh: '表', en: 'table' }, partition_of: 'public.parent' };
       fs.writeFileSync(path.join(dir, SCHEMA_FILE), JSON.stringify({ version: 1, generated_at: 'x', database: { name: 'd', server_version: '15' }, business_context: null, language: 'zh', tables: [table], relationships: [] }));
-      const read = (await readSchemaFile(dir, 'TEST'))!;
+      const read = (await readSchemaFile(dir, 'SCHEMA_INVALID'))!;
       assert.equal((read.tables[0]!.columns[0] as unknown as Record<string, unknown>).future, 1);
       assert.deepEqual((read as unknown as Record<string, unknown>).relationships, []);
       fs.writeFileSync(path.join(dir, SCHEMA_FILE), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(dir, SCHEMA_FILE), 'utf8')), tables: [{ ...table, columns: [{ ...column, role: 'favourite' }] }] }));
@@ -228,9 +228,9 @@ describe('contract files: read only through their schemas', () => {
       fs.writeFileSync(path.join(outside, 'x.json'), '[]');
       fs.symlinkSync(path.join(outside, 'x.json'), path.join(dir, 'link.json'));
       for (const name of ['../x.json', path.join(outside, 'x.json'), 'link.json']) {
-        await assert.rejects(readArtifact(dir, name, schemaFileSchema, 'TEST_CODE'), (e: any) => e.code === 'TEST_CODE' && e.message.includes(name), name);
+        await assert.rejects(readArtifact(dir, name, schemaFileSchema, 'SCHEMA_INVALID'), (e: any) => e.code === 'SCHEMA_INVALID' && e.message.includes(name), name);
       }
-      assert.equal(await readArtifact(dir, 'missing.json', schemaFileSchema, 'TEST_CODE'), undefined);
+      assert.equal(await readArtifact(dir, 'missing.json', schemaFileSchema, 'SCHEMA_INVALID'), undefined);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
       fs.rmSync(outside, { recursive: true, force: true });

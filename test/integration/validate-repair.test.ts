@@ -18,6 +18,7 @@ import { DEMO_TABLES } from '../../demo/highway-db.ts';
 import { runSqlValidation } from '../../src/pipeline/validate/step.ts';
 import { SCHEMA_FILE, VALIDATION_RESULT_FILE, type ValidationResultFile } from '../../src/pipeline/artifacts.ts';
 import type { ValidationReport } from '../../src/pipeline/validate/report.ts';
+import type { StepError } from '../../src/errors.ts';
 import { makeStepContext, writePairFile, type TestContext } from '../../bench/validate-fixtures.ts';
 
 let demo: TestDatabase;
@@ -190,7 +191,7 @@ describe('sql_validation LLM repair (fake OpenAI-compatible server)', () => {
     const pairFile = writePairFile(dir, pairs);
     let ctx!: TestContext;
     ctx = makeStepContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true, semantic_check: false } });
-    await assert.rejects(runSqlValidation(ctx), (error: Error & { code?: string }) => error.code === 'LLM_UNAVAILABLE' && /1 个问答对待修复/.test(error.message));
+    await assert.rejects(runSqlValidation(ctx), (error: StepError) => error.code === 'LLM_UNAVAILABLE' && /1 个问答对待修复/.test(error.text('zh')) && /1 pairs pending repair/.test(error.text('en')));
     assert.ok(!fs.existsSync(path.join(dir, VALIDATION_RESULT_FILE)), 'no result: training_load must not load anything');
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, pairFile), 'utf8')), pairs, 'the pair file is not rewritten');
     const reportFile = fs.readdirSync(dir).find((n) => /^sql_validation_.*_report\.json$/.test(n))!;
@@ -353,7 +354,7 @@ describe('sql_validation meaning check (semantic_check)', () => {
     const pairFile = writePairFile(dir, pairs);
     let ctx!: TestContext;
     ctx = makeStepContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true, semantic_check: true } });
-    await assert.rejects(runSqlValidation(ctx), (e: Error & { code?: string }) => e.code === 'LLM_UNAVAILABLE' && /2 个问答对待修复或待核对含义/.test(e.message));
+    await assert.rejects(runSqlValidation(ctx), (e: StepError) => e.code === 'LLM_UNAVAILABLE' && /2 个问答对待修复或待核对含义/.test(e.text('zh')));
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, pairFile), 'utf8')), pairs, 'the pair file is untouched');
     const reportFile = fs.readdirSync(dir).find((n) => /_report\.json$/.test(n))!;
     const report = JSON.parse(fs.readFileSync(path.join(dir, reportFile), 'utf8')) as ValidationReport;

@@ -1,7 +1,7 @@
 // Prompts are versioned templates, one text per language. A template's id and version are recorded with
 // what it produced (e.g. the pair sidecar), so a change of wording is traceable. Placeholders are
 // `{{name}}`; a placeholder with no value is an error (never silently sent as blank).
-import type { Lang } from '../../config.ts';
+import type { Lang } from '../../messages.ts';
 import type { ChatMessage } from '../types.ts';
 
 export interface PromptTemplate {

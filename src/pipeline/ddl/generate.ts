@@ -9,10 +9,11 @@ import { OverlapProber, profileRelation, readCatalog, type CatalogRelation, type
 import { maskSecretsInText } from '../../postgres/connection-string.ts';
 import { LlmError, type LlmClient } from '../../llm/types.ts';
 import type { ColumnRole, ForeignKeyInfo, TableInfo, UserRelationship } from '../artifacts.ts';
-import { StepCancelledError, StepError, type StepLogger } from '../context.ts';
+import { StepCancelledError, stepError, type StepLogger } from '../context.ts';
 import type { Glossary } from '../../text/glossary.ts';
 import { annotateWithLlm } from './annotate/llm.ts';
-import { GlossaryTodo, nameContext, offlineColumnComment, offlineEntity, offlineTableComment, type Lang } from './annotate/offline.ts';
+import type { Lang } from '../../messages.ts';
+import { GlossaryTodo, nameContext, offlineColumnComment, offlineEntity, offlineTableComment } from './annotate/offline.ts';
 import { assignRoles } from './roles.ts';
 import { tableInfo } from './model.ts';
 import { applyProfile, DEFAULT_ENUM_THRESHOLD, keepEnumForRole } from './profile.ts';
@@ -142,14 +143,14 @@ export async function generateSchema(options: GenerateOptions): Promise<Generate
   for (const f of catalog.folded) log.info(`${f.input} 合并到 ${f.into}（分区并入其父表，或重复）`);
   const notFound = [...catalog.missing, ...catalog.unreadable];
   if (notFound.length) {
-    const message = `以下表不存在或无权读取 (tables not found or not readable): ${notFound.join(', ')}`;
-    if (!continueOnError) throw new StepError('TABLES_NOT_FOUND', message);
-    log.warn(`${message}; continue_on_error: 跳过`);
+    const notFoundError = stepError('TABLES_NOT_FOUND', 'step.tables_not_found', { tables: notFound.join(', ') });
+    if (!continueOnError) throw notFoundError;
+    log.warn(`${notFoundError.text('zh')}; continue_on_error: 跳过`);
     for (const name of catalog.missing) failures.push({ name, code: 'TABLE_NOT_FOUND', message: 'table not found' });
     for (const name of catalog.unreadable) failures.push({ name, code: 'TABLE_NOT_READABLE', message: 'no SELECT privilege' });
   }
   const relations = catalog.relations.filter((r) => r.readable);
-  if (!relations.length) throw new StepError('TABLES_NOT_FOUND', `没有可处理的表 (no table to process): ${options.names.join(', ')}`);
+  if (!relations.length) throw stepError('TABLES_NOT_FOUND', 'step.no_tables', { tables: options.names.join(', ') });
 
   const byOid = new Map(relations.map((r) => [r.oid, r]));
   const dbLimit = pLimit(options.dbConcurrency ?? (db.kind === 'pglite' ? 1 : 4));
@@ -191,7 +192,7 @@ export async function generateSchema(options: GenerateOptions): Promise<Generate
     } catch (error) {
       if (stop()) return undefined;
       const message = `${name}: ${errorMessage(error)}`;
-      if (!continueOnError) throw new StepError(pgCode(error) === '57014' ? 'TABLE_TIMEOUT' : 'TABLE_FAILED', `表处理失败 (table failed): ${message}`);
+      if (!continueOnError) throw stepError(pgCode(error) === '57014' ? 'TABLE_TIMEOUT' : 'TABLE_FAILED', 'step.table_failed', { reason: message });
       log.warn(`表处理失败，已跳过 (continue_on_error): ${message}`);
       failures.push({ name, code: 'TABLE_FAILED', message: errorMessage(error) });
       return undefined;
@@ -249,7 +250,7 @@ export async function generateSchema(options: GenerateOptions): Promise<Generate
   if (options.signal?.aborted) throw new StepCancelledError(String(options.signal.reason ?? 'cancelled'));
   if (firstError !== undefined) throw firstError;
   if (llm && llmSuccesses === 0 && llmFailures > 0 && !continueOnError) {
-    throw new StepError('LLM_ERROR', `所有表的 LLM 注释调用均失败 (every LLM annotation call failed): ${failures.filter((f) => f.code !== 'TABLE_FAILED').map((f) => `${f.name}: ${f.message}`).slice(0, 3).join('; ')}`);
+    throw stepError('LLM_ERROR', 'step.llm_annotation_failed', { failures: failures.filter((f) => f.code !== 'TABLE_FAILED').map((f) => `${f.name}: ${f.message}`).slice(0, 3).join('; ') });
   }
   const generated = new Map<number, GeneratedTable>();
   for (const s of settled) if (s.status === 'fulfilled' && s.value) generated.set(s.value.relation.oid, s.value);

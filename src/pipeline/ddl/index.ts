@@ -11,7 +11,7 @@ import path from 'node:path';
 import { readTableListText } from '../../postgres/catalog/index.ts';
 import type { Database } from '../../postgres/connect.ts';
 import { maskSecretsInText } from '../../postgres/connection-string.ts';
-import { StepCancelledError, StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
+import { StepCancelledError, stepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
 import { mergeGlossaries, parseGlossary, type Glossary } from '../../text/glossary.ts';
 import { generateSchema } from './generate.ts';
 import { writeOutputs } from './write.ts';
@@ -55,7 +55,7 @@ async function openDatabase(ctx: StepContext): Promise<Database> {
       }),
     ]).finally(() => clearTimeout(timer));
   } catch (error) {
-    throw new StepError('DATABASE_CONNECTION_ERROR', `业务数据库连接失败 (cannot connect to the business database): ${maskSecretsInText((error as Error).message)}`);
+    throw stepError('DATABASE_CONNECTION_ERROR', 'step.business_db_unreachable', { reason: maskSecretsInText((error as Error).message) });
   }
   return db;
 }
@@ -73,11 +73,11 @@ async function readTaskFile(dir: string, file: string, refused: (reason: string)
 
 export async function runDdlGeneration(ctx: StepContext): Promise<StepResult> {
   const text = await readTaskFile(ctx.workspaceDir, TABLE_LIST_FILE, (reason) => {
-    throw new StepError('TABLE_LIST_INVALID', `${TABLE_LIST_FILE} 无法读取 (cannot be read): ${reason}`);
+    throw stepError('TABLE_LIST_INVALID', 'step.file_unreadable', { file: TABLE_LIST_FILE, reason });
   });
-  if (text === undefined) throw new StepError('TABLE_LIST_REQUIRED', `缺少表清单 ${TABLE_LIST_FILE} (no table list in the task directory)`);
+  if (text === undefined) throw stepError('TABLE_LIST_REQUIRED', 'step.table_list_missing', { file: TABLE_LIST_FILE });
   const names = readTableListText(text);
-  if (!names.length) throw new StepError('EMPTY_TABLE_LIST', `表清单为空 (${TABLE_LIST_FILE} lists no table)`);
+  if (!names.length) throw stepError('EMPTY_TABLE_LIST', 'step.table_list_empty', { file: TABLE_LIST_FILE });
 
   const { language, enum_threshold: enumThreshold, continue_on_error: continueOnError } = ctx.params;
   const businessContext = ctx.params.business_context?.trim() || null;

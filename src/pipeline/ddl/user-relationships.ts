@@ -3,7 +3,7 @@
 // veto removes an inferred relationship (declared foreign keys stay as the catalog has them).
 import { z } from 'zod';
 import { readArtifact, RELATIONSHIPS_FILE, type UserRelationship } from '../artifacts.ts';
-import { StepError } from '../context.ts';
+import { stepError } from '../context.ts';
 
 const columnRef = z
   .string()
@@ -33,7 +33,7 @@ export async function readUserRelationships(dir: string, parameter: unknown): Pr
   for (const r of (await readArtifact(dir, RELATIONSHIPS_FILE, relationshipsFileSchema, 'INVALID_RELATIONSHIPS_FILE')) ?? []) out.set(`${r.from}>${r.to}`, r);
   if (parameter !== undefined && parameter !== null) {
     const parsed = userRelationshipsSchema.safeParse(parameter);
-    if (!parsed.success) throw new StepError('INVALID_PARAMETER', `relationships 参数格式不正确 (invalid relationships): ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success) throw stepError('INVALID_PARAMETER', 'step.relationships_invalid', { reason: parsed.error.issues[0]?.message });
     for (const r of parsed.data) out.set(`${r.from}>${r.to}`, r);
   }
   return [...out.values()];

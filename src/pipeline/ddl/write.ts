@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { FILENAME_MAPPING_FILE, readSchemaFile, resolveArtifactPath, SCHEMA_FILE, type SchemaFile, type TableInfo } from '../artifacts.ts';
-import type { Lang } from './annotate/offline.ts';
+import type { Lang } from '../../messages.ts';
 import type { GeneratedTable, TableFailure } from './generate.ts';
 import { renderDdl, type DdlTable } from './render/ddl.ts';
 import { parseMapping, renderMapping } from './render/files.ts';

@@ -6,8 +6,8 @@
 import type { Lexicon } from '../../embed/lexicon.ts';
 import { identifierWords } from '../../embed/words.ts';
 import type { SchemaFile, TableInfo } from '../artifacts.ts';
+import type { Lang } from '../../messages.ts';
 
-type Lang = 'zh' | 'en';
 
 /** schema.json fields the ddl step may add (issue 10); absent in older files. */
 interface EntityName {

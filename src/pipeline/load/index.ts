@@ -10,7 +10,7 @@ import { BACKUP_DIR_NAME, backupVectorTables } from '../../vector/backup.ts';
 import { VectorStoreError } from '../../vector/errors.ts';
 import { ensureVectorStore } from '../../vector/schema.ts';
 import { deleteRows, existingIds, insertRows, type VectorRow } from '../../vector/store.ts';
-import { StepCancelledError, StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
+import { StepCancelledError, StepError, stepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
 import { collectInputs, type LoadItem } from './inputs.ts';
 import { writeFileAtomic } from '../../files.ts';
 
@@ -50,10 +50,10 @@ function emptyCounts(): CollectionCounts {
   return { added: 0, unchanged: 0, failed: 0, duplicates: 0 };
 }
 
-function vectorError(error: unknown, fallbackCode: string): never {
+function vectorError(error: unknown, fallbackCode: 'VECTOR_BACKUP_FAILED' | 'VECTOR_STORE_ERROR'): never {
   if (error instanceof StepError || error instanceof StepCancelledError) throw error;
-  if (error instanceof VectorStoreError) throw new StepError(error.code, error.message);
-  throw new StepError(fallbackCode, error instanceof Error ? error.message : String(error));
+  if (error instanceof VectorStoreError) throw new StepError(error.code, undefined, { reason: error.message });
+  throw new StepError(fallbackCode, undefined, { reason: error instanceof Error ? error.message : String(error) });
 }
 
 export async function runTrainingLoad(ctx: StepContext): Promise<StepResult> {
@@ -166,7 +166,7 @@ export async function runTrainingLoad(ctx: StepContext): Promise<StepResult> {
       } catch (error) {
         if (ctx.signal.aborted) throw new StepCancelledError(String(ctx.signal.reason));
         ctx.count(flatCounters(counts));
-        throw new StepError('EMBEDDING_FAILED', `embedding failed (${embedder.model}): ${error instanceof Error ? error.message : String(error)}`);
+        throw stepError('EMBEDDING_FAILED', 'step.embedding_failed', { model: embedder.model, reason: error instanceof Error ? error.message : String(error) });
       }
       batch.forEach((item, i) => {
         const v = vectors[i];
@@ -251,7 +251,7 @@ export async function runTrainingLoad(ctx: StepContext): Promise<StepResult> {
   const counters = { ...flatCounters(counts), rows_removed: removed };
   if (totals.failed > 0) {
     ctx.count(counters);
-    throw new StepError('TRAINING_LOAD_INCOMPLETE', `${totals.failed} row(s) could not be loaded (${failures.slice(0, 3).map((f) => `${f.file}: ${f.error}`).join('; ')}); ${summary}`);
+    throw stepError('TRAINING_LOAD_INCOMPLETE', 'step.load_incomplete', { failed: totals.failed, failures: failures.slice(0, 3).map((f) => `${f.file}: ${f.error}`).join('; '), summary });
   }
   return { summary, counters };
 }

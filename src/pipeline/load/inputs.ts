@@ -20,7 +20,7 @@ import {
   SCHEMA_FILE,
   VALIDATION_RESULT_FILE,
 } from '../artifacts.ts';
-import { StepError, type TaskParameters } from '../context.ts';
+import { stepError, type TaskParameters } from '../context.ts';
 import { loadLexicon } from '../../embed/lexicon.ts';
 import { prepareDocument, prepareQuestionSql, type CollectionName, type PreparedDocument } from '../../vector/documents.ts';
 import { ddlDocument, detailDocument, schemaLinks, tableHeaderLines } from './documents.ts';
@@ -65,14 +65,11 @@ export async function collectInputs(dir: string, parameters: Pick<TaskParameters
   if (parameters.enable_sql_validation === false) {
     pairFile = (await latestPairFile(dir)) ?? null;
     pairSource = 'generated';
-    if (!pairFile) throw new StepError('TRAINING_INPUT_MISSING', 'no question-SQL pair file (qs_*_pair.json) in the task directory: run qa_generation first');
+    if (!pairFile) throw stepError('TRAINING_INPUT_MISSING', 'step.pair_file_missing');
   } else {
     const result = await readValidationResult(dir, 'TRAINING_INPUT_INVALID');
     if (!result) {
-      throw new StepError(
-        'TRAINING_INPUT_MISSING',
-        `${VALIDATION_RESULT_FILE} not found: run sql_validation first (or disable it with enable_sql_validation=false to load the pairs as generated)`,
-      );
+      throw stepError('TRAINING_INPUT_MISSING', 'step.validation_result_missing', { file: VALIDATION_RESULT_FILE });
     }
     pairFile = result.validated_file;
     pairSource = 'validated';
@@ -87,7 +84,7 @@ export async function tableItems(dir: string): Promise<LoadItem[]> {
   const items: LoadItem[] = [];
   const schema = await readSchemaFile(dir, 'TRAINING_INPUT_INVALID');
   if (!schema) {
-    throw new StepError('TRAINING_INPUT_MISSING', `${SCHEMA_FILE} not found in the task directory: run ddl_generation first`);
+    throw stepError('TRAINING_INPUT_MISSING', 'step.schema_missing', { file: SCHEMA_FILE });
   }
   const lexicon = await loadLexicon();
   let links: ReturnType<typeof schemaLinks> | undefined;
@@ -143,7 +140,7 @@ async function reviewedPairItems(dir: string, loadedFile: string, items: LoadIte
   if (!meta || (loadedFile !== review.pair_file && !loadedFile.startsWith(review.pair_file.replace(/\.json$/, '')))) return { items, removedIds: [], review: null };
   // The loaded file holds the kept pairs in the meta's order (or all of them when nothing was validated).
   const kept = meta.pairs.filter((p) => ((p as { validation?: { kept?: boolean } }).validation?.kept ?? true)).map((p) => p.index);
-  if (kept.length !== items.length) throw new StepError('TRAINING_INPUT_INVALID', `${PAIR_REVIEW_FILE}: ${loadedFile} holds ${items.length} pairs, ${pairMetaFileName(review.pair_file)} says ${kept.length} were kept`);
+  if (kept.length !== items.length) throw stepError('TRAINING_INPUT_INVALID', 'step.review_mismatch', { review: PAIR_REVIEW_FILE, file: loadedFile, count: items.length, meta: pairMetaFileName(review.pair_file), kept: kept.length });
   const out: LoadItem[] = [];
   const removedIds: string[] = [];
   const counts = { rejected: 0, edited: 0, added: 0 };
@@ -174,7 +171,7 @@ async function reviewedPairItems(dir: string, loadedFile: string, items: LoadIte
 
 async function pairItems(dir: string, file: string): Promise<LoadItem[]> {
   const parsed = await readArtifact(dir, file, pairFileSchema, 'TRAINING_INPUT_INVALID');
-  if (!parsed) throw new StepError('TRAINING_INPUT_INVALID', `pair file ${file} cannot be read: ${file} not found`);
+  if (!parsed) throw stepError('TRAINING_INPUT_INVALID', 'step.pair_file_unreadable', { file });
   return parsed.map((entry, index): LoadItem => {
     const base: LoadItem = { collection: 'sql', kind: 'question_sql', file, index };
     const question = (entry as { question?: unknown })?.question;

@@ -3,7 +3,7 @@
 // soft delete …; older schema.json files without roles get them from names and types here), human labels
 // from the comments, the entity noun of each table, the relationships (declared, inferred, user) as a
 // graph, and name resolution for what an LLM writes.
-import type { Lang } from '../../config.ts';
+import type { Lang } from '../../messages.ts';
 import type { ColumnInfo, ColumnRole, ForeignKeyInfo, SchemaFile, TableInfo } from '../artifacts.ts';
 import { nameContext, nameWords, splitWords, translateWords } from '../../text/translate.ts';
 import { BUILTIN_GLOSSARY } from '../../text/glossary.ts';
@@ -119,9 +119,21 @@ function tableLabelZh(info: TableInfo): string {
   return clause.replace(/(信息|基础信息|数据)?表$/, '').trim() || clause;
 }
 
+/** How a column's label is read in each language (the generator's own rules, one entry per language). */
+const LABEL_RULES: Record<Lang, {
+  /** A name column's label without its "name" word: 公司名称 → 公司, company name → company. */
+  noun(label: string): string;
+  /** Whether a comment is written in this language (so it can be the label as it is). */
+  isWrittenIn(text: string): boolean;
+  /** Whether name words without a term are recorded (glossary_todo.json); English names are their own words. */
+  recordsUntranslated: boolean;
+}> = {
+  zh: { noun: (label) => label.replace(/(名称|名字|姓名|全名|名)$/, '').trim(), isWrittenIn: (text) => /[\u4e00-\u9fff]/.test(text), recordsUntranslated: true },
+  en: { noun: (label) => label.replace(/\s*(name|title)$/, '').trim(), isWrittenIn: (text) => !/[^\x00-\x7f]/.test(text), recordsUntranslated: false },
+};
+
 function stripNameSuffix(label: string, lang: Lang): string {
-  if (lang === 'zh') return label.replace(/(名称|名字|姓名|全名|名)$/, '').trim();
-  return label.replace(/\s*(name|title)$/, '').trim();
+  return LABEL_RULES[lang].noun(label);
 }
 
 function singular(word: string): string {
@@ -231,7 +243,7 @@ function key(schema: string, name: string): string {
 
 export function buildCatalog(schema: SchemaFile): CatalogModel {
   const prefixes = commonPrefixes(schema.tables.map((t) => t.name));
-  const sameLanguage = (text: string, lang: Lang) => (lang === 'zh' ? /[\u4e00-\u9fff]/.test(text) : !/[^\x00-\x7f]/.test(text));
+  const sameLanguage = (text: string, lang: Lang) => LABEL_RULES[lang].isWrittenIn(text);
   const tables: TableModel[] = schema.tables.map((info) => {
     const fkColumns = new Set(info.foreign_keys.flatMap((fk) => fk.columns));
     const prefixWords = columnPrefixWords(info);
@@ -245,7 +257,7 @@ export function buildCatalog(schema: SchemaFile): CatalogModel {
         const words = nameWords(c.name);
         const own = words.length > prefixWords.length ? words.slice(prefixWords.length) : words;
         const translated = translateWords(own, lang, new Map(), context);
-        if (lang === 'zh') untranslated.zh = translated.unknown;
+        if (LABEL_RULES[lang].recordsUntranslated) untranslated[lang] = translated.unknown;
         return translated.text || c.name;
       };
       const zh = term('zh');

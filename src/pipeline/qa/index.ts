@@ -7,8 +7,9 @@ import { localIso, localStamp } from '../../time.ts';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../../files.ts';
+import type { Lang } from '../../messages.ts';
 import { GLOSSARY_TODO_FILE, readSchemaFile, resolveArtifactPath, SCHEMA_FILE, type SchemaFile } from '../artifacts.ts';
-import { StepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
+import { stepError, type PipelineStep, type StepContext, type StepResult } from '../context.ts';
 import { buildCatalog, type CatalogModel } from './catalog.ts';
 import { PairCollector } from './collector.ts';
 import { createExecutionChecker, type ExecutionChecker } from './execution-check.ts';
@@ -38,10 +39,10 @@ async function run(ctx: StepContext): Promise<StepResult> {
   await loadParser();
   const schema = await readSchemaFile(ctx.workspaceDir, 'SCHEMA_INVALID');
   if (!schema) {
-    throw new StepError('SCHEMA_NOT_FOUND', `任务目录中没有 ${SCHEMA_FILE}，请先执行 ddl_generation 步骤 (${SCHEMA_FILE} not found: run ddl_generation first)`);
+    throw stepError('SCHEMA_NOT_FOUND', 'step.schema_missing', { file: SCHEMA_FILE });
   }
   if (schema.tables.length === 0) {
-    throw new StepError('QA_NO_TABLES', `${SCHEMA_FILE} 中没有表 (no tables in ${SCHEMA_FILE})`);
+    throw stepError('QA_NO_TABLES', 'step.schema_no_tables', { file: SCHEMA_FILE });
   }
   const settings = qaSettings(ctx, schema);
   const catalog = buildCatalog(schema);
@@ -154,10 +155,7 @@ async function run(ctx: StepContext): Promise<StepResult> {
   }
   if (pairs.length < minimum) {
     const reasons = failed.map((o) => `${o.theme.name}: ${o.error}`).join('; ');
-    throw new StepError(
-      'QA_TOO_FEW_PAIRS',
-      `只生成了 ${pairs.length} 个问答对，少于请求数 ${requested} 的一半 (only ${pairs.length} of ${requested} requested pairs were produced)${reasons ? `；失败的主题: ${reasons}` : ''}`,
-    );
+    throw stepError('QA_TOO_FEW_PAIRS', reasons ? 'step.too_few_pairs_failed_themes' : 'step.too_few_pairs', { count: pairs.length, requested, reasons });
   }
 
   const coverage = coverageOf(pairs, catalog);
@@ -327,7 +325,7 @@ function sumDropped(outcomes: ThemeOutcome[]): Record<string, number> {
 
 /** The generator's self-check: the semantic linter (src/sql/lint.ts, the one sql_validation runs) on the
  * profile in schema.json; a candidate with a lint error is dropped and counted as `lint:<rule>`. */
-function selfCheck(schema: SchemaFile, lang: 'zh' | 'en'): PairLinter {
+function selfCheck(schema: SchemaFile, lang: Lang): PairLinter {
   const facts = schemaFactsFromSchemaFile(schema);
   return async ({ question, sql }) => {
     const findings = await lintPair(sql, facts, { question, lang });

@@ -5,11 +5,11 @@
 // through the parse gate and the run-wide duplicate check; a theme that comes back short gets one top-up
 // request; a theme whose requests fail is reported, not fatal.
 import { z } from 'zod';
-import type { Lang } from '../../config.ts';
+import type { Lang } from '../../messages.ts';
 import { QA_PAIRS_PROMPT, QA_THEMES_PROMPT } from '../../llm/prompts/qa.ts';
 import { renderPrompt } from '../../llm/prompts/template.ts';
 import type { LlmClient } from '../../llm/types.ts';
-import { StepError, type StepLogger } from '../context.ts';
+import { stepError, type StepLogger } from '../context.ts';
 import type { CatalogModel, TableModel } from './catalog.ts';
 import type { PairCollector } from './collector.ts';
 import { levelQuotas } from './offline-generator.ts';
@@ -149,10 +149,7 @@ export async function llmThemes(llm: LlmClient, catalog: CatalogModel, settings:
     const reason = error instanceof Error ? error.message : String(error);
     // Never silently: offline themes only when the task allows them, and then counted by the caller.
     if (!settings.allowOfflineFallback) {
-      throw new StepError(
-        'LLM_UNAVAILABLE',
-        `LLM 主题生成失败（已按重试策略重试），未改用离线主题；可稍后重新执行本步骤，或设置 allow_offline_fallback=true 允许离线主题 (the LLM themes call failed after its retries; no offline themes were used: re-run the step, or set allow_offline_fallback=true): ${reason}`,
-      );
+      throw stepError('LLM_UNAVAILABLE', 'step.llm_themes_failed', { reason });
     }
     log.warn(`主题生成失败，按 allow_offline_fallback 改用基于表关联的离线主题 (LLM themes failed, offline themes used as allowed): ${reason}`);
     return { themes: offlineThemes(catalog, settings.themeCount, lang), droppedThemes: [], prompt: info, fallback: true, completedOffline: 0 };

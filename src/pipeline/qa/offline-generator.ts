@@ -4,7 +4,7 @@
 // by quota (a one-table theme has no join quota), business tables and columns not covered yet first, no
 // template family twice in a row — and each pick is checked against the database (it must run and
 // should return a row) and by the semantic self-check before it is accepted. Deterministic for a seed.
-import type { Lang } from '../../config.ts';
+import type { Lang } from '../../messages.ts';
 import type { CatalogModel, TableModel } from './catalog.ts';
 import type { PairCollector } from './collector.ts';
 import type { ExecutionChecker } from './execution-check.ts';

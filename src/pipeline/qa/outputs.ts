@@ -5,7 +5,7 @@
 // renamed, so a crash never leaves half a file.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Lang } from '../../config.ts';
+import type { Lang } from '../../messages.ts';
 import { pairFileName, pairMetaFileName, type QuestionSqlPair } from '../artifacts.ts';
 import type { CatalogModel, TableModel } from './catalog.ts';
 import { literal } from './sql-text.ts';

@@ -1,7 +1,7 @@
 // Question rendering for the offline generator: a template gives what is asked as a noun phrase per
 // language and the kind of answer (a list, a value, a ranking, a trend, a comparison); a style turns it
 // into a sentence an analyst would write. Styles rotate so a theme's questions read differently.
-import type { Lang } from '../../config.ts';
+import type { Lang } from '../../messages.ts';
 import type { QuestionStyle } from './types.ts';
 
 export type AnswerKind = 'list' | 'value' | 'rank' | 'trend' | 'compare';
@@ -71,52 +71,87 @@ const PURPOSE: Record<Lang, Record<'fact' | 'reference', string[]>> = {
   },
 };
 
+type SentenceStyle = Exclude<QuestionStyle, 'other' | 'business'>;
+const MONTHS_EN = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** How each language builds what the generator says: the domain's own grammar, one entry per language. */
+interface Grammar {
+  /** A question in a style; Chinese closes what is not a question with 。 */
+  sentence(style: SentenceStyle, kind: AnswerKind, x: string): string;
+  /** "For a management report, list …" */
+  withPurpose(purpose: string, kind: AnswerKind, x: string): string;
+  month(y: number, m: number): string;
+  day(y: number, m: number, d: number): string;
+  quote(value: string): string;
+  separator: string;
+  and: string;
+  named(noun: Record<Lang, string>, value: string): string;
+}
+
+const GRAMMAR: Record<Lang, Grammar> = {
+  zh: {
+    sentence: (s, kind, x) => {
+      const text = ZH[s][kind](x);
+      return s !== 'question' && !/[。？！]$/.test(text) ? `${text}。` : text;
+    },
+    withPurpose: (purpose, kind, x) => `${purpose}，请${ZH.imperative[kind](x)}。`,
+    month: (y, m) => `${y}年${m}月`,
+    day: (y, m, d) => `${y}年${m}月${d}日`,
+    quote: (value) => `“${value}”`,
+    separator: '、',
+    and: '和',
+    named: (noun, value) => (value.endsWith(noun.zh) ? value : `${noun.zh}${GRAMMAR.zh.quote(value)}`),
+  },
+  en: {
+    sentence: (s, kind, x) => EN[s][kind](x),
+    withPurpose: (purpose, kind, x) => {
+      const sentence = EN.imperative[kind](x);
+      return `${purpose}, ${sentence.charAt(0).toLowerCase()}${sentence.slice(1)}`;
+    },
+    month: (y, m) => `${MONTHS_EN[m - 1]} ${y}`,
+    day: (y, m, d) => `${d} ${MONTHS_EN[m - 1]} ${y}`,
+    quote: (value) => `'${value}'`,
+    separator: ', ',
+    and: ' and ',
+    named: (noun, value) => `${noun.en} ${GRAMMAR.en.quote(value)}`,
+  },
+};
+
 export function renderQuestion(phrase: Phrase, style: QuestionStyle, lang: Lang, purposeKind: 'fact' | 'reference', pick: number): string {
-  const x = lang === 'zh' ? phrase.zh : phrase.en;
+  const x = phrase[lang];
   if (style === 'business') {
     const purposes = PURPOSE[lang][purposeKind];
-    const purpose = purposes[pick % purposes.length]!;
-    if (lang === 'zh') return `${purpose}，请${ZH.imperative[phrase.kind](x)}。`;
-    const sentence = EN.imperative[phrase.kind](x);
-    return `${purpose}, ${sentence.charAt(0).toLowerCase()}${sentence.slice(1)}`;
+    return GRAMMAR[lang].withPurpose(purposes[pick % purposes.length]!, phrase.kind, x);
   }
-  const s = style === 'other' ? 'imperative' : style;
-  const text = (lang === 'zh' ? ZH : EN)[s][phrase.kind](x);
-  if (lang === 'zh' && s !== 'question' && !/[。？！]$/.test(text)) return `${text}。`;
-  return text;
+  return GRAMMAR[lang].sentence(style === 'other' ? 'imperative' : style, phrase.kind, x);
 }
 
 /** 2024-03 → 2024年3月 / March 2024 */
 export function monthText(month: string, lang: Lang): string {
   const [y, m] = month.split('-').map(Number) as [number, number];
-  if (lang === 'zh') return `${y}年${m}月`;
-  return `${['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'][m - 1]} ${y}`;
+  return GRAMMAR[lang].month(y, m);
 }
 
 /** 2024-03-05 → 2024年3月5日 / 5 March 2024 */
 export function dayText(day: string, lang: Lang): string {
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  if (lang === 'zh') return `${y}年${m}月${d}日`;
-  return `${d} ${monthText(`${y}-${m}`, 'en')}`;
+  return GRAMMAR[lang].day(y, m, d);
 }
 
 /** “value” in zh, 'value' in en. */
 export function quoted(value: string, lang: Lang): string {
-  return lang === 'zh' ? `“${value}”` : `'${value}'`;
+  return GRAMMAR[lang].quote(value);
 }
 
 /** Joins labels: A、B和C / A, B and C. */
 export function listText(items: string[], lang: Lang): string {
   if (items.length <= 1) return items[0] ?? '';
-  const sep = lang === 'zh' ? '、' : ', ';
-  const and = lang === 'zh' ? '和' : ' and ';
-  return `${items.slice(0, -1).join(sep)}${and}${items.at(-1)}`;
+  return `${items.slice(0, -1).join(GRAMMAR[lang].separator)}${GRAMMAR[lang].and}${items.at(-1)}`;
 }
 
 /** An entity by name: 信丰服务区 (the value already says what it is) or 路段“昌九” / section '昌九'. */
 export function named(noun: Record<Lang, string>, value: string, lang: Lang): string {
-  if (lang === 'zh') return value.endsWith(noun.zh) ? value : `${noun.zh}${quoted(value, 'zh')}`;
-  return `${noun.en} ${quoted(value, 'en')}`;
+  return GRAMMAR[lang].named(noun, value);
 }
 
 /** English plural of a noun phrase's last word (company → companies, branch → branches). */

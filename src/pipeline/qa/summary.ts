@@ -3,7 +3,7 @@
 // relationships) with their most important tables named — so the prompt stays the same size from 20 to
 // 500 tables and no table cap is needed. Pairs: the theme's tables in full (columns, types, comments, enum
 // and sample values, soft-delete columns) and the relationships among them, each bounded too.
-import type { Lang } from '../../config.ts';
+import { t as say, type Lang } from '../../messages.ts';
 import { describeRelationship, type CatalogModel, type ColumnModel, type Relationship, type TableModel } from './catalog.ts';
 
 export const THEME_SUMMARY_BUDGET = 12_000;
@@ -28,7 +28,7 @@ function keyColumns(t: TableModel, max: number): ColumnModel[] {
 
 function tableLineFull(t: TableModel, lang: Lang): string {
   const cols = keyColumns(t, 10).map((c) => (c.hasComment ? `${c.name}(${clip(c.label.zh, 16)})` : c.name));
-  const rows = lang === 'zh' ? `约${t.rows}行` : `~${t.rows} rows`;
+  const rows = say('prompt.rows', lang, { rows: t.rows });
   return `- ${t.info.full_name}${t.info.comment ? ` — ${clip(t.info.comment, 40)}` : ''} (${rows})${cols.length ? `: ${cols.join(', ')}` : ''}`;
 }
 
@@ -71,9 +71,8 @@ export interface SchemaSummary {
 }
 
 export function themeSchemaSummary(catalog: CatalogModel, lang: Lang, budget = THEME_SUMMARY_BUDGET): SchemaSummary {
-  const zh = lang === 'zh';
   const tables = [...catalog.tables].sort((a, b) => importance(b) - importance(a));
-  const relHeader = zh ? '关联关系（含推断）：' : 'Relationships (incl. inferred):';
+  const relHeader = say('prompt.relationships_header', lang);
 
   const full = [...tables.map((t) => tableLineFull(t, lang)), relHeader, ...relationshipLines(catalog.relationships, 80)].join('\n');
   if (full.length <= budget) return { text: full, level: 'columns', shownTables: tables.length };
@@ -84,9 +83,7 @@ export function themeSchemaSummary(catalog: CatalogModel, lang: Lang, budget = T
   // Clusters: give each cluster a share of the budget by importance; name its best tables.
   const groups = clusters(catalog);
   const lines: string[] = [
-    zh
-      ? `共 ${catalog.tables.length} 张表，按关联关系和名称前缀分为 ${groups.length} 组。每组列出最重要的表，其余只给出数量。`
-      : `${catalog.tables.length} tables in ${groups.length} groups (by relationships and name prefix). Each group names its most important tables; the rest are counted.`,
+    say('prompt.groups', lang, { tables: catalog.tables.length, groups: groups.length }),
   ];
   let used = lines[0]!.length;
   const shown = new Set<string>();
@@ -94,10 +91,10 @@ export function themeSchemaSummary(catalog: CatalogModel, lang: Lang, budget = T
   let groupNo = 0;
   for (const g of groups) {
     groupNo += 1;
-    const header = zh ? `[组${groupNo}] ${g.length} 张表：` : `[group ${groupNo}] ${g.length} tables:`;
+    const header = say('prompt.group_header', lang, { group: groupNo, tables: g.length });
     if (used + header.length + 80 > budget * 0.85) {
       const left = groups.slice(groupNo - 1).reduce((s, x) => s + x.length, 0);
-      lines.push(zh ? `…另有 ${groups.length - groupNo + 1} 组共 ${left} 张表未列出。` : `… ${groups.length - groupNo + 1} more groups with ${left} tables not listed.`);
+      lines.push(say('prompt.groups_left', lang, { groups: groups.length - groupNo + 1, tables: left }));
       break;
     }
     const parts: string[] = [];
@@ -110,7 +107,7 @@ export function themeSchemaSummary(catalog: CatalogModel, lang: Lang, budget = T
       size += line.length + 2;
     }
     const rest = g.length - parts.length;
-    const text = `${header}${parts.join('; ')}${rest > 0 ? (zh ? `；…另 ${rest} 张` : `; … ${rest} more`) : ''}`;
+    const text = `${header}${parts.join('; ')}${rest > 0 ? say('prompt.group_rest', lang, { rest }) : ''}`;
     lines.push(text);
     used += text.length + 1;
   }
@@ -136,39 +133,37 @@ export function compactType(type: string): string {
 }
 
 function columnLine(c: ColumnModel, lang: Lang): string {
-  const zh = lang === 'zh';
   const bits: string[] = [`${c.name} ${c.info.display_type ?? compactType(c.info.data_type)}`];
   const flags: string[] = [];
-  if (c.info.is_primary_key) flags.push(zh ? '主键' : 'PK');
+  if (c.info.is_primary_key) flags.push(say('md.flag_pk', lang));
   if (!c.info.nullable) flags.push('NOT NULL');
-  if (c.role === 'soft_delete') flags.push(zh ? '软删除标记' : 'soft delete');
+  if (c.role === 'soft_delete') flags.push(say('prompt.soft_delete_flag', lang));
   // The ddl step's role (schema.json): what aggregates and filters the column allows (pair-quality.md).
-  if (c.info.role) flags.push(`${zh ? '角色' : 'role'} ${c.info.role}`);
+  if (c.info.role) flags.push(`${say('md.role', lang)} ${c.info.role}`);
   if (flags.length) bits.push(`[${flags.join(', ')}]`);
   if (c.info.comment) bits.push(`— ${clip(c.info.comment, 60)}`);
-  if (c.info.range) bits.push(`${zh ? '；范围' : '; range'}: ${clip(c.info.range.min, 30)} ~ ${clip(c.info.range.max, 30)}`);
+  if (c.info.range) bits.push(say('prompt.range', lang, { min: clip(c.info.range.min, 30), max: clip(c.info.range.max, 30) }));
   const values = c.values.length ? c.values : [];
-  if (values.length) bits.push(`${zh ? '；枚举值' : '; values'}: ${values.slice(0, 12).map((v) => clip(v, 30)).join(', ')}${values.length > 12 ? ', …' : ''}`);
+  if (values.length) bits.push(say('prompt.values', lang, { values: `${values.slice(0, 12).map((v) => clip(v, 30)).join(', ')}${values.length > 12 ? ', …' : ''}` }));
   else if (c.info.sample_values.length && !['identifier', 'foreign_key', 'other', 'technical_time', 'soft_delete'].includes(c.role)) {
-    bits.push(`${zh ? '；示例' : '; e.g.'}: ${c.info.sample_values.slice(0, 3).map((v) => clip(v, 30)).join(', ')}`);
+    bits.push(say('prompt.examples', lang, { values: c.info.sample_values.slice(0, 3).map((v) => clip(v, 30)).join(', ') }));
   }
   return `  - ${bits.join(' ')}`;
 }
 
 /** The theme's tables in full, for the pairs prompt. */
 export function themeTablesText(tables: TableModel[], lang: Lang): string {
-  const zh = lang === 'zh';
   const blocks: string[] = [];
   for (const t of tables.slice(0, PAIR_PROMPT_MAX_TABLES)) {
-    const head = `${zh ? '表' : 'Table'} ${t.info.full_name}${t.info.comment ? ` — ${clip(t.info.comment, 80)}` : ''} (${zh ? `约${t.rows}行` : `~${t.rows} rows`})`;
+    const head = `${say('prompt.table', lang)} ${t.info.full_name}${t.info.comment ? ` — ${clip(t.info.comment, 80)}` : ''} (${say('prompt.rows', lang, { rows: t.rows })})`;
     const ordered = [...t.columns].sort((a, b) => Number(['other', 'technical_time'].includes(a.role)) - Number(['other', 'technical_time'].includes(b.role)) || a.info.position - b.info.position);
     const shown = ordered.slice(0, PAIR_PROMPT_MAX_COLUMNS).sort((a, b) => a.info.position - b.info.position);
     const lines = [head, ...shown.map((c) => columnLine(c, lang))];
-    if (t.columns.length > shown.length) lines.push(zh ? `  - …另有 ${t.columns.length - shown.length} 个审计/次要列未列出` : `  - … ${t.columns.length - shown.length} more audit/minor columns`);
+    if (t.columns.length > shown.length) lines.push(say('prompt.columns_left', lang, { columns: t.columns.length - shown.length }));
     blocks.push(lines.join('\n'));
   }
   if (tables.length > PAIR_PROMPT_MAX_TABLES) {
-    blocks.push(zh ? `（另有 ${tables.length - PAIR_PROMPT_MAX_TABLES} 张相关表未展开：${tables.slice(PAIR_PROMPT_MAX_TABLES).map((t) => t.info.full_name).join(', ')}）` : `(${tables.length - PAIR_PROMPT_MAX_TABLES} more related tables not expanded: ${tables.slice(PAIR_PROMPT_MAX_TABLES).map((t) => t.info.full_name).join(', ')})`);
+    blocks.push(say('prompt.tables_left', lang, { count: tables.length - PAIR_PROMPT_MAX_TABLES, tables: tables.slice(PAIR_PROMPT_MAX_TABLES).map((t) => t.info.full_name).join(', ') }));
   }
   return blocks.join('\n\n');
 }
@@ -181,14 +176,12 @@ export function themeRelationshipsText(tables: TableModel[], lang: Lang): string
   const inside = [...rels].filter((r) => keys.has(r.from.key) && keys.has(r.to.key));
   const outside = [...rels].filter((r) => !(keys.has(r.from.key) && keys.has(r.to.key)));
   const lines = [...relationshipLines(inside, 30), ...relationshipLines(outside, 10)];
-  return lines.length ? lines.join('\n') : lang === 'zh' ? '（无已知关联）' : '(no known relationships)';
+  return lines.length ? lines.join('\n') : say('prompt.no_relationships', lang);
 }
 
 /** The soft-delete rule of the theme's tables, as an instruction. */
 export function softDeleteText(tables: TableModel[], lang: Lang): string {
   const soft = tables.filter((t) => t.softDelete).map((t) => `${t.info.full_name}.${t.softDelete!.name}`);
-  if (!soft.length) return lang === 'zh' ? '这些表没有软删除列。' : 'These tables have no soft-delete column.';
-  return lang === 'zh'
-    ? `以下表有软删除列，每个查询都必须排除已删除的行（时间类型的列用 IS NULL，参与 JOIN 的每张表都要加）：${soft.join(', ')}`
-    : `These tables have a soft-delete column; every query must exclude deleted rows (IS NULL for timestamp columns, for every joined table): ${soft.join(', ')}`;
+  if (!soft.length) return say('prompt.no_soft_delete', lang);
+  return say('prompt.soft_delete', lang, { columns: soft.join(', ') });
 }

@@ -3,9 +3,43 @@
 // references (two hops at most); business tables left over anchor a reference cluster with their
 // neighbours. Themes are named by their entities and measures (客户支付, 服务区每日车辆统计, 产品库存数量),
 // their metrics are measures only, and partitions never take part (their parent does). Deterministic.
-import type { Lang } from '../../config.ts';
+import type { Lang } from '../../messages.ts';
 import type { CatalogModel, TableModel } from './catalog.ts';
 import type { Theme } from './types.ts';
+
+/** How an offline theme is named and described in each language (the generator's own wording). */
+const THEME_WORDS: Record<Lang, {
+  links(entities: string[]): string;
+  /** The anchor's first measure: 服务区 + 服务区营业额 → 服务区营业额; service area revenue. */
+  measured(entity: string, measure: string): string;
+  overview(entity: string): string;
+  owned(owner: string, entity: string): string;
+  trend(base: string): string;
+  structure(base: string): string;
+  title(name: string): string;
+  description(entities: string[], metrics: string[]): string;
+}> = {
+  zh: {
+    links: (entities) => `${entities.join('与')}关联`,
+    measured: (entity, measure) => `${entity}${measure.startsWith(entity) ? measure.slice(entity.length) : measure}`,
+    overview: (entity) => `${entity}概况`,
+    owned: (owner, entity) => `${owner}${entity}`,
+    trend: (base) => `${base}趋势`,
+    structure: (base) => `${base}构成`,
+    title: (name) => name,
+    description: (entities, metrics) => `围绕${entities.join('、')}${metrics.length ? `，分析${metrics.join('、')}` : '的分布、归属与数量'}。`,
+  },
+  en: {
+    links: (entities) => `${entities.join(' and ')} links`,
+    measured: (entity, measure) => `${entity} ${measure}`,
+    overview: (entity) => `${entity} overview`,
+    owned: (owner, entity) => `${owner} ${entity}`,
+    trend: (base) => `${base} trends`,
+    structure: (base) => `${base} composition`,
+    title: (name) => name.charAt(0).toUpperCase() + name.slice(1),
+    description: (entities, metrics) => `About ${entities.join(', ')}${metrics.length ? `: ${metrics.join(', ')}` : ': distributions, ownership and counts'}.`,
+  },
+};
 
 interface Cluster {
   anchor: TableModel;
@@ -130,23 +164,21 @@ function describe(c: Cluster, lang: Lang): Theme {
   const n = (t: TableModel) => t.entity[lang] || t.noun[lang];
   const metrics = c.tables.flatMap((t) => t.measures.slice(0, 3).map((m) => m.label[lang])).filter(unique).slice(0, 6);
   const entities = c.tables.map(n).filter(unique);
-  const zh = lang === 'zh';
+  const words = THEME_WORDS[lang];
   const owners = a.parents.filter((r) => c.tables.includes(r.to) && r.to.display.length > 0);
   const owner = (owners.find((r) => r.fromColumns.length === 1 && r.fromColumns[0]!.toLowerCase().includes(r.to.name.toLowerCase().replace(/^[a-z]{1,4}_/, ''))) ?? owners[0])?.to;
   let name: string;
   if (c.focus === 'link') {
-    name = zh ? `${others.map(n).slice(0, 2).join('与')}关联` : `${others.map(n).slice(0, 2).join(' and ')} links`;
+    name = words.links(others.map(n).slice(0, 2));
   } else if (c.focus === 'dimension') {
     const m = a.measures[0];
-    name = m ? (zh ? `${n(a)}${m.label.zh.startsWith(n(a)) ? m.label.zh.slice(n(a).length) : m.label.zh}` : `${n(a)} ${m.label.en}`) : zh ? `${n(a)}概况` : `${n(a)} overview`;
+    name = m ? words.measured(n(a), m.label[lang]) : words.overview(n(a));
   } else {
-    const base = owner && !n(a).startsWith(n(owner)) ? (zh ? `${n(owner)}${n(a)}` : `${n(owner)} ${n(a)}`) : n(a);
-    name = c.focus === 'trend' ? (zh ? `${base}趋势` : `${base} trends`) : c.focus === 'structure' ? (zh ? `${base}构成` : `${base} composition`) : base;
+    const base = owner && !n(a).startsWith(n(owner)) ? words.owned(n(owner), n(a)) : n(a);
+    name = c.focus === 'trend' ? words.trend(base) : c.focus === 'structure' ? words.structure(base) : base;
   }
-  if (!zh) name = name.charAt(0).toUpperCase() + name.slice(1);
-  const description = zh
-    ? `围绕${entities.join('、')}${metrics.length ? `，分析${metrics.join('、')}` : '的分布、归属与数量'}。`
-    : `About ${entities.join(', ')}${metrics.length ? `: ${metrics.join(', ')}` : ': distributions, ownership and counts'}.`;
+  name = words.title(name);
+  const description = words.description(entities, metrics);
   return {
     name,
     description,

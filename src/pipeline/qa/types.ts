@@ -1,5 +1,5 @@
 // Shapes of qa_generation: themes, pairs with their metadata, and the step's settings.
-import type { Lang } from '../../config.ts';
+import type { Lang } from '../../messages.ts';
 import type { Complexity } from './sql-analysis.ts';
 
 export const QUESTION_STYLES = ['imperative', 'question', 'colloquial', 'business'] as const;

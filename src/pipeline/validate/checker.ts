@@ -14,7 +14,7 @@ import { analyzeSql, indexToPosition, positionToIndex, tokenAt, type SqlAnalysis
 import { functionSafety } from '../../sql/functions.ts';
 import type { LintFinding } from '../../sql/lint.ts';
 import type { Database } from '../../postgres/connect.ts';
-import { StepError } from '../context.ts';
+import { StepError, stepError } from '../context.ts';
 import { maskSecretsInText } from '../../postgres/connection-string.ts';
 import { classifySqlState, type CheckPhase, type ErrorClass } from './errors.ts';
 
@@ -346,7 +346,7 @@ function hasSqlState(error: unknown): boolean {
 
 function connectionError(error: unknown): StepError {
   const message = maskSecretsInText(error instanceof Error ? error.message : String(error));
-  return new StepError('DATABASE_CONNECTION_ERROR', `业务数据库连接失败或资源不足，SQL验证中止 (business database connection or resource error): ${message}`);
+  return stepError('DATABASE_CONNECTION_ERROR', 'step.validation_db_error', { reason: message });
 }
 
 /** Sends the protocol's CancelRequest for the query running on `client` (fire and forget). */

@@ -5,7 +5,7 @@
 // a batch whose call fails (after the client's retries) leaves its pairs unjudged (the caller keeps them
 // pending, never drops them).
 import { z } from 'zod';
-import type { Lang } from '../../config.ts';
+import type { Lang } from '../../messages.ts';
 import { renderPrompt, type PromptTemplate } from '../../llm/prompts/template.ts';
 import type { LlmClient } from '../../llm/types.ts';
 import type { Catalog, CatalogTable } from './catalog.ts';

@@ -4,7 +4,7 @@
 // re-validates every answer through the same checker (parse gate included), so a "repair" that is not a
 // plain SELECT is refused like any other text.
 import { z } from 'zod';
-import type { Lang } from '../../config.ts';
+import type { Lang } from '../../messages.ts';
 import { renderPrompt, type PromptTemplate } from '../../llm/prompts/template.ts';
 import type { LlmCallOptions, LlmClient } from '../../llm/types.ts';
 import { positionToIndex } from '../../sql/analyze.ts';

@@ -1,6 +1,6 @@
 // sql_validation_<ts>_report.json (machine: per pair status, error class, attempts, timings, row check)
 // and sql_validation_<ts>_summary.txt (human).
-import type { Lang } from '../../config.ts';
+import type { Lang } from '../../messages.ts';
 import type { PairReport } from './validator.ts';
 
 export interface ValidationReport {

@@ -19,7 +19,7 @@ import {
   type QuestionSqlPair,
   type ValidationResultFile,
 } from '../artifacts.ts';
-import { StepError, type PipelineStep, type StepContext, type StepResult, type TaskParameters } from '../context.ts';
+import { stepError, type PipelineStep, type StepContext, type StepResult, type TaskParameters } from '../context.ts';
 import { localIso, localStamp } from '../../time.ts';
 import { loadCatalog, type Catalog } from './catalog.ts';
 import { SqlChecker } from './checker.ts';
@@ -72,7 +72,7 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
   const params = validationSettings(ctx.params);
   const pairFile = await latestPairFile(dir);
   if (!pairFile) {
-    throw new StepError('PAIR_FILE_NOT_FOUND', '任务目录中没有问答对文件 (qs_*_pair.json)，请先执行 qa_generation (no question-SQL pair file: run qa_generation first)');
+    throw stepError('PAIR_FILE_NOT_FOUND', 'step.pair_file_missing');
   }
   const pairPath = path.join(dir, pairFile);
   // With modify_original_file, an earlier run may have rewritten the pair file; its backup holds the set as
@@ -82,7 +82,7 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
   const source = params.modifyOriginalFile && (await exists(path.join(dir, backupName))) ? backupName : pairFile;
   // Entries are checked one by one by the validator: a malformed one is that pair's failure.
   const pairs = (await readArtifact(dir, source, pairFileSchema, 'PAIR_FILE_INVALID')) as InputPair[] | undefined;
-  if (!pairs) throw new StepError('PAIR_FILE_INVALID', `问答对文件 ${source} 无法读取 (cannot be read): not found`);
+  if (!pairs) throw stepError('PAIR_FILE_INVALID', 'step.pair_file_unreadable', { file: source });
 
   // A previous run's result names pairs validated before; until this run finishes, training_load must not
   // load anything (a cancelled or failed run leaves no result rather than a stale one).
@@ -256,9 +256,9 @@ export async function runSqlValidation(ctx: StepContext): Promise<StepResult> {
   await writeFileAtomic(path.join(dir, reportFile), `${JSON.stringify(report, null, 2)}\n`);
   if (pending.length) {
     await writeFileAtomic(path.join(dir, summaryFile), renderSummary(report, ctx.settings.lang));
-    const message = `LLM 不可用，${pending.length} 个问答对待修复或待核对含义，未丢弃；问答对文件未改写，重新执行本步骤将从完整的原始问答对继续 (LLM unavailable: ${pending.length} pairs pending repair or meaning check, none dropped; the pair file is unchanged and a re-run starts from the full original set): ${pending[0]!.pending_reason}`;
-    ctx.log.error(message);
-    throw new StepError('LLM_UNAVAILABLE', message);
+    const error = stepError('LLM_UNAVAILABLE', 'step.llm_pending', { count: pending.length, reason: pending[0]!.pending_reason });
+    ctx.log.error(error.text(ctx.settings.lang));
+    throw error;
   }
   await recordInPairMeta(dir, pairFile, reportFile, reports, ctx);
   await writeFileAtomic(path.join(dir, summaryFile), renderSummary(report, ctx.settings.lang));

@@ -8,7 +8,7 @@
 // or repaired — is read back by the LLM; a mismatch (class meaning_mismatch) is repaired by the LLM with
 // both questions in the prompt. No file I/O here (see step.ts), so benches and tests can drive it directly.
 import pLimit from 'p-limit';
-import type { Lang } from '../../config.ts';
+import type { Lang } from '../../messages.ts';
 import type { LlmClient } from '../../llm/types.ts';
 import type { Catalog } from './catalog.ts';
 import type { OutputColumn, RowCheck, SqlCheckError, SqlCheckResult, SqlChecker } from './checker.ts';

@@ -1,4 +1,5 @@
 // The linter's vocabulary: rules, findings, options and the bounded data checks it may ask for.
+import type { Lang } from '../../messages.ts';
 import type { SqlAnalysisOk } from '../analyze.ts';
 import type { SchemaFacts, TableFacts } from './facts.ts';
 import type { QueryModel } from './model.ts';
@@ -59,7 +60,7 @@ export interface LintOptions {
   executable?: boolean;
   /** "Today" for relative windows (default: the clock). */
   now?: Date;
-  lang?: 'zh' | 'en';
+  lang?: Lang;
   /** Rules not to run. */
   disabled?: readonly LintRule[];
 }

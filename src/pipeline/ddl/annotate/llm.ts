@@ -9,7 +9,7 @@ import { COLUMN_ROLES, type ColumnRole, type TableInfo } from '../../artifacts.t
 import type { StepLogger } from '../../context.ts';
 import { shownType } from '../model.ts';
 import type { Glossary } from '../../../text/glossary.ts';
-import type { Lang } from './offline.ts';
+import type { Lang } from '../../../messages.ts';
 
 export interface LlmAnnotation {
   tableComment: string | undefined;

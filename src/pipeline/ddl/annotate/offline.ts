@@ -6,7 +6,8 @@
 // call failed, and for whatever the LLM left out.
 import type { ColumnInfo, TableInfo } from '../../artifacts.ts';
 import { ABBREVIATIONS, BUILTIN_GLOSSARY, BUILTIN_PHRASES, type Glossary } from '../../../text/glossary.ts';
-import { hasNonAscii, nameContext, nameWords, NO_CONTEXT, splitWords, translateWords, type Lang, type NameContext, type Translation } from '../../../text/translate.ts';
+import { t, type Lang } from '../../../messages.ts';
+import { hasNonAscii, nameContext, nameWords, NO_CONTEXT, splitWords, translateWords, type NameContext, type Translation } from '../../../text/translate.ts';
 
 export { nameContext, splitCompound, translateWords, type NameContext } from '../../../text/translate.ts';
 export type { Lang };
@@ -43,17 +44,71 @@ function sampleHint(values: string[], lang: Lang): string | undefined {
   const v = values.filter((x) => x !== '');
   if (!v.length) return undefined;
   const all = (re: RegExp) => v.every((x) => re.test(x));
-  const zh = lang === 'zh';
-  if (all(/^[^@\s]+@[^@\s]+\.[^@\s]+$/)) return zh ? '邮箱地址' : 'email address';
-  if (all(/^https?:\/\//i)) return zh ? '链接地址' : 'URL';
-  if (all(/^1[3-9]\d{9}$/)) return zh ? '手机号码' : 'mobile phone number';
-  if (all(/^-?\d{1,3}\.\d+\s*,\s*-?\d{1,3}\.\d+$/)) return zh ? '经纬度坐标' : 'coordinates (lng,lat)';
-  if (all(/^\d{4}-\d{2}-\d{2}$/)) return zh ? '日期' : 'date';
-  if (all(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/)) return zh ? '时间' : 'time';
-  if (all(/^[0-9a-f]{32}$/i) || all(/^[0-9a-f]{8}-[0-9a-f]{4}-/i)) return zh ? '标识ID' : 'identifier';
-  if (all(/^(true|false|t|f)$/)) return zh ? '标志' : 'flag';
+  if (all(/^[^@\s]+@[^@\s]+\.[^@\s]+$/)) return t('hint.email', lang);
+  if (all(/^https?:\/\//i)) return t('hint.url', lang);
+  if (all(/^1[3-9]\d{9}$/)) return t('hint.mobile', lang);
+  if (all(/^-?\d{1,3}\.\d+\s*,\s*-?\d{1,3}\.\d+$/)) return t('hint.coordinates', lang);
+  if (all(/^\d{4}-\d{2}-\d{2}$/)) return t('hint.date', lang);
+  if (all(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/)) return t('hint.time', lang);
+  if (all(/^[0-9a-f]{32}$/i) || all(/^[0-9a-f]{8}-[0-9a-f]{4}-/i)) return t('hint.identifier', lang);
+  if (all(/^(true|false|t|f)$/)) return t('hint.flag', lang);
   return undefined;
 }
+
+/** How an offline comment is worded in each language: Chinese keeps an unknown name whole and leaves its
+ * words to the glossary (glossary_todo.json); English names are their own words, capitalised. */
+interface CommentWords {
+  recordsUntranslated: boolean;
+  primaryKeyId: string;
+  phrase(tr: Translation): string;
+  flag(is: boolean, tr: Translation, name: string): string;
+  by(tr: Translation, words: string[]): string;
+  time(tr: Translation, words: string[]): string;
+  reference(tr: Translation, rest: string[]): string;
+  plain(tr: Translation): string;
+  /** The column name with what its values look like, when no word of the name is known. */
+  hinted(column: ColumnInfo, words: string[], tr: Translation): string | undefined;
+  table(tr: Translation, words: string[], isView: boolean): string;
+}
+
+const COMMENT_WORDS: Record<Lang, CommentWords> = {
+  zh: {
+    recordsUntranslated: true,
+    primaryKeyId: '主键ID',
+    phrase: (tr) => tr.text,
+    flag: (is, tr, name) => (tr.unknown.length ? name : `${is ? '是否' : '是否有'}${tr.text}`),
+    by: (tr, words) => (tr.unknown.length ? words.join(' ') : `${tr.text}人`),
+    time: (tr, words) => (tr.unknown.length ? words.join(' ') : `${tr.text}时间`),
+    reference: (tr, rest) => (tr.unknown.length ? `${rest.join(' ')} ID` : `${tr.text}ID`),
+    plain: (tr) => tr.text,
+    hinted: (column, words, tr) => {
+      if (tr.unknown.length !== words.length) return undefined;
+      const hint = sampleHint(column.sample_values, 'zh');
+      return hint ? `${column.name}（${hint}）` : undefined;
+    },
+    table: (tr, words, isView) => {
+      if (tr.unknown.length) return `${words.join(' ')}${isView ? '视图' : '表'}`;
+      return /(表|视图)$/.test(tr.text) ? tr.text : `${tr.text}${isView ? '视图' : '表'}`;
+    },
+  },
+  en: {
+    recordsUntranslated: false,
+    primaryKeyId: 'Primary key ID',
+    phrase: (tr) => capitalise(tr.text),
+    flag: (is, tr) => `${is ? 'Is' : 'Has'} ${tr.text}`,
+    by: (tr) => `${capitalise(tr.text)} by`,
+    time: (tr) => `${capitalise(tr.text)} time`,
+    reference: (tr) => `${capitalise(tr.text)} ID`,
+    plain: (tr) => capitalise(tr.text),
+    hinted: (column, words, tr) => {
+      const hint = tr.unknown.length === words.length ? sampleHint(column.sample_values, 'en') : undefined;
+      return hint && words.every((w) => !BUILTIN_GLOSSARY[w] && !ABBREVIATIONS[w]) ? `${column.name} (${hint})` : undefined;
+    },
+    table: (tr, _words, isView) => `${capitalise(tr.text)} ${isView ? 'view' : 'table'}`,
+  },
+};
+
+
 
 export interface OfflineOptions {
   context?: NameContext;
@@ -68,7 +123,7 @@ export interface OfflineOptions {
 export function offlineColumnComment(column: ColumnInfo, lang: Lang, glossary: Glossary, options: OfflineOptions = {}): string {
   const whole = glossary.get(column.name.toLowerCase());
   if (whole) return whole;
-  const zh = lang === 'zh';
+  const say = COMMENT_WORDS[lang];
   if (hasNonAscii(column.name) && !/[A-Za-z]/.test(column.name)) return column.name;
   let words = nameWords(column.name);
   const prefix = options.columnPrefix ?? [];
@@ -85,45 +140,36 @@ export function offlineColumnComment(column: ColumnInfo, lang: Lang, glossary: G
   const context = { ...(options.context ?? NO_CONTEXT), numeric, measure: column.role === 'additive_measure' || column.role === 'non_additive_measure' };
   const record = (t: Translation) => {
     // English comments need no translation: only Chinese output leaves words to the glossary.
-    if (zh) for (const w of t.unknown) options.todo?.add(w, `${options.where ?? ''}${options.where ? '.' : ''}${column.name}`);
+    if (say.recordsUntranslated) for (const w of t.unknown) options.todo?.add(w, `${options.where ?? ''}${options.where ? '.' : ''}${column.name}`);
     return t;
   };
   const last = words[words.length - 1]!;
   const rest = words.slice(0, -1);
 
-  if (words.length === 1 && last === 'id') return column.is_primary_key ? (zh ? '主键ID' : 'Primary key ID') : 'ID';
+  if (words.length === 1 && last === 'id') return column.is_primary_key ? say.primaryKeyId : 'ID';
   const phrase = BUILTIN_PHRASES[words.join('_')];
   if (phrase || glossary.get(words.join('_'))) {
-    const t = translateWords(words, lang, glossary, context);
-    return zh ? t.text : capitalise(t.text);
+    return say.phrase(translateWords(words, lang, glossary, context));
   }
   let t: Translation;
   let text: string;
   if ((words[0] === 'is' || words[0] === 'has') && words.length > 1) {
     t = record(translateWords(words.slice(1), lang, glossary, context));
-    text = zh ? (t.unknown.length ? column.name : `${words[0] === 'is' ? '是否' : '是否有'}${t.text}`) : `${words[0] === 'is' ? 'Is' : 'Has'} ${t.text}`;
+    text = say.flag(words[0] === 'is', t, column.name);
   } else if (last === 'by' && rest.length) {
     t = record(translateWords(rest, lang, glossary, context));
-    text = zh ? (t.unknown.length ? words.join(' ') : `${t.text}人`) : `${capitalise(t.text)} by`;
+    text = say.by(t, words);
   } else if (TIME_WORDS.has(last) && rest.length) {
     t = record(translateWords(rest, lang, glossary, context));
-    text = zh ? (t.unknown.length ? words.join(' ') : `${t.text}时间`) : `${capitalise(t.text)} time`;
+    text = say.time(t, words);
   } else if (last === 'id' && rest.length) {
     t = record(translateWords(rest, lang, glossary, context));
-    text = zh ? (t.unknown.length ? `${rest.join(' ')} ID` : `${t.text}ID`) : `${capitalise(t.text)} ID`;
+    text = say.reference(t, rest);
   } else {
     t = record(translateWords(words, lang, glossary, context));
-    text = zh ? t.text : capitalise(t.text);
+    text = say.plain(t);
   }
-  if (zh && t.unknown.length === words.length) {
-    const hint = sampleHint(column.sample_values, lang);
-    if (hint) return `${column.name}（${hint}）`;
-  }
-  if (!zh) {
-    const hint = t.unknown.length === words.length ? sampleHint(column.sample_values, lang) : undefined;
-    if (hint && words.every((w) => !BUILTIN_GLOSSARY[w] && !ABBREVIATIONS[w])) return `${column.name} (${hint})`;
-  }
-  return text;
+  return say.hinted(column, words, t) ?? text;
 }
 
 /** The words of a table name that name its entity (`bss_service_area` → service area). */
@@ -146,7 +192,7 @@ function singularWord(word: string): string {
 export function offlineTableComment(table: TableInfo, lang: Lang, glossary: Glossary, options: OfflineOptions & { runPrefix?: string[] } = {}): string {
   const whole = glossary.get(table.name.toLowerCase()) ?? glossary.get(table.full_name.toLowerCase());
   if (whole) return whole;
-  const zh = lang === 'zh';
+  const say = COMMENT_WORDS[lang];
   const isView = table.kind === 'view' || table.kind === 'materialized_view';
   if (hasNonAscii(table.name) && !/[A-Za-z]/.test(table.name)) return table.name;
   const words = tableNameWords(table.name, options.runPrefix, glossary);
@@ -156,12 +202,8 @@ export function offlineTableComment(table: TableInfo, lang: Lang, glossary: Glos
     const singular = translateWords(words.map((w, i) => (i === words.length - 1 ? singularWord(w) : w)), lang, glossary, context);
     if (!singular.unknown.length) t = singular;
   }
-  if (zh) for (const w of t.unknown) options.todo?.add(w, table.name);
-  if (zh) {
-    if (t.unknown.length) return `${words.join(' ')}${isView ? '视图' : '表'}`;
-    return /(表|视图)$/.test(t.text) ? t.text : `${t.text}${isView ? '视图' : '表'}`;
-  }
-  return `${capitalise(t.text)} ${isView ? 'view' : 'table'}`;
+  if (say.recordsUntranslated) for (const w of t.unknown) options.todo?.add(w, table.name);
+  return say.table(t, words, isView);
 }
 
 /**

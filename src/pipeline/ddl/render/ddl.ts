@@ -8,8 +8,8 @@ import type { CatalogConstraint, CatalogRelation, CatalogType } from '../../../p
 import { quoteLiteral } from '../../../postgres/identifiers.ts';
 import type { ColumnInfo, CommentSource, ForeignKeyInfo, TableInfo } from '../../artifacts.ts';
 import { compactType } from '../model.ts';
+import { isMessageKey, t, type Lang, type MessageKey, type MessageParams } from '../../../messages.ts';
 
-export type Lang = 'zh' | 'en';
 
 export interface DdlTable {
   info: TableInfo;
@@ -33,8 +33,7 @@ function dollarTag(text: string, base = 'ddl'): string {
 
 function sourceNote(source: CommentSource | null, lang: Lang): string {
   if (!source || source === 'db') return '';
-  if (lang === 'zh') return source === 'llm' ? ' -- 注释来源: LLM' : ' -- 注释来源: 离线规则';
-  return source === 'llm' ? ' -- comment source: llm' : ' -- comment source: offline';
+  return t(source === 'llm' ? 'ddl.source_llm' : 'ddl.source_offline', lang);
 }
 
 function oneLine(text: string): string {
@@ -113,10 +112,7 @@ function guardedFk(source: CatalogRelation, c: CatalogConstraint, targetQualifie
     regclassExists(targetQualified),
     `NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = to_regclass(${quoteLiteral(source.qualified)}) AND conname = ${quoteLiteral(c.name)})`,
   ].join('\n     AND ');
-  const notice =
-    lang === 'zh'
-      ? `外键 ${c.name} 暂未创建: ${targetQualified} 尚不存在（创建该表的 .ddl 会补上）`
-      : `foreign key ${c.name} not created yet: ${targetQualified} does not exist (its .ddl adds it)`;
+  const notice = t('ddl.fk_deferred', lang, { name: c.name, target: targetQualified });
   return guarded(condition, [fkStatement(source, c)], notice);
 }
 
@@ -132,9 +128,8 @@ function commentTarget(relation: CatalogRelation): string {
 }
 
 function kindLabel(kind: string, lang: Lang): string {
-  const zh: Record<string, string> = { table: '表', view: '视图', materialized_view: '物化视图', partitioned_table: '分区表', foreign_table: '外部表' };
-  const en: Record<string, string> = { table: 'table', view: 'view', materialized_view: 'materialized view', partitioned_table: 'partitioned table', foreign_table: 'foreign table' };
-  return (lang === 'zh' ? zh : en)[kind] ?? kind;
+  const key = `kind.${kind}`;
+  return isMessageKey(key) ? t(key, lang) : kind;
 }
 
 function sourceCounts(info: TableInfo): Record<CommentSource, number> {
@@ -150,28 +145,25 @@ function describeFk(fk: ForeignKeyInfo): string {
 
 export function renderDdl(table: DdlTable, ctx: DdlContext): string {
   const { info, relation } = table;
-  const zh = ctx.language === 'zh';
+  const say = (key: MessageKey, params?: MessageParams) => t(key, ctx.language, params);
   const out: string[] = [];
   const counts = sourceCounts(info);
   const me = ctx.position.get(relation.oid) ?? 0;
 
   // Header.
-  out.push(`-- ${zh ? '中文名' : 'Name'}: ${oneLine(info.comment ?? info.name)}`);
+  out.push(say('ddl.name', { name: oneLine(info.comment ?? info.name) }));
   out.push(
-    zh
-      ? `-- 描述: ${info.full_name}（${kindLabel(info.kind, 'zh')}），${info.rows_exact ? '' : '约 '}${info.estimated_rows} 行；注释来源: 数据库 ${counts.db}，LLM ${counts.llm}，离线规则 ${counts.offline}`
-      : `-- Description: ${info.full_name} (${kindLabel(info.kind, 'en')}), ${info.rows_exact ? '' : 'about '}${info.estimated_rows} rows; comment sources: db ${counts.db}, llm ${counts.llm}, offline ${counts.offline}`,
+    say('ddl.description', {
+      table: info.full_name,
+      kind: kindLabel(info.kind, ctx.language),
+      rows: `${info.rows_exact ? '' : say('ddl.about')}${info.estimated_rows}`,
+      db: counts.db,
+      llm: counts.llm,
+      offline: counts.offline,
+    }),
   );
-  if (info.depends_on?.length) {
-    out.push(zh ? `-- 依赖: ${info.depends_on.join(', ')}（filename_mapping.txt 中排在本文件之前）` : `-- Depends on: ${info.depends_on.join(', ')} (listed before this file in filename_mapping.txt)`);
-  }
-  if (relation.relkind === 'f') {
-    out.push(
-      zh
-        ? `-- 注意: 外部表（服务器 ${relation.foreignServer ?? '?'}），此处以普通表的形式重建其结构`
-        : `-- Note: foreign table (server ${relation.foreignServer ?? '?'}), recreated here as a plain table`,
-    );
-  }
+  if (info.depends_on?.length) out.push(say('ddl.depends_on', { tables: info.depends_on.join(', ') }));
+  if (relation.relkind === 'f') out.push(say('ddl.foreign_table', { server: relation.foreignServer ?? '?' }));
   out.push('');
 
   // Schemas.
@@ -216,7 +208,7 @@ export function renderDdl(table: DdlTable, ctx: DdlContext): string {
     );
   }
   if (prelude.length) {
-    out.push(zh ? '-- 依赖的类型、函数与序列（可重复执行）' : '-- Types, functions and sequences it needs (safe to repeat)');
+    out.push(say('ddl.prelude'));
     out.push(...prelude, '');
   }
 
@@ -262,15 +254,13 @@ export function renderDdl(table: DdlTable, ctx: DdlContext): string {
   if (missingViewDeps.length) {
     // Reads relations outside this run: create it only where they exist.
     out.push(
-      zh
-        ? `-- 该视图读取本次未包含的表: ${missingViewDeps.map((d) => `${d.schema}.${d.name}`).join(', ')}；仅当它们存在时创建`
-        : `-- This view reads relations outside this run: ${missingViewDeps.map((d) => `${d.schema}.${d.name}`).join(', ')}; created only where they exist`,
+      say('ddl.view_outside_run', { tables: missingViewDeps.map((d) => `${d.schema}.${d.name}`).join(', ') }),
     );
     out.push(
       guarded(
         missingViewDeps.map((d) => regclassExists(d.qName)).join(' AND '),
         main.map((s) => s.replace(/;\s*--.*$/, ';')),
-        zh ? `跳过 ${info.full_name}: 依赖的表不存在` : `skipped ${info.full_name}: the relations it reads do not exist`,
+        say('ddl.view_skipped', { table: info.full_name }),
       ),
     );
   } else {
@@ -294,12 +284,12 @@ export function renderDdl(table: DdlTable, ctx: DdlContext): string {
     }
   }
   if (fkLines.length) {
-    out.push('', zh ? '-- 外键' : '-- Foreign keys', ...fkLines);
+    out.push('', say('ddl.foreign_keys'), ...fkLines);
   }
 
   const inferred = info.foreign_keys.filter((fk) => fk.inferred || fk.origin === 'user');
   if (inferred.length) {
-    out.push('', zh ? '-- 推断的关联关系（数据库中未声明，仅供参考）:' : '-- Inferred relationships (not declared in the database; for reference):');
+    out.push('', say('ddl.inferred'));
     for (const fk of inferred) out.push(`--   ${describeFk(fk)}${fk.evidence ? ` [${oneLine(fk.evidence)}]` : ''}`);
   }
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;

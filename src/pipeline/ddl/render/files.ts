@@ -8,6 +8,7 @@
 // collide; the hash keeps names that differ only in case or punctuation apart (also on case-insensitive
 // file systems), and the same table always gets the same name, so a re-run replaces its files.
 import { createHash } from 'node:crypto';
+import type { Lang } from '../../../messages.ts';
 import type { TableInfo } from '../../artifacts.ts';
 
 const PLAIN_PART = /^[\p{Ll}\p{Lo}\p{Nd}](?:[\p{Ll}\p{Lo}\p{Nd}]|_(?!_))*$/u;
@@ -42,7 +43,7 @@ export function tableFiles(schema: string, name: string): { ddl: string; detail:
 }
 
 /** filename_mapping.txt: one line per table, dependencies first. */
-export function renderMapping(tables: TableInfo[], language: 'zh' | 'en', generatedAt: string): string {
+export function renderMapping(tables: TableInfo[], language: Lang, generatedAt: string): string {
   const zh = language === 'zh';
   const head = zh
     ? [

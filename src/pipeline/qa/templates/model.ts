@@ -3,9 +3,9 @@
 // lists, measure and entity words per language, time windows from the data's own range). Templates live
 // one file per family (fact, reference, link, time, cross) and are data: `applies` checks the roles of a
 // table, `build` returns the SQL with the question's wordings. pair-quality.md is the rulebook.
-import type { Lang } from '../../../config.ts';
+import type { Lang } from '../../../messages.ts';
 import { col, joinCondition, keyedByReference, liveCondition, type CatalogModel, type ColumnModel, type Relationship, type TableModel } from '../catalog.ts';
-import { plural } from '../phrasing.ts';
+import { monthText, plural, quoted } from '../phrasing.ts';
 import { literal, safeAlias } from '../sql-text.ts';
 import type { Complexity } from '../sql-analysis.ts';
 
@@ -92,16 +92,41 @@ function ownersOf(catalog: CatalogModel, key: string): Set<TableModel> {
   return index.get(key) ?? new Set();
 }
 
+/** The generator's word rules that differ by language (the domain's grammar, one entry per language). */
+const WORDS: Record<Lang, {
+  /** A bare money word (金额, amount) says nothing alone; a bare 数量 stays (订单明细数量 would read as a row count). */
+  isBare(label: string): boolean;
+  /** The measure qualified by its entity: 支付金额 / payment amount. */
+  qualify(entity: string, label: string): string;
+  /** A reference column's role without its id word: 所属公司编号 → 公司, assignee id → assignee. */
+  role(label: string): string;
+  /** "total M" unless the term already says total (支付总金额, 订单总数, total amount). */
+  total(m: string): string;
+  /** A one-word measure named by its entity when the question names nothing else (金额 → 支付金额). */
+  named(entity: string, word: string): string;
+}> = {
+  zh: {
+    isBare: (label) => label.length <= 2 && !/[数量次]/.test(label),
+    qualify: (e, label) => (label.startsWith(e) ? label : `${e}${label}`),
+    role: (label) => label.replace(/(ID|编号|编码|号)$/i, '').replace(/^所属/, '').trim(),
+    total: (m) => (/(总|合计|累计)/.test(m) ? m : `${m}合计`),
+    named: (e, word) => (word.length <= 2 && !word.startsWith(e) ? `${e}${word}` : word),
+  },
+  en: {
+    isBare: (label) => !label.includes(' ') && !/^(quantity|qty|count)$/i.test(label),
+    qualify: (e, label) => (label.toLowerCase().startsWith(e.toLowerCase()) ? label : `${e} ${label}`),
+    role: (label) => label.replace(/\s*(id|number|no|code)$/i, '').trim(),
+    total: (m) => (/\b(total|sum)\b/i.test(m) ? m : `total ${m}`),
+    named: (e, word) => (word.split(' ').length === 1 && !word.toLowerCase().startsWith(e.toLowerCase()) ? `${e} ${word}` : word),
+  },
+};
+
 export function term(c: ColumnModel, t: TableModel, lang: Lang, catalog: CatalogModel): string {
   const label = c.label[lang];
   const others = (key: string) => [...ownersOf(catalog, key)].some((o) => o !== t);
   const clash = others(`${lang}:${label}`) || others(`name:${c.name}`);
-  // A bare money word (金额, amount) says nothing alone: 支付金额. A bare 数量 stays (订单明细数量 would read as a row count).
-  const bare = lang === 'zh' ? label.length <= 2 && !/[数量次]/.test(label) : !label.includes(' ') && !/^(quantity|qty|count)$/i.test(label);
-  if ((!clash && !bare) || !isMeasure(c)) return label;
-  const e = noun(t, lang);
-  if (lang === 'zh') return label.startsWith(e) ? label : `${e}${label}`;
-  return label.toLowerCase().startsWith(e.toLowerCase()) ? label : `${e} ${label}`;
+  if ((!clash && !WORDS[lang].isBare(label)) || !isMeasure(c)) return label;
+  return WORDS[lang].qualify(noun(t, lang), label);
 }
 
 /** The noun for a referenced table seen through one relationship: the role the FK names
@@ -111,7 +136,7 @@ export function roleNoun(rel: Relationship, lang: Lang): string {
   if (rel.fromColumns.length !== 1) return target;
   const c = rel.from.byName.get(rel.fromColumns[0]!);
   if (!c) return target;
-  const stripped = lang === 'zh' ? c.label.zh.replace(/(ID|编号|编码|号)$/i, '').replace(/^所属/, '').trim() : c.label.en.replace(/\s*(id|number|no|code)$/i, '').trim();
+  const stripped = WORDS[lang].role(c.label[lang]);
   if (!stripped || stripped === c.label[lang]) return target;
   // Two references to the same table (citing / cited paper, origin / destination airport) are told apart
   // by their roles, even when each role contains the target's noun.
@@ -142,10 +167,12 @@ export function unitOf(nounZh: string): string {
   return '个';
 }
 
-/** "total M" unless the term already says total (支付总金额, 订单总数, total amount). */
+export function namedMeasure(entity: string, word: string, lang: Lang): string {
+  return WORDS[lang].named(entity, word);
+}
+
 export function totalOf(m: string, lang: Lang): string {
-  if (lang === 'zh') return /(总|合计|累计)/.test(m) ? m : `${m}合计`;
-  return /\b(total|sum)\b/i.test(m) ? m : `total ${m}`;
+  return WORDS[lang].total(m);
 }
 
 export function isMeasure(c: ColumnModel): boolean {
@@ -154,13 +181,11 @@ export function isMeasure(c: ColumnModel): boolean {
 
 /** 2024-03 → 2024年3月 / March 2024. */
 export function monthWords(month: string, lang: Lang): string {
-  const [y, m] = month.split('-').map(Number) as [number, number];
-  if (lang === 'zh') return `${y}年${m}月`;
-  return `${['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'][m - 1]} ${y}`;
+  return monthText(month, lang);
 }
 
 export function quote(value: string, lang: Lang): string {
-  return lang === 'zh' ? `“${value}”` : `'${value}'`;
+  return quoted(value, lang);
 }
 
 export function cap(text: string): string {

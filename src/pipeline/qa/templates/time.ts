@@ -3,10 +3,10 @@
 // from the latest date in the table, never from now(). Month-over-month compares a month with the one
 // right before it only when that month has data (no LAG across gaps); the moving average uses RANGE with
 // an interval, so a missing day does not stretch the window.
-import type { Lang } from '../../../config.ts';
+import type { Lang } from '../../../messages.ts';
 import type { ColumnModel, TableModel } from '../catalog.ts';
 import type { CatalogModel } from '../catalog.ts';
-import { businessTimes, isDatedFact, withRepeats, colKey, draft, From, lit, liveOf, monthsOf, monthWords, nextMonth, noun, term, type Draft, type Template, totalOf, unitOf } from './model.ts';
+import { businessTimes, isDatedFact, withRepeats, colKey, draft, From, lit, liveOf, monthsOf, monthWords, namedMeasure, nextMonth, noun, term, type Draft, type Template, totalOf, unitOf } from './model.ts';
 import { col } from '../catalog.ts';
 
 /** What is measured over time: an additive measure summed, or (for tables without one) rows counted. */
@@ -28,12 +28,7 @@ function quantities(t: TableModel, catalog: CatalogModel, time?: ColumnModel): Q
   // With several business times the question says which one the trend follows.
   const which = time && t.times.length > 1 ? eventWords(time, t, catalog) : undefined;
   // A bare measure word (金额, 数量) is named by its entity in a question that names nothing else.
-  const named = (m: ColumnModel, lang: Lang) => {
-    const word = term(m, t, lang, catalog);
-    const e = noun(t, lang);
-    if (lang === 'zh') return word.length <= 2 && !word.startsWith(e) ? `${e}${word}` : word;
-    return word.split(' ').length === 1 && !word.toLowerCase().startsWith(e.toLowerCase()) ? `${e} ${word}` : word;
-  };
+  const named = (m: ColumnModel, lang: Lang) => namedMeasure(noun(t, lang), term(m, t, lang, catalog), lang);
   if (t.additive.length && isDatedFact(t)) {
     return t.additive.slice(0, 2).map((m) => ({
       sql: (from: From) => `SUM(${from.c(t, m)})`,
