@@ -13,6 +13,8 @@ import { migrateStore } from './tasks/migrations.ts';
 import { RunQueue } from './tasks/queue.ts';
 import { TaskRunner, type RunObserver } from './tasks/runner.ts';
 import { TaskService, type Preflight } from './tasks/service.ts';
+import { DatabaseTools } from './tasks/database-tools.ts';
+import { VectorAdmin } from './tasks/vector-admin.ts';
 import { everyWithoutOverlap, type SerialInterval } from './interval.ts';
 import { TaskChangeFeed } from './tasks/change-feed.ts';
 import { TaskStore } from './tasks/store.ts';
@@ -34,6 +36,10 @@ export interface App {
   /** What steps get: business database (the default embedded one is the demo, created on first use),
    * LLM, embedder, vector store. */
   services: StepServices;
+  /** Guide §6: list a database's tables, describe one table (the API's database routes). */
+  databaseTools: DatabaseTools;
+  /** The vector store's search, self-test, stats, backup, restore (the API's vector routes, the CLI). */
+  vectorAdmin: VectorAdmin;
   /** Whether the default business database is open in this process now (embedded: opened on first use,
    * closed after its idle period; a server database is reached through a pool per task). */
   businessDatabaseState(): BusinessDatabaseState;
@@ -125,6 +131,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     }
   };
   const service = new TaskService(store, settings, (client, job) => queue.enqueue(client, job), preflight);
+  const vectorAdmin = new VectorAdmin(settings, services, service, systemLog);
   let supervisor: SerialInterval | undefined;
 
   const superviseStaleRuns = async () => {
@@ -150,6 +157,8 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     systemLog,
     workerId,
     services,
+    databaseTools: new DatabaseTools(settings, services),
+    vectorAdmin,
     businessDatabaseState: () =>
       settings.businessDbUrl.startsWith('pglite://') ? { kind: 'pglite', ...embeddedDatabaseState(settings.businessDbUrl, settings.cwd) } : { kind: 'postgres' },
     async startWorkers(concurrency = settings.workers) {
@@ -165,6 +174,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     },
     async close() {
       supervisor?.stop();
+      await vectorAdmin.close();
       await queue.stop().catch(() => undefined);
       await changes.close();
       await storeDb.close();

@@ -7,10 +7,8 @@ import { createApp } from '../app.ts';
 import type { Settings } from '../config.ts';
 import { t, type Lang, type MessageKey, type MessageParams } from '../messages.ts';
 import { AppError } from '../errors.ts';
-import { evaluateBody, presentEvaluation, unknownTablesError } from '../http/vector.ts';
-import { evaluateStore, UnknownTablesError } from '../vector/evaluate.ts';
+import { evaluateBody } from '../tasks/vector-admin.ts';
 import { errorMessage, VectorStoreError } from '../vector/errors.ts';
-import { checkEmbedderModel } from '../vector/schema.ts';
 
 export interface EvaluateOptions {
   file: string;
@@ -44,31 +42,18 @@ export async function runVectorEvaluate(settings: Settings, options: EvaluateOpt
   const { questions, k, collections } = parsed.data;
   const app = await createApp(settings, { logToStderr: false });
   try {
-    const embedder = await app.services.createEmbedder();
-    const db = await app.services.openVectorDatabase();
-    try {
-      await checkEmbedderModel(db.pool, embedder.model).catch((error) => {
-        if (error instanceof VectorStoreError && error.code === 'VECTOR_EMBEDDER_MISMATCH') throw error;
-      });
-      const result = await evaluateStore(db.pool, embedder, questions, { k, collections });
-      const shown = presentEvaluation(result, embedder);
-      if (options.json) console.log(JSON.stringify(shown, null, 2));
-      else {
-        const s = shown.summary;
-        console.log(say('evaluate.embedder', { model: embedder.model, dim: embedder.dim, collections: collections.join(', ') }));
-        for (const miss of shown.misses) {
-          console.log(say('evaluate.missed', { tables: miss.missed.join(', '), question: miss.question }));
-        }
-        console.log(say('evaluate.summary', { k, recall: s.recall, found: s.tables_found, needed: s.tables_needed, complete: s.complete, questions: s.questions }));
-      }
-      if (options.minRecall !== undefined && result.summary.recall < options.minRecall) return 1;
-      return 0;
-    } finally {
-      await db.close();
+    const shown = await app.vectorAdmin.evaluate({ questions, k, collections });
+    if (options.json) console.log(JSON.stringify(shown, null, 2));
+    else {
+      const s = shown.summary;
+      console.log(say('evaluate.embedder', { model: shown.embedding_model, dim: shown.embedding_dim, collections: collections.join(', ') }));
+      for (const miss of shown.misses) console.log(say('evaluate.missed', { tables: miss.missed.join(', '), question: miss.question }));
+      console.log(say('evaluate.summary', { k, recall: s.recall, found: s.tables_found, needed: s.tables_needed, complete: s.complete, questions: s.questions }));
     }
+    if (options.minRecall !== undefined && shown.summary.recall < options.minRecall) return 1;
+    return 0;
   } catch (error) {
-    const appError = error instanceof UnknownTablesError ? unknownTablesError(error) : error instanceof AppError ? error : undefined;
-    console.error(`data-pipeline: ${appError ? `${appError.code}: ${appError.details(options.lang)}` : error instanceof VectorStoreError ? `${error.code}: ${error.message}` : errorMessage(error)}`);
+    console.error(`data-pipeline: ${error instanceof AppError ? `${error.code}: ${error.details(options.lang)}` : error instanceof VectorStoreError ? `${error.code}: ${error.message}` : errorMessage(error)}`);
     return 2;
   } finally {
     await app.close();

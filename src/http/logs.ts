@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { LOG_LEVELS } from '../logs/format.ts';
 import { LOG_SORT_FIELDS, LOG_SORT_ORDERS } from '../logs/reader.ts';
-import { STEP_NAMES } from '../pipeline/steps.ts';
+import { STEP_NAMES } from '../tasks/model.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { sendOk } from './envelope.ts';
 import { taskIdParams, timeBound } from './schemas.ts';

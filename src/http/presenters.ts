@@ -1,8 +1,6 @@
 // Store rows → the guide's JSON shapes (§3.3 status, §3.4 list). db_connection is always masked here.
 import { maskConnectionString } from '../postgres/connection-string.ts';
-import { STEP_NAMES, type StepName } from '../pipeline/steps.ts';
-import type { StepStatus } from '../tasks/model.ts';
-import { effectiveFlags } from '../tasks/model.ts';
+import { effectiveFlags, STEP_NAMES, type StepName, type StepStatus } from '../tasks/model.ts';
 import type { StepRow, TaskWithSteps } from '../tasks/store.ts';
 import { localIso } from '../time.ts';
 

@@ -145,8 +145,8 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await server.register(pairRoutes(new PairReview(service, app.services.openBusinessDatabase, settings.businessDbUrl)));
   await server.register(logRoutes(service));
   await server.register(eventRoutes(service, app.changes));
-  await server.register(vectorRoutes(app));
-  await server.register(databaseRoutes({ settings, services: app.services }));
+  await server.register(vectorRoutes(app.vectorAdmin));
+  await server.register(databaseRoutes(app.databaseTools));
   // The schema map's graph library, served from node_modules (the dashboard works offline).
   await server.register(fastifyStatic, {
     root: CYTOSCAPE_DIR,

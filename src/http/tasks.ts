@@ -2,9 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { appError } from '../errors.ts';
-import { stepParameterFields } from '../pipeline/parameters.ts';
-import { STEP_NAMES } from '../pipeline/steps.ts';
-import { EXECUTION_MODES, TASK_STATUSES } from '../tasks/model.ts';
+import { EXECUTION_MODES, TASK_STATUSES, stepParameterFields, STEP_NAMES } from '../tasks/model.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { t } from '../messages.ts';
 import { sendOk } from './envelope.ts';

@@ -2,6 +2,11 @@
 import type { TaskFlags } from '../pipeline/context.ts';
 import { STEP_NAMES, type StepName } from '../pipeline/steps.ts';
 
+// What a task is made of, as the layers above (http, cli) see it: the steps it runs and the step
+// parameters it takes (each step folder's zod slice, merged once in pipeline/parameters.ts).
+export { STEP_NAMES, type StepName };
+export { stepParameterFields } from '../pipeline/parameters.ts';
+
 export const TASK_STATUSES = ['pending', 'in_progress', 'partial_completed', 'completed', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
