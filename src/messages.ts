@@ -4,6 +4,9 @@ export type Lang = 'zh' | 'en';
 
 export type Bilingual = { zh: string; en: string };
 
+/** The language beside each one (a bilingual entity name: the task's first, then the other). */
+export const OTHER_LANG: Readonly<Record<Lang, Lang>> = { zh: 'en', en: 'zh' };
+
 /** A text to be worded later, in the reader's language: a message key and its parameters. */
 export interface Phrase {
   key: MessageKey;
@@ -333,6 +336,85 @@ const MESSAGES = {
   'step.review_mismatch': { zh: '{review}: {file} 含 {count} 个问答对，{meta} 记录保留 {kept} 个', en: '{review}: {file} holds {count} pairs, {meta} says {kept} were kept' },
   'step.embedding_failed': { zh: '嵌入失败 ({model}): {reason}', en: 'Embedding failed ({model}): {reason}' },
   'step.load_incomplete': { zh: '{failed} 行未能加载（{failures}）；{summary}', en: '{failed} row(s) could not be loaded ({failures}); {summary}' },
+  // Lists in running text.
+  'list.separator': { zh: '、', en: ', ' },
+  // LLM prompts (qa_generation, sql_validation): the parts a template does not hold.
+  'prompt.context_missing_infer': { zh: '（未提供，请根据表结构判断）', en: '(not given; infer it from the schema)' },
+  'prompt.context_missing': { zh: '（未提供）', en: '(not given)' },
+  'prompt.spread_single_table': { zh: '（单表查询、筛选、排序）', en: '(one table: filters, sorting)' },
+  'prompt.spread_join': { zh: '（多表关联查询，沿上面的关联关系 JOIN）', en: '(JOIN along the relationships above)' },
+  'prompt.spread_aggregate': { zh: '（聚合/分组：合计、计数、平均、GROUP BY、HAVING）', en: '(aggregates and GROUP BY / HAVING)' },
+  'prompt.spread_window_cte': { zh: '（窗口函数或 WITH 子句：排名、占比、环比、累计）', en: '(window functions or WITH: rankings, shares, month-over-month, running totals)' },
+  'prompt.avoid_questions': { zh: '6. 下面这些问题已经有了，不要重复：', en: '6. These questions exist already; do not repeat them:' },
+  'prompt.no_tables': { zh: '（无）', en: '(none)' },
+  'prompt.question_label': { zh: '问题', en: 'Question' },
+  'prompt.no_schema': { zh: '（无可用的表结构）', en: '(no schema available)' },
+  'prompt.previous_repairs': { zh: '之前的修复尝试（均失败）：', en: 'Earlier repair attempts (all failed):' },
+  'prompt.meaning_mismatch': {
+    zh: 'SQL 能执行，但回答的不是这个问题。问题：“{question}”；按 SQL 反推，它回答的是：“{answers}”。原因：{reason}。问题是对的，请修改 SQL 使其回答该问题。',
+    en: 'The query runs but answers another question. Question: "{question}"; read back, the SQL answers: "{answers}". Reason: {reason}. The question is right: change the SQL so that it answers it.',
+  },
+  // qa_generation's business scope summary (the decision prompt): one line per core entity.
+  'qa.scope_entity': { zh: '- {entity}：{label}（{table}）{columns}', en: '- {entity}: {label} ({table}){columns}' },
+  'qa.scope_main_columns': { zh: '，主要字段：{columns}', en: '; main columns: {columns}' },
+  // The sql_validation summary (sql_validation_summary.txt): labels of its lines.
+  'report.sql_validation_report_sql_validation': { zh: 'SQL验证报告 (sql_validation)', en: 'SQL validation report (sql_validation)' },
+  'report.time': { zh: '时间', en: 'Time' },
+  'report.pair_file': { zh: '问答对文件', en: 'Pair file' },
+  'report.validated_file': { zh: '验证后文件', en: 'Validated file' },
+  'report.original_backed_up_as': { zh: '原文件备份', en: 'original backed up as' },
+  'report.database': { zh: '数据库', en: 'Database' },
+  'report.options': { zh: '选项', en: 'Options' },
+  'report.not_configured': { zh: '未配置', en: 'not configured' },
+  'report.total': { zh: '总数', en: 'Total' },
+  'report.valid': { zh: '有效', en: 'Valid' },
+  'report.empty_kept': { zh: '空结果(保留)', en: 'Empty (kept)' },
+  'report.repaired': { zh: '已修复', en: 'Repaired' },
+  'report.invalid_dropped': { zh: '无效(已丢弃)', en: 'Invalid (dropped)' },
+  'report.kept': { zh: '保留', en: 'Kept' },
+  'report.pending_llm_unavailable_not_dropped': { zh: '待修复(LLM不可用,未丢弃)', en: 'Pending (LLM unavailable, not dropped)' },
+  'report.row_check': { zh: '行检查', en: 'Row check' },
+  'report.executed': { zh: '条已执行', en: 'executed' },
+  'report.explain_only': { zh: '条仅EXPLAIN', en: 'EXPLAIN only' },
+  'report.timed_out': { zh: '条超时', en: 'timed out' },
+  'report.repeated_sql_checked_once': { zh: '重复SQL(只验证一次)', en: 'Repeated SQL (checked once)' },
+  'report.repair_attempts': { zh: '修复尝试', en: 'Repair attempts' },
+  'report.deterministic': { zh: '次确定性修复', en: 'deterministic' },
+  'report.repairs_changed_the_result_columns': { zh: '条修复改变了结果列', en: 'repairs changed the result columns' },
+  'report.funnel': { zh: '漏斗', en: 'Funnel' },
+  'report.generated': { zh: '生成', en: 'generated' },
+  'report.parsed': { zh: '可解析', en: 'parsed' },
+  'report.explain_valid': { zh: 'EXPLAIN通过', en: 'EXPLAIN-valid' },
+  'report.lint_clean': { zh: '语义检查通过', en: 'lint-clean' },
+  'report.meaning_checked': { zh: '含义核对通过', en: 'meaning-checked' },
+  'report.repaired_2': { zh: '修复', en: 'repaired' },
+  'report.deduplicated': { zh: '去重后', en: 'deduplicated' },
+  'report.kept_2': { zh: '保留', en: 'kept' },
+  'report.semantic_lint': { zh: '语义检查', en: 'Semantic lint' },
+  'report.errors': { zh: '个错误', en: 'errors' },
+  'report.warnings': { zh: '个警告', en: 'warnings' },
+  'report.data_checks': { zh: '次数据检查', en: 'data checks' },
+  'report.errors_2': { zh: '错误', en: 'errors' },
+  'report.warnings_2': { zh: '警告', en: 'warnings' },
+  'report.semantic_lint_not_run': { zh: '语义检查未运行', en: 'Semantic lint not run' },
+  'report.meaning_check_llm_back_translation': { zh: '含义核对 (LLM反向翻译)', en: 'Meaning check (LLM back-translation)' },
+  'report.match': { zh: '一致', en: 'match' },
+  'report.mismatch': { zh: '不一致', en: 'mismatch' },
+  'report.no_verdict': { zh: '未判定', en: 'no verdict' },
+  'report.original_sql_mismatched': { zh: '原始SQL不一致', en: 'original SQL mismatched' },
+  'report.calls': { zh: '次调用', en: 'calls' },
+  'report.cache_hits': { zh: '次缓存命中', en: 'cache hits' },
+  'report.meaning_check_not_run': { zh: '含义核对未运行', en: 'Meaning check not run' },
+  'report.llm_repair': { zh: 'LLM修复', en: 'LLM repair' },
+  'report.error_classes_original_sql': { zh: '错误类别 (原始SQL):', en: 'Error classes (original SQL):' },
+  'report.invalid_pairs': { zh: '无效问答对:', en: 'Invalid pairs:' },
+  'report.dropped': { zh: '丢弃原因', en: 'dropped' },
+  'report.the_sql_answers': { zh: 'SQL实际回答', en: 'the SQL answers' },
+  'report.repair_attempts_2': { zh: '修复尝试', en: 'repair attempts' },
+  'report.last': { zh: '最后', en: 'last' },
+  'report.repaired_pairs': { zh: '已修复问答对:', en: 'Repaired pairs:' },
+  'report.attempt_s': { zh: '次尝试', en: 'attempt(s)' },
+  'report.result_columns_changed': { zh: ' ⚠️ 结果列已改变', en: ' ⚠️ result columns changed' },
 } satisfies Record<string, Bilingual>;
 
 export type MessageKey = keyof typeof MESSAGES;

@@ -5,6 +5,9 @@
 import { ABBREVIATIONS, BUILTIN_GLOSSARY, BUILTIN_PHRASES, type Glossary } from './glossary.ts';
 import type { Lang } from '../messages.ts';
 
+/** The language a business glossary's terms are written in (term → Chinese name, guide §4). */
+const GLOSSARY_LANG: Lang = 'zh';
+
 
 /** snake_case / camelCase words, lower case. */
 export function nameWords(name: string): string[] {
@@ -86,7 +89,7 @@ export function translateWords(words: string[], lang: Lang, glossary: Glossary, 
       const written = words.slice(i, i + n).join('_');
       const user = glossary.get(key) ?? glossary.get(expanded.slice(i, i + n).join(' ')) ?? (n === 1 ? glossary.get(words[i]!) : undefined);
       const text =
-        (lang === 'zh' ? user : undefined) ??
+        (lang === GLOSSARY_LANG ? user : undefined) ??
         (n === 1 ? contextual(key, lang, context) : undefined) ??
         BUILTIN_PHRASES[key]?.[lang] ??
         (n > 1 ? BUILTIN_PHRASES[written]?.[lang] : undefined) ??

@@ -6,7 +6,7 @@
 import type { Lexicon } from '../../embed/lexicon.ts';
 import { identifierWords } from '../../embed/words.ts';
 import type { SchemaFile, TableInfo } from '../artifacts.ts';
-import type { Lang } from '../../messages.ts';
+import { OTHER_LANG, type Lang } from '../../messages.ts';
 
 
 /** schema.json fields the ddl step may add (issue 10); absent in older files. */
@@ -113,7 +113,7 @@ export function tableHeaderLines(table: TableInfo, schema: Pick<SchemaFile, 'tab
   };
   const entityOf = (t: TableInfo | undefined): string[] => {
     const entity = (t as (TableInfo & { entity?: EntityName }) | undefined)?.entity;
-    return entity ? [...new Set([entity[lang], entity[lang === 'zh' ? 'en' : 'zh']].filter((x): x is string => typeof x === 'string' && x.trim() !== '').map(line))] : [];
+    return entity ? [...new Set([entity[lang], entity[OTHER_LANG[lang]]].filter((x): x is string => typeof x === 'string' && x.trim() !== '').map(line))] : [];
   };
   /** How another table is called: its words, then its entity name or comment. */
   const called = (t: TableInfo | undefined, name: string): string => {

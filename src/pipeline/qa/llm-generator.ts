@@ -5,7 +5,7 @@
 // through the parse gate and the run-wide duplicate check; a theme that comes back short gets one top-up
 // request; a theme whose requests fail is reported, not fatal.
 import { z } from 'zod';
-import type { Lang } from '../../messages.ts';
+import { t as text, type Lang } from '../../messages.ts';
 import { QA_PAIRS_PROMPT, QA_THEMES_PROMPT } from '../../llm/prompts/qa.ts';
 import { renderPrompt } from '../../llm/prompts/template.ts';
 import type { LlmClient } from '../../llm/types.ts';
@@ -132,7 +132,7 @@ export async function llmThemes(llm: LlmClient, catalog: CatalogModel, settings:
   const lang = settings.language;
   const summary = themeSchemaSummary(catalog, lang);
   const prompt = renderPrompt(QA_THEMES_PROMPT, lang, {
-    business_context: settings.businessContext ?? (lang === 'zh' ? '（未提供，请根据表结构判断）' : '(not given; infer it from the schema)'),
+    business_context: settings.businessContext ?? text('prompt.context_missing_infer', lang),
     db_name: settings.dbName,
     table_count: catalog.tables.length,
     schema_summary: summary.text,
@@ -194,12 +194,11 @@ function spreadText(count: number, lang: Lang, tables: TableModel[]): string {
   const inTheme = new Set(tables);
   const joinable = tables.some((t) => t.parents.some((r) => r.to !== t && inTheme.has(r.to)));
   const q = levelQuotas(count, joinable ? [] : ['join']);
-  const zh = lang === 'zh';
   return [
-    `- single_table: ${q.single_table} ${zh ? '（单表查询、筛选、排序）' : '(one table: filters, sorting)'}`,
-    `- join: ${q.join} ${zh ? '（多表关联查询，沿上面的关联关系 JOIN）' : '(JOIN along the relationships above)'}`,
-    `- aggregate: ${q.aggregate} ${zh ? '（聚合/分组：合计、计数、平均、GROUP BY、HAVING）' : '(aggregates and GROUP BY / HAVING)'}`,
-    `- window_cte: ${q.window_cte} ${zh ? '（窗口函数或 WITH 子句：排名、占比、环比、累计）' : '(window functions or WITH: rankings, shares, month-over-month, running totals)'}`,
+    `- single_table: ${q.single_table} ${text('prompt.spread_single_table', lang)}`,
+    `- join: ${q.join} ${text('prompt.spread_join', lang)}`,
+    `- aggregate: ${q.aggregate} ${text('prompt.spread_aggregate', lang)}`,
+    `- window_cte: ${q.window_cte} ${text('prompt.spread_window_cte', lang)}`,
   ].join('\n');
 }
 
@@ -212,20 +211,20 @@ export interface PairsPromptInfo {
 export function pairsPrompt(catalog: CatalogModel, theme: Theme, settings: QaSettings, count: number, avoid: string[]) {
   const lang = settings.language;
   const tables = theme.tables.map((k) => catalog.table(k)).filter((t): t is TableModel => Boolean(t));
-  const zh = lang === 'zh';
+  const separator = text('list.separator', lang);
   return renderPrompt(QA_PAIRS_PROMPT, lang, {
-    business_context: settings.businessContext ?? (zh ? '（未提供）' : '(not given)'),
+    business_context: settings.businessContext ?? text('prompt.context_missing', lang),
     theme_name: theme.name,
     theme_description: theme.description || '-',
-    entities: theme.entities.join(zh ? '、' : ', ') || '-',
-    metrics: theme.metrics.join(zh ? '、' : ', ') || '-',
+    entities: theme.entities.join(separator) || '-',
+    metrics: theme.metrics.join(separator) || '-',
     tables: themeTablesText(tables, lang),
     relationships: themeRelationshipsText(tables, lang),
     count,
     spread: spreadText(count, lang, tables),
     soft_delete: softDeleteText(tables, lang),
     avoid: avoid.length
-      ? `${zh ? '6. 下面这些问题已经有了，不要重复：' : '6. These questions exist already; do not repeat them:'}\n${avoid.slice(0, 30).map((q) => `- ${q}`).join('\n')}\n`
+      ? `${text('prompt.avoid_questions', lang)}\n${avoid.slice(0, 30).map((q) => `- ${q}`).join('\n')}\n`
       : '',
   });
 }

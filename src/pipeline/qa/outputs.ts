@@ -5,7 +5,7 @@
 // renamed, so a crash never leaves half a file.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Lang } from '../../messages.ts';
+import { t as text, type Lang } from '../../messages.ts';
 import { pairFileName, pairMetaFileName, type QuestionSqlPair } from '../artifacts.ts';
 import type { CatalogModel, TableModel } from './catalog.ts';
 import { literal } from './sql-text.ts';
@@ -141,9 +141,8 @@ function entityLine(t: TableModel, lang: Lang): string {
     .slice(0, 8)
     .map((c) => (c.hasComment ? `${c.name}（${c.label.zh}）` : c.name));
   const label = t.info.comment ?? t.label[lang];
-  return lang === 'zh'
-    ? `- ${t.label.zh}：${label}（${t.info.full_name}）${cols.length ? `，主要字段：${cols.join('、')}` : ''}`
-    : `- ${t.label.en}: ${label} (${t.info.full_name})${cols.length ? `; main columns: ${cols.join(', ')}` : ''}`;
+  const columns = cols.length ? text('qa.scope_main_columns', lang, { columns: cols.join(text('list.separator', lang)) }) : '';
+  return text('qa.scope_entity', lang, { entity: t.label[lang], label, table: t.info.full_name, columns });
 }
 
 /** The business scope summary an NL2SQL app uses to decide whether a question is about this database. */

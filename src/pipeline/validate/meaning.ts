@@ -5,7 +5,7 @@
 // a batch whose call fails (after the client's retries) leaves its pairs unjudged (the caller keeps them
 // pending, never drops them).
 import { z } from 'zod';
-import type { Lang } from '../../messages.ts';
+import { t as text, type Lang } from '../../messages.ts';
 import { renderPrompt, type PromptTemplate } from '../../llm/prompts/template.ts';
 import type { LlmClient } from '../../llm/types.ts';
 import type { Catalog, CatalogTable } from './catalog.ts';
@@ -193,9 +193,9 @@ export class MeaningChecker {
         if (t && !tables.includes(t)) tables.push(t);
       }
     }
-    const schema = tables.length ? clip(tables.map(describeTable).join('\n'), 6000) : lang === 'zh' ? '（无）' : '(none)';
+    const schema = tables.length ? clip(tables.map(describeTable).join('\n'), 6000) : text('prompt.no_tables', lang);
     const pairs = items
-      .map((item, i) => `### ${i + 1}\n${lang === 'zh' ? '问题' : 'Question'}: ${item.question.trim()}\nSQL:\n${item.sql.trim()}`)
+      .map((item, i) => `### ${i + 1}\n${text('prompt.question_label', lang)}: ${item.question.trim()}\nSQL:\n${item.sql.trim()}`)
       .join('\n\n');
     return renderPrompt(MEANING_PROMPT, lang, { schema, pairs, count: items.length });
   }
@@ -217,7 +217,5 @@ export function isUnavailable(v: MeaningCheck | MeaningUnavailable): v is Meanin
 
 /** The text the repair prompt shows for a mismatch: both questions and why they differ. */
 export function mismatchMessage(question: string, check: MeaningCheck, lang: Lang): string {
-  return lang === 'zh'
-    ? `SQL 能执行，但回答的不是这个问题。问题：“${question.trim()}”；按 SQL 反推，它回答的是：“${check.back_translation}”。原因：${check.reason || '-'}。问题是对的，请修改 SQL 使其回答该问题。`
-    : `The query runs but answers another question. Question: "${question.trim()}"; read back, the SQL answers: "${check.back_translation}". Reason: ${check.reason || '-'}. The question is right: change the SQL so that it answers it.`;
+  return text('prompt.meaning_mismatch', lang, { question: question.trim(), answers: check.back_translation, reason: check.reason || '-' });
 }

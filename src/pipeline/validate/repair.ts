@@ -4,7 +4,7 @@
 // re-validates every answer through the same checker (parse gate included), so a "repair" that is not a
 // plain SELECT is refused like any other text.
 import { z } from 'zod';
-import type { Lang } from '../../messages.ts';
+import { t as text, type Lang } from '../../messages.ts';
 import { renderPrompt, type PromptTemplate } from '../../llm/prompts/template.ts';
 import type { LlmCallOptions, LlmClient } from '../../llm/types.ts';
 import { positionToIndex } from '../../sql/analyze.ts';
@@ -135,9 +135,9 @@ export function relevantTables(catalog: Catalog, input: Pick<RepairInput, 'table
 
 export function buildRepairMessages(catalog: Catalog, input: RepairInput, lang: Lang) {
   const tables = relevantTables(catalog, input);
-  const schema = tables.length ? tables.map((t) => renderTableDdl(t)).join('\n\n') : lang === 'zh' ? '（无可用的表结构）' : '(no schema available)';
+  const schema = tables.length ? tables.map((t) => renderTableDdl(t)).join('\n\n') : text('prompt.no_schema', lang);
   const previous = input.previous.length
-    ? `\n${lang === 'zh' ? '之前的修复尝试（均失败）：' : 'Earlier repair attempts (all failed):'}\n${input.previous
+    ? `\n${text('prompt.previous_repairs', lang)}\n${input.previous
         .map((p, i) => `${i + 1}. ${p.sql}\n   → ${describeError(p.error, p.sql).replace(/\n/g, '\n     ')}`)
         .join('\n')}\n`
     : '';

@@ -1,6 +1,6 @@
 // sql_validation_<ts>_report.json (machine: per pair status, error class, attempts, timings, row check)
 // and sql_validation_<ts>_summary.txt (human).
-import type { Lang } from '../../messages.ts';
+import { t as text, type Lang, type MessageKey } from '../../messages.ts';
 import type { PairReport } from './validator.ts';
 
 export interface ValidationReport {
@@ -82,81 +82,81 @@ const pct = (n: number, total: number) => (total ? `${((n / total) * 100).toFixe
 
 export function renderSummary(report: ValidationReport, lang: Lang): string {
   const t = report.totals;
-  const zh = lang === 'zh';
+  const w = (key: MessageKey) => text(key, lang);
   const lines: string[] = [];
-  lines.push(zh ? 'SQL验证报告 (sql_validation)' : 'SQL validation report (sql_validation)');
+  lines.push(w('report.sql_validation_report_sql_validation'));
   lines.push('='.repeat(48));
-  lines.push(`${zh ? '时间' : 'Time'}: ${report.started_at} → ${report.generated_at} (${(report.elapsed_ms / 1000).toFixed(1)}s)`);
-  lines.push(`${zh ? '问答对文件' : 'Pair file'}: ${report.pair_file}`);
-  lines.push(`${zh ? '验证后文件' : 'Validated file'}: ${report.validated_file}${report.backup_file ? ` (${zh ? '原文件备份' : 'original backed up as'} ${report.backup_file})` : ''}`);
-  lines.push(`${zh ? '数据库' : 'Database'}: ${report.database.kind}`);
+  lines.push(`${w('report.time')}: ${report.started_at} → ${report.generated_at} (${(report.elapsed_ms / 1000).toFixed(1)}s)`);
+  lines.push(`${w('report.pair_file')}: ${report.pair_file}`);
+  lines.push(`${w('report.validated_file')}: ${report.validated_file}${report.backup_file ? ` (${w('report.original_backed_up_as')} ${report.backup_file})` : ''}`);
+  lines.push(`${w('report.database')}: ${report.database.kind}`);
   lines.push(
-    `${zh ? '选项' : 'Options'}: execute_check=${report.options.execute_check}, enable_llm_repair=${report.options.enable_llm_repair}` +
-      ` (LLM ${report.options.llm_available ? report.options.llm_model : zh ? '未配置' : 'not configured'}), max_repair_attempts=${report.options.max_repair_attempts},` +
+    `${w('report.options')}: execute_check=${report.options.execute_check}, enable_llm_repair=${report.options.enable_llm_repair}` +
+      ` (LLM ${report.options.llm_available ? report.options.llm_model : w('report.not_configured')}), max_repair_attempts=${report.options.max_repair_attempts},` +
       ` statement_timeout=${report.options.statement_timeout_ms}ms, modify_original_file=${report.modify_original_file}`,
   );
   lines.push('');
-  lines.push(`${zh ? '总数' : 'Total'}:          ${t.total}`);
-  lines.push(`${zh ? '有效' : 'Valid'}:          ${t.valid} (${pct(t.valid, t.total)})`);
-  lines.push(`${zh ? '空结果(保留)' : 'Empty (kept)'}:   ${t.empty} (${pct(t.empty, t.total)})`);
-  lines.push(`${zh ? '已修复' : 'Repaired'}:       ${t.repaired} (${pct(t.repaired, t.total)})`);
-  lines.push(`${zh ? '无效(已丢弃)' : 'Invalid (dropped)'}: ${t.invalid} (${pct(t.invalid, t.total)})`);
-  lines.push(`${zh ? '保留' : 'Kept'}:           ${t.kept} (${pct(t.kept, t.total)})`);
-  if (t.pending) lines.push(`${zh ? '待修复(LLM不可用,未丢弃)' : 'Pending (LLM unavailable, not dropped)'}: ${t.pending}`);
+  lines.push(`${w('report.total')}:          ${t.total}`);
+  lines.push(`${w('report.valid')}:          ${t.valid} (${pct(t.valid, t.total)})`);
+  lines.push(`${w('report.empty_kept')}:   ${t.empty} (${pct(t.empty, t.total)})`);
+  lines.push(`${w('report.repaired')}:       ${t.repaired} (${pct(t.repaired, t.total)})`);
+  lines.push(`${w('report.invalid_dropped')}: ${t.invalid} (${pct(t.invalid, t.total)})`);
+  lines.push(`${w('report.kept')}:           ${t.kept} (${pct(t.kept, t.total)})`);
+  if (t.pending) lines.push(`${w('report.pending_llm_unavailable_not_dropped')}: ${t.pending}`);
   lines.push('');
   lines.push(
-    `${zh ? '行检查' : 'Row check'}: ${t.row_checked} ${zh ? '条已执行' : 'executed'}, ${t.explain_only} ${zh ? '条仅EXPLAIN' : 'EXPLAIN only'}, ${t.row_check_timeouts} ${zh ? '条超时' : 'timed out'}`,
+    `${w('report.row_check')}: ${t.row_checked} ${w('report.executed')}, ${t.explain_only} ${w('report.explain_only')}, ${t.row_check_timeouts} ${w('report.timed_out')}`,
   );
-  if (t.same_sql) lines.push(`${zh ? '重复SQL(只验证一次)' : 'Repeated SQL (checked once)'}: ${t.same_sql}`);
+  if (t.same_sql) lines.push(`${w('report.repeated_sql_checked_once')}: ${t.same_sql}`);
   lines.push(
-    `${zh ? '修复尝试' : 'Repair attempts'}: ${t.deterministic_fix_attempts} ${zh ? '次确定性修复' : 'deterministic'}, ${t.llm_attempts} LLM${t.shape_changed ? `; ${t.shape_changed} ${zh ? '条修复改变了结果列' : 'repairs changed the result columns'}` : ''}`,
+    `${w('report.repair_attempts')}: ${t.deterministic_fix_attempts} ${w('report.deterministic')}, ${t.llm_attempts} LLM${t.shape_changed ? `; ${t.shape_changed} ${w('report.repairs_changed_the_result_columns')}` : ''}`,
   );
   const f = report.funnel;
   lines.push('');
   lines.push(
-    `${zh ? '漏斗' : 'Funnel'}: ${zh ? '生成' : 'generated'} ${f.generated} → ${zh ? '可解析' : 'parsed'} ${f.parsed} → ${zh ? 'EXPLAIN通过' : 'EXPLAIN-valid'} ${f.explain_valid} → ` +
-      `${zh ? '语义检查通过' : 'lint-clean'} ${f.lint_clean} → ${zh ? '含义核对通过' : 'meaning-checked'} ${f.meaning_checked} → ${zh ? '修复' : 'repaired'} +${f.repaired} → ${zh ? '去重后' : 'deduplicated'} ${f.deduplicated} → ${zh ? '保留' : 'kept'} ${f.kept}`,
+    `${w('report.funnel')}: ${w('report.generated')} ${f.generated} → ${w('report.parsed')} ${f.parsed} → ${w('report.explain_valid')} ${f.explain_valid} → ` +
+      `${w('report.lint_clean')} ${f.lint_clean} → ${w('report.meaning_checked')} ${f.meaning_checked} → ${w('report.repaired_2')} +${f.repaired} → ${w('report.deduplicated')} ${f.deduplicated} → ${w('report.kept_2')} ${f.kept}`,
   );
   if (report.lint.enabled) {
     const rules = Object.entries(report.lint.rules).sort((a, b) => b[1].errors + b[1].warnings - (a[1].errors + a[1].warnings));
-    lines.push(`${zh ? '语义检查' : 'Semantic lint'}: ${report.lint.errors} ${zh ? '个错误' : 'errors'}, ${report.lint.warnings} ${zh ? '个警告' : 'warnings'}, ${report.lint.data_checks} ${zh ? '次数据检查' : 'data checks'}`);
-    for (const [rule, n] of rules) lines.push(`  ${rule.padEnd(28)} ${zh ? '错误' : 'errors'} ${n.errors}, ${zh ? '警告' : 'warnings'} ${n.warnings}`);
-  } else lines.push(`${zh ? '语义检查未运行' : 'Semantic lint not run'}: ${report.lint.skipped_reason}`);
+    lines.push(`${w('report.semantic_lint')}: ${report.lint.errors} ${w('report.errors')}, ${report.lint.warnings} ${w('report.warnings')}, ${report.lint.data_checks} ${w('report.data_checks')}`);
+    for (const [rule, n] of rules) lines.push(`  ${rule.padEnd(28)} ${w('report.errors_2')} ${n.errors}, ${w('report.warnings_2')} ${n.warnings}`);
+  } else lines.push(`${w('report.semantic_lint_not_run')}: ${report.lint.skipped_reason}`);
   const m = report.meaning_check;
   const mu = report.llm_usage.meaning_check;
   if (m.enabled) {
     lines.push(
-      `${zh ? '含义核对 (LLM反向翻译)' : 'Meaning check (LLM back-translation)'}: ${m.matched} ${zh ? '一致' : 'match'}, ${m.mismatched} ${zh ? '不一致' : 'mismatch'}, ${m.unknown} ${zh ? '未判定' : 'no verdict'}; ` +
-        `${zh ? '原始SQL不一致' : 'original SQL mismatched'} ${m.original_mismatches}; ${mu.calls} ${zh ? '次调用' : 'calls'}, ${mu.prompt_tokens}+${mu.completion_tokens} tokens, ${mu.cache_hits} ${zh ? '次缓存命中' : 'cache hits'}`,
+      `${w('report.meaning_check_llm_back_translation')}: ${m.matched} ${w('report.match')}, ${m.mismatched} ${w('report.mismatch')}, ${m.unknown} ${w('report.no_verdict')}; ` +
+        `${w('report.original_sql_mismatched')} ${m.original_mismatches}; ${mu.calls} ${w('report.calls')}, ${mu.prompt_tokens}+${mu.completion_tokens} tokens, ${mu.cache_hits} ${w('report.cache_hits')}`,
     );
-  } else lines.push(`${zh ? '含义核对未运行' : 'Meaning check not run'}: ${m.skipped_reason}`);
+  } else lines.push(`${w('report.meaning_check_not_run')}: ${m.skipped_reason}`);
   const ru = report.llm_usage.repair;
-  if (ru.calls || ru.cache_hits) lines.push(`${zh ? 'LLM修复' : 'LLM repair'}: ${ru.calls} ${zh ? '次调用' : 'calls'}, ${ru.prompt_tokens}+${ru.completion_tokens} tokens, ${ru.cache_hits} ${zh ? '次缓存命中' : 'cache hits'}`);
+  if (ru.calls || ru.cache_hits) lines.push(`${w('report.llm_repair')}: ${ru.calls} ${w('report.calls')}, ${ru.prompt_tokens}+${ru.completion_tokens} tokens, ${ru.cache_hits} ${w('report.cache_hits')}`);
   const classes = Object.entries(report.error_classes).sort((a, b) => b[1] - a[1]);
   if (classes.length) {
     lines.push('');
-    lines.push(zh ? '错误类别 (原始SQL):' : 'Error classes (original SQL):');
+    lines.push(w('report.error_classes_original_sql'));
     for (const [cls, n] of classes) lines.push(`  ${cls.padEnd(20)} ${n}`);
   }
   const invalid = report.pairs.filter((p) => p.status === 'invalid');
   if (invalid.length) {
     lines.push('');
-    lines.push(zh ? '无效问答对:' : 'Invalid pairs:');
+    lines.push(w('report.invalid_pairs'));
     for (const p of invalid) {
       lines.push(`  #${p.index + 1} [${p.error_class}${p.error?.sqlstate ? ` ${p.error.sqlstate}` : ''}] ${p.question}`);
       lines.push(`      ${oneLine(p.error?.message ?? '')}${p.error?.token ? ` (near "${p.error.token}")` : ''}`);
-      if (p.drop_reason) lines.push(`      ${zh ? '丢弃原因' : 'dropped'}: ${oneLine(p.drop_reason)}`);
-      if (p.meaning_check?.verdict === 'mismatch') lines.push(`      ${zh ? 'SQL实际回答' : 'the SQL answers'}: ${oneLine(p.meaning_check.back_translation)}`);
-      if (p.attempts.length) lines.push(`      ${zh ? '修复尝试' : 'repair attempts'}: ${p.attempts.length}, ${zh ? '最后' : 'last'}: ${oneLine(p.attempts.at(-1)!.message ?? '')}`);
+      if (p.drop_reason) lines.push(`      ${w('report.dropped')}: ${oneLine(p.drop_reason)}`);
+      if (p.meaning_check?.verdict === 'mismatch') lines.push(`      ${w('report.the_sql_answers')}: ${oneLine(p.meaning_check.back_translation)}`);
+      if (p.attempts.length) lines.push(`      ${w('report.repair_attempts_2')}: ${p.attempts.length}, ${w('report.last')}: ${oneLine(p.attempts.at(-1)!.message ?? '')}`);
     }
   }
   const repaired = report.pairs.filter((p) => p.status === 'repaired');
   if (repaired.length) {
     lines.push('');
-    lines.push(zh ? '已修复问答对:' : 'Repaired pairs:');
+    lines.push(w('report.repaired_pairs'));
     for (const p of repaired) {
       const last = p.attempts.at(-1);
-      lines.push(`  #${p.index + 1} [${p.error_class}] ${p.question} — ${last?.method}${last?.fix ? `:${last.fix}` : ''}, ${p.attempts.length} ${zh ? '次尝试' : 'attempt(s)'}${p.shape_changed ? (zh ? ' ⚠️ 结果列已改变' : ' ⚠️ result columns changed') : ''}`);
+      lines.push(`  #${p.index + 1} [${p.error_class}] ${p.question} — ${last?.method}${last?.fix ? `:${last.fix}` : ''}, ${p.attempts.length} ${w('report.attempt_s')}${p.shape_changed ? w('report.result_columns_changed') : ''}`);
     }
   }
   return `${lines.join('\n')}\n`;
