@@ -8,6 +8,7 @@
 //     tables within ±5 % of each other), the pairs prompt of a theme within ±10 % of the same theme's in
 //     the 20-table schema (it depends on the theme's tables only), and all the step's prompts together grow ≤ 1.5 × from 20 to 500 tables.
 // Run: npx tsx bench/qa-generation.ts   (writes bench/results/qa-generation.json)
+import { fakeStepContext } from '../test/helpers/step-context.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,8 +16,6 @@ import { fileURLToPath } from 'node:url';
 import { loadSettings } from '../src/config.ts';
 import { createLlmClient } from '../src/llm/client.ts';
 import { SCHEMA_FILE, type ColumnInfo, type SchemaFile, type TableInfo } from '../src/pipeline/artifacts.ts';
-import { StepCancelledError, type StepContext, type TaskParameters } from '../src/pipeline/context.ts';
-import { parseStepParameters } from '../src/pipeline/parameters.ts';
 import { qaGenerationStep } from '../src/pipeline/qa/index.ts';
 import { THEME_SUMMARY_BUDGET } from '../src/pipeline/qa/summary.ts';
 import { jsonReply, startFakeOpenAI, type FakeChatRequest, type FakeOpenAI } from '../test/helpers/fake-openai.ts';
@@ -122,22 +121,16 @@ function analyst(schema: SchemaFile) {
 
 // ------------------------------------------------------------------------------------ running the step
 
-function stepContext(dir: string, fake: FakeOpenAI): StepContext {
-  const controller = new AbortController();
-  const settings = loadSettings({}, dir);
+function stepContext(dir: string, fake: FakeOpenAI) {
   const llm = { baseUrl: fake.baseUrl, apiKey: 'k', model: 'fake', temperature: 0.2, timeoutMs: 30_000, concurrency: 8, maxRetries: 2, jsonMode: true };
-  return {
-    taskId: 'bench', step: 'qa_generation', workspaceDir: dir,
-    params: { ...parseStepParameters({}), db_name: 'bench', enable_sql_validation: false, enable_llm_repair: false, modify_original_file: false, enable_training_data_load: false, backup_vector_tables: false, truncate_vector_tables: false } satisfies TaskParameters,
-    settings, log: { debug() {}, info() {}, warn() {}, error() {} }, signal: controller.signal,
-    async checkpoint() {
-      if (controller.signal.aborted) throw new StepCancelledError();
-    },
-    progress() {}, count() {},
-    businessDatabase: () => Promise.reject(new Error('not needed in LLM mode')),
+  return fakeStepContext({
+    step: 'qa_generation',
+    dir,
+    taskId: 'bench',
+    settings: loadSettings({}, dir),
     llm: createLlmClient(llm),
-    embedder: () => Promise.reject(new Error('no')), vectorDatabase: () => Promise.reject(new Error('no')),
-  };
+    parameters: { db_name: 'bench', enable_sql_validation: false, enable_llm_repair: false, modify_original_file: false, enable_training_data_load: false },
+  });
 }
 
 async function runOnce(schema: SchemaFile, latencyMs: number) {

@@ -3,14 +3,14 @@
 // non-additive measures, codes and three references, 8 dimensions with labels, codes and a chain of
 // parents). Target: 2,000 tables under 10 s wall for the step, and the same pairs for the same seed.
 // Run: npx tsx bench/qa-offline.ts   (writes bench/results/qa-offline.json)
+import { fakeStepContext } from '../test/helpers/step-context.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSettings } from '../src/config.ts';
 import { SCHEMA_FILE, type ColumnInfo, type ColumnRole, type SchemaFile, type TableInfo } from '../src/pipeline/artifacts.ts';
-import { StepCancelledError, type StepContext, type TaskParameters } from '../src/pipeline/context.ts';
-import { parseStepParameters } from '../src/pipeline/parameters.ts';
+import type { TaskParameters } from '../src/pipeline/context.ts';
 import { qaGenerationStep } from '../src/pipeline/qa/index.ts';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -64,20 +64,14 @@ function syntheticSchema(n: number): SchemaFile {
   return { version: 1, generated_at: new Date().toISOString(), database: { name: `synthetic_${n}`, server_version: '15' }, business_context: null, language: 'zh', tables };
 }
 
-function stepContext(dir: string, extra: Partial<TaskParameters> = {}): StepContext {
-  const controller = new AbortController();
-  return {
-    taskId: 'bench', step: 'qa_generation', workspaceDir: dir,
-    params: { ...parseStepParameters({}), db_name: 'bench', qa_execution_check: false, enable_sql_validation: false, enable_llm_repair: false, modify_original_file: false, enable_training_data_load: false, backup_vector_tables: false, truncate_vector_tables: false, ...extra } satisfies TaskParameters,
-    settings: loadSettings({}, dir), log: { debug() {}, info() {}, warn() {}, error() {} }, signal: controller.signal,
-    async checkpoint() {
-      if (controller.signal.aborted) throw new StepCancelledError();
-    },
-    progress() {}, count() {},
-    businessDatabase: () => Promise.reject(new Error('no database in this bench')),
-    llm: undefined,
-    embedder: () => Promise.reject(new Error('no')), vectorDatabase: () => Promise.reject(new Error('no')),
-  };
+function stepContext(dir: string, extra: Partial<TaskParameters> = {}) {
+  return fakeStepContext({
+    step: 'qa_generation',
+    dir,
+    taskId: 'bench',
+    settings: loadSettings({}, dir),
+    parameters: { db_name: 'bench', qa_execution_check: false, enable_sql_validation: false, enable_llm_repair: false, modify_original_file: false, enable_training_data_load: false, ...extra },
+  });
 }
 
 async function runOnce(schema: SchemaFile, extra: Partial<TaskParameters> = {}) {

@@ -9,14 +9,13 @@
 // Tuning happens on the development sets only (test/fixtures/retrieval/dev/, `--set dev`, which may add
 // schemas of its own); the held-out sets are measured, never looked into for tuning.
 // Run: npx tsx bench/retrieval.ts [--only shop,clinic] [--set dev] [--misses] [--dump]
-import { parseStepParameters } from '../src/pipeline/parameters.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { loadSettings } from '../src/config.ts';
 import { HashingEmbedder, HASHING_MODEL, HASHING_MODEL_V1, HASHING_MODEL_V2, HASHING_MODEL_V3, HASHING_MODEL_V4 } from '../src/embed/hashing.ts';
-import type { StepContext } from '../src/pipeline/context.ts';
+import { fakeStepContext } from '../test/helpers/step-context.ts';
 import { runDdlGeneration } from '../src/pipeline/ddl/index.ts';
 import { tableItems } from '../src/pipeline/load/inputs.ts';
 import { connect } from '../src/postgres/connect.ts';
@@ -44,37 +43,9 @@ const dumpDocuments = process.argv.includes('--dump');
 const schemaFile = (schema: string) => (fs.existsSync(path.join(FIXTURES, `${schema}.sql`)) ? path.join(FIXTURES, `${schema}.sql`) : path.join(DEV_FIXTURES, `${schema}.sql`));
 const questionFile = (schema: string, lang: string) => path.join(dev ? DEV_FIXTURES : FIXTURES, `${schema}.${lang}.json`);
 
-function stepContext(dir: string, db: Awaited<ReturnType<typeof connect>>): StepContext {
-  const settings = loadSettings({ DATA_PIPELINE_OUTPUT_DIR: path.dirname(dir) }, dir);
-  const quiet = () => undefined;
-  return {
-    taskId: path.basename(dir),
-    step: 'ddl_generation',
-    workspaceDir: dir,
-    params: {
-      enable_sql_validation: true,
-      enable_llm_repair: false,
-      modify_original_file: true,
-      enable_training_data_load: true,
-      backup_vector_tables: false,
-      truncate_vector_tables: false,
-      ...parseStepParameters({ language: 'zh' }),
-    },
-    settings,
-    log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
-    signal: new AbortController().signal,
-    checkpoint: async () => undefined,
-    progress: quiet,
-    count: quiet,
-    businessDatabase: async () => db,
-    llm: undefined,
-    embedder: async () => {
-      throw new Error('no embedder in ddl_generation');
-    },
-    vectorDatabase: async () => {
-      throw new Error('no vector store in ddl_generation');
-    },
-  };
+/** ddl_generation as a task runs it (offline annotator, task language zh), outside the runner. */
+function stepContext(dir: string, db: Awaited<ReturnType<typeof connect>>) {
+  return fakeStepContext({ step: 'ddl_generation', dir, db, parameters: { language: 'zh' }, settings: loadSettings({ DATA_PIPELINE_OUTPUT_DIR: path.dirname(dir) }, dir) });
 }
 
 interface Row {

@@ -24,7 +24,7 @@ import { runSqlValidation } from '../src/pipeline/validate/step.ts';
 import { VALIDATION_RESULT_FILE, type ValidationResultFile } from '../src/pipeline/artifacts.ts';
 import type { ValidationReport } from '../src/pipeline/validate/report.ts';
 import { createBenchDatabase, makeTempDir, median, printTable, round, runCleanups, startWatchdog, writeResults } from './lib/harness.ts';
-import { benchPairs, makeStepContext, writePairFile } from './validate-fixtures.ts';
+import { benchPairs, validationContext, writePairFile } from '../test/fixtures/validate-pairs.ts';
 import { DEMO_TABLES } from '../demo/highway-db.ts';
 import { ddlGenerationStep } from '../src/pipeline/ddl/index.ts';
 import { qaGenerationStep } from '../src/pipeline/qa/index.ts';
@@ -67,13 +67,13 @@ async function generatedPairs(db: Database, n: number): Promise<{ all: QuestionS
   const base = { db_name: 'highway_db', theme_count: 10, questions_per_theme: 20 };
   const ddl = makeTempDir('dp-bench-validate-ddl-');
   fs.writeFileSync(path.join(ddl.dir, 'table_list.txt'), `${DEMO_TABLES.join('\n')}\n`);
-  await ddlGenerationStep.run({ ...makeStepContext({ dir: ddl.dir, db, parameters: base }), step: 'ddl_generation' });
+  await ddlGenerationStep.run({ ...validationContext({ dir: ddl.dir, db, parameters: base }), step: 'ddl_generation' });
   const all: QuestionSqlPair[] = [];
   const bySql = new Map<string, QuestionSqlPair>();
   for (let seed = 1; bySql.size < n && seed <= 40; seed += 1) {
     const { dir, remove } = makeTempDir('dp-bench-validate-qa-');
     fs.copyFileSync(path.join(ddl.dir, 'schema.json'), path.join(dir, 'schema.json'));
-    await qaGenerationStep.run({ ...makeStepContext({ dir, db, parameters: { ...base, qa_seed: seed } }), step: 'qa_generation' });
+    await qaGenerationStep.run({ ...validationContext({ dir, db, parameters: { ...base, qa_seed: seed } }), step: 'qa_generation' });
     const file = (await latestPairFile(dir))!;
     for (const p of JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as QuestionSqlPair[]) {
       all.push(p);
@@ -96,7 +96,7 @@ async function measure(db: Database, label: string, executeCheck: boolean, pairs
       const { dir, remove } = makeTempDir('dp-bench-validate-');
       writePairFile(dir, pairs);
       if (variant.lint) fs.writeFileSync(path.join(dir, 'schema.json'), schemaJson!);
-      const ctx = makeStepContext({ dir, db, parameters: { modify_original_file: false, execute_check: executeCheck, semantic_lint: variant.lint } });
+      const ctx = validationContext({ dir, db, parameters: { modify_original_file: false, execute_check: executeCheck, semantic_lint: variant.lint } });
       const t0 = performance.now();
       await runSqlValidation(ctx);
       const ms = performance.now() - t0;

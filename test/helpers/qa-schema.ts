@@ -160,18 +160,17 @@ import type { Settings } from '../../src/config.ts';
 import { loadSettings } from '../../src/config.ts';
 import type { LlmClient } from '../../src/llm/types.ts';
 import { connect, type Database } from '../../src/postgres/connect.ts';
-import { StepCancelledError, type StepContext, type TaskParameters } from '../../src/pipeline/context.ts';
-import { parseStepParameters } from '../../src/pipeline/parameters.ts';
+import type { TaskParameters } from '../../src/pipeline/context.ts';
 import type { StepName } from '../../src/pipeline/steps.ts';
+import { fakeStepContext, type FakeStepContext } from './step-context.ts';
 
-export interface TestStepContext extends StepContext {
-  logs: Array<{ level: string; message: string }>;
-  counters: Record<string, number>;
-  progressLog: Array<{ done: number; total: number; unit: string }>;
+export interface TestStepContext extends FakeStepContext {
+  /** Closes the business database if the step opened it. */
   close(): Promise<void>;
 }
 
-/** A StepContext over a real business database URL and a task directory, recording logs, progress and counters. */
+/** fakeStepContext over a business database URL (opened when the step asks for it), and an LLM whose
+ * token usage is counted on the context. */
 export function makeStepContext(options: {
   dir: string;
   step: StepName;
@@ -181,51 +180,20 @@ export function makeStepContext(options: {
   settings?: Settings;
   signal?: AbortSignal;
 }): TestStepContext {
-  const logs: TestStepContext['logs'] = [];
-  const counters: Record<string, number> = {};
-  const progressLog: TestStepContext['progressLog'] = [];
-  const controller = new AbortController();
-  const signal = options.signal ?? controller.signal;
   let db: Promise<Database> | undefined;
-  const log = (level: string) => (message: string) => logs.push({ level, message });
-  const addCounters = (added: Record<string, number>) => {
-    for (const [k, v] of Object.entries(added)) counters[k] = (counters[k] ?? 0) + v;
-  };
-  return {
-    taskId: 'task_test',
+  const { dbUrl } = options;
+  const ctx = fakeStepContext({
     step: options.step,
-    workspaceDir: options.dir,
-    params: {
-      enable_sql_validation: true,
-      enable_llm_repair: true,
-      modify_original_file: true,
-      enable_training_data_load: true,
-      backup_vector_tables: false,
-      truncate_vector_tables: false,
-      ...options.parameters,
-      ...parseStepParameters(options.parameters ?? {}),
-    },
+    dir: options.dir,
+    taskId: 'task_test',
+    parameters: options.parameters,
     settings: options.settings ?? loadSettings({}, options.dir),
-    log: { debug: log('DEBUG'), info: log('INFO'), warn: log('WARNING'), error: log('ERROR') },
-    signal,
-    async checkpoint() {
-      if (signal.aborted) throw new StepCancelledError(String(signal.reason));
-    },
-    progress(done, total, unit) {
-      progressLog.push({ done, total, unit });
-    },
-    count: addCounters,
-    businessDatabase() {
-      if (!options.dbUrl) return Promise.reject(new Error('no business database in this test'));
-      db ??= connect(options.dbUrl, { max: 4 });
-      return db;
-    },
-    llm: options.llm?.(addCounters),
-    embedder: () => Promise.reject(new Error('no embedder in this test')),
-    vectorDatabase: () => Promise.reject(new Error('no vector database in this test')),
-    logs,
-    counters,
-    progressLog,
+    signal: options.signal,
+    db: dbUrl ? () => (db ??= connect(dbUrl, { max: 4 })) : undefined,
+  });
+  return {
+    ...ctx,
+    llm: options.llm?.((added) => ctx.count(added)),
     async close() {
       if (db) await (await db).close();
     },

@@ -211,7 +211,7 @@ describe('ddl_generation with an OpenAI-compatible LLM (fake server)', () => {
     assert.equal(result.counters?.llm_fallback_tables, 1);
     const customer = schema.tables.find((t) => t.name === 'customer')!;
     assert.deepEqual(customer.entity, { zh: '顾客', en: 'customer', source: 'llm' });
-    assert.ok(ctx.logs.some((l) => l.level === 'warn' && /order_note/.test(l.message)));
+    assert.ok(ctx.logs.some((l) => l.level === 'WARNING' && /order_note/.test(l.message)));
   });
 
   test('continue_on_error: an LLM failure becomes a warning; offline comments, never the error text', async () => {
@@ -231,6 +231,6 @@ describe('ddl_generation with an OpenAI-compatible LLM (fake server)', () => {
         assert.doesNotMatch(c.comment ?? '', /429|rate limit|LLM/i);
       }
     }
-    assert.ok(ctx.logs.some((l) => l.level === 'warn' && /LLM_ERROR/.test(l.message)));
+    assert.ok(ctx.logs.some((l) => l.level === 'WARNING' && /LLM_ERROR/.test(l.message)));
   });
 });

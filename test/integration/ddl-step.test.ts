@@ -101,8 +101,8 @@ describe('ddl_generation on the test schema (PostgreSQL 15, offline)', () => {
     const ctx = stepContext({ dir, db });
     const result = await runDdlGeneration(ctx);
     assert.match(result.summary ?? '', /11 个表/);
-    assert.deepEqual(ctx.progressReports.at(-1), { done: 11, total: 11, unit: 'tables' });
-    assert.ok(ctx.progressReports.every((p) => p.unit === 'tables'));
+    assert.deepEqual(ctx.progressLog.at(-1), { done: 11, total: 11, unit: 'tables' });
+    assert.ok(ctx.progressLog.every((p) => p.unit === 'tables'));
     schema = readSchema(dir);
   });
 
@@ -251,7 +251,7 @@ describe('ddl_generation on the test schema (PostgreSQL 15, offline)', () => {
     const written = readSchema(missingDir);
     assert.deepEqual(written.tables.map((t) => t.full_name), ['public.customer']);
     assert.deepEqual(written.failed_tables?.map((f) => f.name), ['no_such_table', '"Sales Ops".nope']);
-    assert.ok(ctx.logs.some((l) => l.level === 'warn' && /no_such_table/.test(l.message)));
+    assert.ok(ctx.logs.some((l) => l.level === 'WARNING' && /no_such_table/.test(l.message)));
   });
 
   test('cancellation stops the step between tables; nothing is written', async () => {
@@ -265,7 +265,7 @@ describe('ddl_generation on the test schema (PostgreSQL 15, offline)', () => {
     };
     await assert.rejects(runDdlGeneration(ctx), (error: unknown) => error instanceof StepCancelledError);
     assert.ok(!fs.existsSync(path.join(cancelDir, 'schema.json')));
-    assert.ok(ctx.progressReports.at(-1)!.done < TEST_SCHEMA_TABLES.length);
+    assert.ok(ctx.progressLog.at(-1)!.done < TEST_SCHEMA_TABLES.length);
   });
 
   test('English output when language=en', async () => {

@@ -12,8 +12,8 @@ import { loadSettings, type Settings } from '../../src/config.ts';
 import { HashingEmbedder } from '../../src/embed/hashing.ts';
 import type { Embedder } from '../../src/embed/types.ts';
 import { SCHEMA_FILE, VALIDATION_RESULT_FILE, type SchemaFile, type TableInfo, type ValidationResultFile } from '../../src/pipeline/artifacts.ts';
-import { StepError, type PipelineStep, type StepContext, type TaskParameters } from '../../src/pipeline/context.ts';
-import { parseStepParameters } from '../../src/pipeline/parameters.ts';
+import { StepError, type PipelineStep, type TaskParameters } from '../../src/pipeline/context.ts';
+import { fakeStepContext } from '../helpers/step-context.ts';
 import { runTrainingLoad, trainingLoadStep } from '../../src/pipeline/load/index.ts';
 import { StepRegistry } from '../../src/pipeline/registry.ts';
 import type { StepName } from '../../src/pipeline/steps.ts';
@@ -125,47 +125,17 @@ function writeTaskFiles(dir: string, options: { pairs?: unknown[]; validated?: u
 
 // ------------------------------------------------------------------------------- a hand-made context
 
-interface Harness {
-  ctx: StepContext;
-  progress: Array<[number, number, string]>;
-  counters: Record<string, number>;
-  logs: string[];
-}
-
-function makeContext(dir: string, settings: Settings, db: () => Promise<Database>, embedder: Embedder, params: Partial<TaskParameters> = {}, taskId = 'task_20250627_143052'): Harness {
-  const progress: Harness['progress'] = [];
-  const counters: Record<string, number> = {};
-  const logs: string[] = [];
-  const log = (level: string) => (m: string) => logs.push(`${level} ${m}`);
-  const ctx: StepContext = {
-    taskId,
+function makeContext(dir: string, settings: Settings, db: () => Promise<Database>, embedder: Embedder, params: Partial<TaskParameters> = {}, taskId = 'task_20250627_143052') {
+  const ctx = fakeStepContext({
     step: 'training_load',
-    workspaceDir: dir,
-    params: {
-      ...parseStepParameters(params),
-      db_name: 'highway_db',
-      enable_sql_validation: true,
-      enable_llm_repair: true,
-      modify_original_file: false,
-      enable_training_data_load: true,
-      backup_vector_tables: false,
-      truncate_vector_tables: false,
-      ...params,
-    },
+    dir,
+    taskId,
     settings,
-    log: { debug: log('DEBUG'), info: log('INFO'), warn: log('WARNING'), error: log('ERROR') },
-    signal: new AbortController().signal,
-    checkpoint: async () => undefined,
-    progress: (done, total, unit) => progress.push([done, total, unit]),
-    count: (c) => {
-      for (const [k, v] of Object.entries(c)) counters[k] = (counters[k] ?? 0) + v;
-    },
-    businessDatabase: () => Promise.reject(new Error('not used')),
-    llm: undefined,
-    embedder: async () => embedder,
+    embedder,
     vectorDatabase: db,
-  };
-  return { ctx, progress, counters, logs };
+    parameters: { db_name: 'highway_db', modify_original_file: false, ...params },
+  });
+  return { ctx, counters: ctx.counters, progress: ctx.progressLog };
 }
 
 async function collectionRows(db: Database, collection: string) {
@@ -222,7 +192,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
       assert.equal(result.counters!.sql_added, PAIRS.length);
       assert.equal(result.counters!.rows_failed, 0);
       assert.equal(result.counters!.pairs_loaded, PAIRS.length);
-      assert.deepEqual(h.progress.at(-1), [17, 17, 'items']);
+      assert.deepEqual(h.progress.at(-1), { done: 17, total: 17, unit: 'items' });
       assert.equal((await collectionRows(db, 'ddl')).length, 3);
       const docs = await collectionRows(db, 'documentation');
       assert.equal(docs.filter((r) => r.cmetadata.kind === 'table_detail').length, 3);

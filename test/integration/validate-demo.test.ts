@@ -16,7 +16,7 @@ import { qaGenerationStep } from '../../src/pipeline/qa/index.ts';
 import { sqlValidationStep } from '../../src/pipeline/validate/index.ts';
 import { latestPairFile, VALIDATION_RESULT_FILE, type ValidationResultFile } from '../../src/pipeline/artifacts.ts';
 import type { ValidationReport } from '../../src/pipeline/validate/report.ts';
-import { makeStepContext } from '../../bench/validate-fixtures.ts';
+import { validationContext } from '../fixtures/validate-pairs.ts';
 
 let demo: TestDatabase;
 let db: Database;
@@ -42,13 +42,13 @@ describe('offline pipeline output on the demo database', () => {
       dirs.push(dir);
       fs.writeFileSync(path.join(dir, 'table_list.txt'), `${DEMO_TABLES.join('\n')}\n`);
       const params = { db_name: 'highway_db', business_context: '高速公路服务区管理系统', ...parameters };
-      await ddlGenerationStep.run({ ...makeStepContext({ dir, db, parameters: params }), step: 'ddl_generation' });
-      await qaGenerationStep.run({ ...makeStepContext({ dir, db, parameters: params }), step: 'qa_generation' });
+      await ddlGenerationStep.run({ ...validationContext({ dir, db, parameters: params }), step: 'ddl_generation' });
+      await qaGenerationStep.run({ ...validationContext({ dir, db, parameters: params }), step: 'qa_generation' });
       const pairFile = (await latestPairFile(dir))!;
       const generated = JSON.parse(fs.readFileSync(path.join(dir, pairFile), 'utf8')) as Array<{ question: string; sql: string }>;
       assert.ok(generated.length >= ('theme_count' in parameters ? 36 : 16), `the generator produced ${generated.length} pairs`);
 
-      const ctx = makeStepContext({ dir, db, parameters: { ...params, modify_original_file: false } });
+      const ctx = validationContext({ dir, db, parameters: { ...params, modify_original_file: false } });
       await sqlValidationStep.run(ctx);
       const vr = JSON.parse(fs.readFileSync(path.join(dir, VALIDATION_RESULT_FILE), 'utf8')) as ValidationResultFile;
       const report = JSON.parse(fs.readFileSync(path.join(dir, vr.report_file), 'utf8')) as ValidationReport;

@@ -15,7 +15,8 @@ import { ddlGenerationStep } from '../../src/pipeline/ddl/index.ts';
 import type { ValidationReport } from '../../src/pipeline/validate/report.ts';
 import { runSqlValidation } from '../../src/pipeline/validate/step.ts';
 import { connect, type Database } from '../../src/postgres/connect.ts';
-import { makeStepContext, writePairFile, type TestContext } from '../../bench/validate-fixtures.ts';
+import { validationContext, writePairFile } from '../fixtures/validate-pairs.ts';
+import type { FakeStepContext } from '../helpers/step-context.ts';
 import { createDemoDatabase } from '../helpers/demo.ts';
 import { jsonReply, startFakeOpenAI, type FakeChatRequest, type FakeOpenAI, type FakeReply } from '../helpers/fake-openai.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
@@ -34,7 +35,7 @@ before(async () => {
   schemaDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-validate-lint-ddl-'));
   dirs.push(schemaDir);
   fs.writeFileSync(path.join(schemaDir, 'table_list.txt'), `${DEMO_TABLES.join('\n')}\n`);
-  await ddlGenerationStep.run({ ...makeStepContext({ dir: schemaDir, db, parameters: { db_name: 'highway_db' } }), step: 'ddl_generation' });
+  await ddlGenerationStep.run({ ...validationContext({ dir: schemaDir, db, parameters: { db_name: 'highway_db' } }), step: 'ddl_generation' });
   fake = await startFakeOpenAI({
     handler: (req) => {
       for (const [key, route] of routes) {
@@ -90,7 +91,7 @@ async function run(pairs: Array<{ question: string; sql: string }>, options: { l
     pairs: pairs.map((p, index) => ({ index, ...p })),
   };
   fs.writeFileSync(path.join(dir, pairMetaFileName(pairFile)), JSON.stringify(meta));
-  let ctx!: TestContext;
+  let ctx!: FakeStepContext;
   const llm = options.llm
     ? createLlmClient(
         { baseUrl: fake.baseUrl, apiKey: 'sk-test', model: 'fake-model', temperature: 0.2, timeoutMs: 5000, concurrency: 2, maxRetries: 1, jsonMode: true },
@@ -98,7 +99,7 @@ async function run(pairs: Array<{ question: string; sql: string }>, options: { l
         { backoffBaseMs: 5, maxBackoffMs: 20 },
       )
     : undefined;
-  ctx = makeStepContext({ dir, db, ...(llm ? { llm } : {}), parameters: { modify_original_file: false, semantic_check: false, ...options.parameters } });
+  ctx = validationContext({ dir, db, ...(llm ? { llm } : {}), parameters: { modify_original_file: false, semantic_check: false, ...options.parameters } });
   const result = await runSqlValidation(ctx);
   const vr = JSON.parse(fs.readFileSync(path.join(dir, VALIDATION_RESULT_FILE), 'utf8')) as ValidationResultFile;
   const report = JSON.parse(fs.readFileSync(path.join(dir, vr.report_file), 'utf8')) as ValidationReport;

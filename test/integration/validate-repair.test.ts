@@ -19,7 +19,8 @@ import { runSqlValidation } from '../../src/pipeline/validate/step.ts';
 import { SCHEMA_FILE, VALIDATION_RESULT_FILE, type ValidationResultFile } from '../../src/pipeline/artifacts.ts';
 import type { ValidationReport } from '../../src/pipeline/validate/report.ts';
 import type { StepError } from '../../src/errors.ts';
-import { makeStepContext, writePairFile, type TestContext } from '../../bench/validate-fixtures.ts';
+import { validationContext, writePairFile } from '../fixtures/validate-pairs.ts';
+import type { FakeStepContext } from '../helpers/step-context.ts';
 
 let demo: TestDatabase;
 let db: Database;
@@ -68,9 +69,9 @@ async function run(pairs: Array<{ question: string; sql: string }>, parameters: 
   dirs.push(dir);
   if (withSchema) fs.writeFileSync(path.join(dir, SCHEMA_FILE), schemaJson);
   writePairFile(dir, pairs);
-  let ctx!: TestContext;
+  let ctx!: FakeStepContext;
   const llm = llmFor((c) => ctx.count(c));
-  ctx = makeStepContext({ dir, db, llm, parameters: { modify_original_file: false, semantic_check: false, ...parameters } });
+  ctx = validationContext({ dir, db, llm, parameters: { modify_original_file: false, semantic_check: false, ...parameters } });
   await runSqlValidation(ctx);
   const vr = JSON.parse(fs.readFileSync(path.join(dir, VALIDATION_RESULT_FILE), 'utf8')) as ValidationResultFile;
   const report = JSON.parse(fs.readFileSync(path.join(dir, vr.report_file), 'utf8')) as ValidationReport;
@@ -189,8 +190,8 @@ describe('sql_validation LLM repair (fake OpenAI-compatible server)', () => {
       { question: 'fine', sql: 'SELECT 1 AS one' },
     ];
     const pairFile = writePairFile(dir, pairs);
-    let ctx!: TestContext;
-    ctx = makeStepContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true, semantic_check: false } });
+    let ctx!: FakeStepContext;
+    ctx = validationContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true, semantic_check: false } });
     await assert.rejects(runSqlValidation(ctx), (error: StepError) => error.code === 'LLM_UNAVAILABLE' && /1 个问答对待修复/.test(error.text('zh')) && /1 pairs pending repair/.test(error.text('en')));
     assert.ok(!fs.existsSync(path.join(dir, VALIDATION_RESULT_FILE)), 'no result: training_load must not load anything');
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, pairFile), 'utf8')), pairs, 'the pair file is not rewritten');
@@ -227,8 +228,8 @@ describe('sql_validation LLM repair (fake OpenAI-compatible server)', () => {
     pairs.splice(2, 0, { question: '正常的问题', sql: 'SELECT COUNT(*) AS n FROM bss_company' });
     const pairFile = writePairFile(dir, pairs);
     const runOnce = () => {
-      let ctx!: TestContext;
-      ctx = makeStepContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true, validation_concurrency: 1, semantic_check: false } });
+      let ctx!: FakeStepContext;
+      ctx = validationContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true, validation_concurrency: 1, semantic_check: false } });
       return { ctx, done: runSqlValidation(ctx) };
     };
 
@@ -334,7 +335,7 @@ describe('sql_validation meaning check (semantic_check)', () => {
     dirs.push(dir);
     fs.writeFileSync(path.join(dir, SCHEMA_FILE), schemaJson);
     writePairFile(dir, [{ question: '含义-无LLM', sql: 'SELECT COUNT(*) FROM bss_company WHERE delete_ts IS NULL' }]);
-    const ctx = makeStepContext({ dir, db, parameters: { modify_original_file: false, semantic_check: true } });
+    const ctx = validationContext({ dir, db, parameters: { modify_original_file: false, semantic_check: true } });
     await runSqlValidation(ctx);
     const vr = JSON.parse(fs.readFileSync(path.join(dir, VALIDATION_RESULT_FILE), 'utf8')) as ValidationResultFile;
     const report = JSON.parse(fs.readFileSync(path.join(dir, vr.report_file), 'utf8')) as ValidationReport;
@@ -352,8 +353,8 @@ describe('sql_validation meaning check (semantic_check)', () => {
       { question: '含义-不可用2', sql: 'SELECT COUNT(*) FROM bss_service_area WHERE delete_ts IS NULL' },
     ];
     const pairFile = writePairFile(dir, pairs);
-    let ctx!: TestContext;
-    ctx = makeStepContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true, semantic_check: true } });
+    let ctx!: FakeStepContext;
+    ctx = validationContext({ dir, db, llm: llmFor((c) => ctx.count(c)), parameters: { modify_original_file: true, semantic_check: true } });
     await assert.rejects(runSqlValidation(ctx), (e: StepError) => e.code === 'LLM_UNAVAILABLE' && /2 个问答对待修复或待核对含义/.test(e.text('zh')));
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, pairFile), 'utf8')), pairs, 'the pair file is untouched');
     const reportFile = fs.readdirSync(dir).find((n) => /_report\.json$/.test(n))!;

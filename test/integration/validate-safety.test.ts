@@ -15,7 +15,7 @@ import { DEMO_TABLES, seedDemoDatabase } from '../../demo/highway-db.ts';
 import { runSqlValidation } from '../../src/pipeline/validate/step.ts';
 import { VALIDATION_RESULT_FILE, type ValidationResultFile } from '../../src/pipeline/artifacts.ts';
 import type { ValidationReport } from '../../src/pipeline/validate/report.ts';
-import { HOSTILE_SQL, makeStepContext, writePairFile } from '../../bench/validate-fixtures.ts';
+import { HOSTILE_SQL, validationContext, writePairFile } from '../fixtures/validate-pairs.ts';
 
 const PWNED = '/tmp/dp_pwned';
 
@@ -81,7 +81,7 @@ async function runHostile(db: Database) {
   const dir = tempDir();
   const sqls = [...HOSTILE_SQL, ...CONTAINED_SQL];
   writePairFile(dir, sqls.map((sql, i) => ({ question: `hostile ${i}`, sql })));
-  const ctx = makeStepContext({ dir, db, parameters: { modify_original_file: false, enable_llm_repair: false } });
+  const ctx = validationContext({ dir, db, parameters: { modify_original_file: false, enable_llm_repair: false } });
   const t0 = Date.now();
   await runSqlValidation(ctx);
   const elapsed = Date.now() - t0;

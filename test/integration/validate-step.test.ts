@@ -15,7 +15,7 @@ import { runSqlValidation } from '../../src/pipeline/validate/step.ts';
 import { SqlChecker } from '../../src/pipeline/validate/checker.ts';
 import { SCHEMA_FILE, VALIDATION_RESULT_FILE, type ValidationResultFile } from '../../src/pipeline/artifacts.ts';
 import type { ValidationReport } from '../../src/pipeline/validate/report.ts';
-import { DEMO_BROKEN_PAIRS, DEMO_VALID_PAIRS, makeStepContext, writePairFile } from '../../bench/validate-fixtures.ts';
+import { DEMO_BROKEN_PAIRS, DEMO_VALID_PAIRS, validationContext, writePairFile } from '../fixtures/validate-pairs.ts';
 
 let demo: TestDatabase;
 let db: Database;
@@ -59,7 +59,7 @@ describe('sql_validation on real PostgreSQL (demo database)', { skip: needsPostg
     const dir = tempDir();
     const pairs = [...DEMO_VALID_PAIRS, ...DEMO_BROKEN_PAIRS.map(({ question, sql }) => ({ question, sql }))];
     const pairFile = writePairFile(dir, pairs);
-    const ctx = makeStepContext({ dir, db, parameters: { modify_original_file: false } });
+    const ctx = validationContext({ dir, db, parameters: { modify_original_file: false } });
     const result = await runSqlValidation(ctx);
     const report = reportOf(dir);
     for (let i = 0; i < DEMO_VALID_PAIRS.length; i += 1) {
@@ -135,7 +135,7 @@ describe('sql_validation on real PostgreSQL (demo database)', { skip: needsPostg
     ];
     const pairFile = writePairFile(dir, pairs);
     const original = fs.readFileSync(path.join(dir, pairFile), 'utf8');
-    const ctx = makeStepContext({ dir, db, parameters: { modify_original_file: true, enable_llm_repair: false } });
+    const ctx = validationContext({ dir, db, parameters: { modify_original_file: true, enable_llm_repair: false } });
     await runSqlValidation(ctx);
     assert.equal(fs.readFileSync(path.join(dir, `${pairFile}.backup`), 'utf8'), original);
     const rewritten = readJson<Array<{ question: string; sql: string }>>(dir, pairFile);
@@ -153,7 +153,7 @@ describe('sql_validation on real PostgreSQL (demo database)', { skip: needsPostg
     assert.equal(report.catalog_source, 'schema.json');
     // Re-run: judges the set as generated (the backup), not the rewritten file; the backup still holds the original.
     await new Promise((r) => setTimeout(r, 1100)); // a new report time stamp
-    await runSqlValidation(makeStepContext({ dir, db, parameters: { modify_original_file: true } }));
+    await runSqlValidation(validationContext({ dir, db, parameters: { modify_original_file: true } }));
     assert.equal(fs.readFileSync(path.join(dir, `${pairFile}.backup`), 'utf8'), original);
     assert.deepEqual(readJson<unknown[]>(dir, pairFile), rewritten);
     const again = readJson<ValidationResultFile>(dir, VALIDATION_RESULT_FILE);
@@ -173,7 +173,7 @@ describe('sql_validation on real PostgreSQL (demo database)', { skip: needsPostg
       { question: 'q5', sql: 'SELECT id FROM bss_service_area a JOIN bss_company c ON c.id = a.company_id' },
     ];
     writePairFile(dir, pairs);
-    const ctx = makeStepContext({ dir, db, parameters: { modify_original_file: false } });
+    const ctx = validationContext({ dir, db, parameters: { modify_original_file: false } });
     await runSqlValidation(ctx);
     const report = reportOf(dir);
     assert.equal(report.catalog_source, 'database');
@@ -204,7 +204,7 @@ describe('sql_validation on real PostgreSQL (demo database)', { skip: needsPostg
       { question: 'current_setting', sql: "SELECT current_setting('search_path')" },
     ];
     writePairFile(dir, pairs);
-    const ctx = makeStepContext({ dir, db, parameters: { modify_original_file: false } });
+    const ctx = validationContext({ dir, db, parameters: { modify_original_file: false } });
     await runSqlValidation(ctx);
     const report = reportOf(dir);
     const [empty, fn, huge, setting] = report.pairs;
@@ -223,7 +223,7 @@ describe('sql_validation on real PostgreSQL (demo database)', { skip: needsPostg
 
     const dir2 = tempDir();
     writePairFile(dir2, pairs.slice(0, 1));
-    await runSqlValidation(makeStepContext({ dir: dir2, db, parameters: { modify_original_file: false, execute_check: false } }));
+    await runSqlValidation(validationContext({ dir: dir2, db, parameters: { modify_original_file: false, execute_check: false } }));
     const r2 = reportOf(dir2);
     assert.equal(r2.pairs[0]!.status, 'valid', 'without the row check an empty result is not seen');
     assert.equal(r2.pairs[0]!.explain_only_reason, 'execute_check disabled');
@@ -280,23 +280,23 @@ describe('sql_validation on real PostgreSQL (demo database)', { skip: needsPostg
   it('malformed pairs are invalid (malformed_pair); a missing pair file fails the step with a clear code', async () => {
     const dir = tempDir();
     writePairFile(dir, [{ question: 'ok', sql: 'SELECT 1' }, { question: 3, sql: 'SELECT 1' }, { sql: 'SELECT 1' }, null, { question: 'x', sql: ['SELECT 1'] }]);
-    const ctx = makeStepContext({ dir, db, parameters: { modify_original_file: false } });
+    const ctx = validationContext({ dir, db, parameters: { modify_original_file: false } });
     await runSqlValidation(ctx);
     const report = reportOf(dir);
     assert.deepEqual(report.pairs.map((p) => p.status), ['valid', 'invalid', 'invalid', 'invalid', 'invalid']);
     assert.ok(report.pairs.slice(1).every((p) => p.error_class === 'malformed_pair'));
 
     const empty = tempDir();
-    await assert.rejects(runSqlValidation(makeStepContext({ dir: empty, db })), (e: Error & { code?: string }) => e.code === 'PAIR_FILE_NOT_FOUND');
+    await assert.rejects(runSqlValidation(validationContext({ dir: empty, db })), (e: Error & { code?: string }) => e.code === 'PAIR_FILE_NOT_FOUND');
     fs.writeFileSync(path.join(empty, 'qs_x_20250101_000000_pair.json'), '{"not": "an array"}');
-    await assert.rejects(runSqlValidation(makeStepContext({ dir: empty, db })), (e: Error & { code?: string }) => e.code === 'PAIR_FILE_INVALID');
+    await assert.rejects(runSqlValidation(validationContext({ dir: empty, db })), (e: Error & { code?: string }) => e.code === 'PAIR_FILE_INVALID');
   });
 
   it('picks the newest pair file and runs checks in parallel on the pool', async () => {
     const dir = tempDir();
     writePairFile(dir, [{ question: 'old', sql: 'SELECT nope' }], 'highway_db', '20240101_000000');
     const newest = writePairFile(dir, Array.from({ length: 40 }, (_, i) => ({ question: `q${i}`, sql: `SELECT ${i} AS n, count(*) FROM bss_company` })), 'highway_db', '20250101_000000');
-    const ctx = makeStepContext({ dir, db, parameters: { modify_original_file: false } });
+    const ctx = validationContext({ dir, db, parameters: { modify_original_file: false } });
     await runSqlValidation(ctx);
     const report = reportOf(dir);
     assert.equal(report.pair_file, newest);
@@ -309,7 +309,7 @@ describe('sql_validation on real PostgreSQL (demo database)', { skip: needsPostg
     writePairFile(dir, Array.from({ length: 200 }, (_, i) => ({ question: `q${i}`, sql: `SELECT ${i} AS n FROM bss_company` })));
     fs.writeFileSync(path.join(dir, VALIDATION_RESULT_FILE), '{"validated_file": "stale.json"}');
     const abort = new AbortController();
-    const ctx = makeStepContext({ dir, db, signal: abort.signal, parameters: { modify_original_file: true } });
+    const ctx = validationContext({ dir, db, signal: abort.signal, parameters: { modify_original_file: true } });
     const progress = ctx.progress;
     (ctx as { progress: typeof progress }).progress = (done, total, unit) => {
       progress(done, total, unit);
@@ -327,7 +327,7 @@ describe('sql_validation on real PostgreSQL (demo database)', { skip: needsPostg
     const dir = tempDir();
     writePairFile(dir, [{ question: 'q', sql: 'SELECT 1' }]);
     const refusing: Database = { kind: 'postgres', label: 'x', close: async () => undefined, pool: { options: { max: 2 }, connect: async () => { throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }); } } as unknown as pg.Pool };
-    await assert.rejects(runSqlValidation(makeStepContext({ dir, db: refusing })), (e: Error & { code?: string }) => e.code === 'DATABASE_CONNECTION_ERROR' && /ECONNREFUSED/.test(e.message));
+    await assert.rejects(runSqlValidation(validationContext({ dir, db: refusing })), (e: Error & { code?: string }) => e.code === 'DATABASE_CONNECTION_ERROR' && /ECONNREFUSED/.test(e.message));
     // A backend terminated in the middle of a check (57P01 admin_shutdown).
     const inner = db.pool;
     const dying: Database = {
@@ -349,7 +349,7 @@ describe('sql_validation on real PostgreSQL (demo database)', { skip: needsPostg
         },
       } as unknown as pg.Pool,
     };
-    await assert.rejects(runSqlValidation(makeStepContext({ dir, db: dying })), (e: Error & { code?: string }) => e.code === 'DATABASE_CONNECTION_ERROR');
+    await assert.rejects(runSqlValidation(validationContext({ dir, db: dying })), (e: Error & { code?: string }) => e.code === 'DATABASE_CONNECTION_ERROR');
     assert.equal(fs.existsSync(path.join(dir, VALIDATION_RESULT_FILE)), false);
     // A transient failure (out of shared memory, 53200) is retried on a fresh connection.
     let failures = 1;
@@ -370,7 +370,7 @@ describe('sql_validation on real PostgreSQL (demo database)', { skip: needsPostg
         },
       } as unknown as pg.Pool,
     };
-    await runSqlValidation(makeStepContext({ dir, db: flaky }));
+    await runSqlValidation(validationContext({ dir, db: flaky }));
     assert.equal(reportOf(dir).pairs[0]!.status, 'valid');
   });
 
@@ -382,7 +382,7 @@ describe('sql_validation on real PostgreSQL (demo database)', { skip: needsPostg
       { question: '坏1', sql: 'SELECT nope FROM bss_company' },
       { question: '坏2', sql: 'SELECT nope FROM bss_company' },
     ]);
-    const ctx = makeStepContext({ dir, db, parameters: { modify_original_file: false } });
+    const ctx = validationContext({ dir, db, parameters: { modify_original_file: false } });
     await runSqlValidation(ctx);
     const report = reportOf(dir);
     assert.deepEqual(report.pairs.map((p) => [p.status, p.same_sql_as]), [['valid', null], ['valid', 0], ['invalid', null], ['invalid', 2]]);
