@@ -9,6 +9,7 @@ import { StepCancelledError, type StepContext, type TaskParameters } from '../..
 import { parseStepParameters } from '../../src/pipeline/parameters.ts';
 import type { StepName } from '../../src/pipeline/steps.ts';
 import type { Database } from '../../src/postgres/connect.ts';
+import { DEFAULT_FLAGS } from '../../src/tasks/model.ts';
 
 export interface FakeStepContext extends StepContext {
   /** Every line the step logged, with the task log's level names. */
@@ -28,7 +29,7 @@ export interface FakeStepContextOptions {
   llm?: LlmClient;
   embedder?: Embedder;
   vectorDatabase?: () => Promise<Database>;
-  /** Task parameters over the defaults (every step enabled, nothing backed up or truncated). */
+  /** Task parameters over a new task's defaults (DEFAULT_FLAGS: every step on, nothing backed up or truncated). */
   parameters?: Partial<TaskParameters>;
   /** Default: the defaults, with output and logs in `dir`. */
   settings?: Settings;
@@ -48,12 +49,7 @@ export function fakeStepContext(options: FakeStepContextOptions): FakeStepContex
     step: options.step,
     workspaceDir: options.dir,
     params: {
-      enable_sql_validation: true,
-      enable_llm_repair: true,
-      modify_original_file: true,
-      enable_training_data_load: true,
-      backup_vector_tables: false,
-      truncate_vector_tables: false,
+      ...DEFAULT_FLAGS,
       ...options.parameters,
       ...parseStepParameters(options.parameters ?? {}),
     },
