@@ -12,7 +12,8 @@ import { defaultSteps, type StepRegistry } from './pipeline/registry.ts';
 import { migrateStore } from './tasks/migrations.ts';
 import { RunQueue } from './tasks/queue.ts';
 import { TaskRunner, type RunObserver } from './tasks/runner.ts';
-import { TaskService, type Preflight } from './tasks/service.ts';
+import { TaskService, type CreateTaskInput, type ExecuteInput, type Preflight } from './tasks/service.ts';
+import type { TaskWithSteps } from './tasks/store.ts';
 import { DatabaseTools } from './tasks/database-tools.ts';
 import { VectorAdmin } from './tasks/vector-admin.ts';
 import { everyWithoutOverlap, type SerialInterval } from './interval.ts';
@@ -43,9 +44,23 @@ export interface App {
   /** Whether the default business database is open in this process now (embedded: opened on first use,
    * closed after its idle period; a server database is reached through a pool per task). */
   businessDatabaseState(): BusinessDatabaseState;
+  /**
+   * Creates a task with its table list and runs it here and now, not through the queue (the CLI's `run`
+   * and `demo`): the same rows, files and logs as a task run by a worker. `onStart` is told the task id
+   * and directory once the run exists. Answers the task as it ended.
+   */
+  runInForeground(job: ForegroundJob): Promise<TaskWithSteps>;
   /** Starts executing queued runs in this process (and supervising stale ones). */
   startWorkers(concurrency?: number): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface ForegroundJob {
+  input: CreateTaskInput;
+  tables: string[];
+  /** Default: the whole task. */
+  execution?: ExecuteInput;
+  onStart?: (taskId: string, taskDir: string) => void;
 }
 
 export type BusinessDatabaseState = { kind: 'pglite'; open: boolean; users: number } | { kind: 'postgres' };
@@ -131,6 +146,8 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     }
   };
   const service = new TaskService(store, settings, (client, job) => queue.enqueue(client, job), preflight);
+  // A run started here is executed here: this service's enqueue leaves nothing in the queue for a worker.
+  const foreground = new TaskService(store, settings, async () => undefined, preflight);
   const vectorAdmin = new VectorAdmin(settings, services, service, systemLog);
   let supervisor: SerialInterval | undefined;
 
@@ -161,6 +178,14 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     vectorAdmin,
     businessDatabaseState: () =>
       settings.businessDbUrl.startsWith('pglite://') ? { kind: 'pglite', ...embeddedDatabaseState(settings.businessDbUrl, settings.cwd) } : { kind: 'postgres' },
+    async runInForeground({ input, tables, execution = { execution_mode: 'complete' }, onStart }) {
+      const task = await foreground.createTask(input);
+      await foreground.createTableList(task.task_id, tables);
+      const { runId } = await foreground.execute(task.task_id, execution);
+      onStart?.(task.task_id, foreground.taskDir(task.task_id));
+      await runner.execute({ task_id: task.task_id, run_id: runId });
+      return (await store.getTask(task.task_id))!;
+    },
     async startWorkers(concurrency = settings.workers) {
       await queue.work(concurrency, async (job) => {
         try {

@@ -212,11 +212,9 @@ async function runInForeground(settings: Settings, options: RunOptions): Promise
   if (!options.tables && !options.table) fail(t('cli.run_needs_tables', lang));
   if (options.mode === 'step' && !options.step) fail(t('cli.run_needs_step', lang));
   const input = await taskInputOrExit(options, lang);
-  const [{ createApp }, { createProgressReporter }, { TaskRunner }, { TaskService }, { decodeTableListFile, parseAndValidateTableList }] = await Promise.all([
+  const [{ createApp }, { createProgressReporter }, { decodeTableListFile, parseAndValidateTableList }] = await Promise.all([
     import('./app.ts'),
     import('./cli/progress.ts'),
-    import('./tasks/runner.ts'),
-    import('./tasks/service.ts'),
     import('./tasks/table-list.ts'),
   ]);
   const text = options.tables ? decodeTableListFile(fs.readFileSync(path.resolve(options.tables))) : options.table!.split(',').join('\n');
@@ -230,22 +228,12 @@ async function runInForeground(settings: Settings, options: RunOptions): Promise
   const reporter = createProgressReporter({ lang, quiet: Boolean(options.quiet), tty: Boolean(process.stderr.isTTY) });
   const app = await createApp(settings, { observer: reporter.observer });
   try {
-    // Runs here, not through the queue: the service's enqueue is a no-op and this process executes the run.
-    const service = new TaskService(app.store, settings, async () => undefined, app.preflight);
-    const task = await service.createTask(input);
-    await service.createTableList(task.task_id, tables);
-    const { runId } = await service.execute(task.task_id, { execution_mode: options.mode, step_name: options.step });
-    reporter.start(task.task_id, service.taskDir(task.task_id));
-    const runner = new TaskRunner({
-      store: app.store,
-      registry: app.registry,
-      settings,
-      workerId: app.workerId,
-      observer: reporter.observer,
-      services: app.services,
+    const final = await app.runInForeground({
+      input,
+      tables,
+      execution: { execution_mode: options.mode, step_name: options.step },
+      onStart: (taskId, dir) => reporter.start(taskId, dir),
     });
-    await runner.execute({ task_id: task.task_id, run_id: runId });
-    const final = (await app.store.getTask(task.task_id))!;
     reporter.finish(final);
     return final.status === 'completed' || final.status === 'partial_completed' ? 0 : 1;
   } catch (error) {

@@ -12,8 +12,6 @@ import { AppError } from '../errors.ts';
 import { createTaskBody } from '../http/tasks.ts';
 import { latestPairFile, pairFileSchema, questionSqlPairSchema, readArtifact, readSchemaFile, readValidationResult } from '../pipeline/artifacts.ts';
 import { STEP_NAMES, type StepName } from '../pipeline/steps.ts';
-import { TaskRunner } from '../tasks/runner.ts';
-import { TaskService } from '../tasks/service.ts';
 import type { TaskWithSteps } from '../tasks/store.ts';
 import { searchCollections, vectorStats } from '../vector/store.ts';
 import { parseQuestionSqlDocument } from '../vector/documents.ts';
@@ -57,35 +55,29 @@ export async function runDemo(settings: Settings, options: DemoOptions = {}): Pr
   const app = await createApp(demoSettings, { observer: reporter.observer });
   try {
     const unavailable = STEP_NAMES.filter((s) => !app.registry.has(s));
-    const service = new TaskService(app.store, demoSettings, async () => undefined, app.preflight);
-    let task: TaskWithSteps;
+    let final: TaskWithSteps;
     try {
-      // Through the API's own schema, like every other way of creating a task.
-      task = await service.createTask(
-        createTaskBody.parse({
+      final = await app.runInForeground({
+        // Through the API's own schema, like every other way of creating a task.
+        input: createTaskBody.parse({
           business_context: DEMO_BUSINESS_CONTEXT,
           db_name: 'highway_db',
           task_name: t('demo.task_name', lang),
           created_by: 'demo',
         }),
-      );
-      await service.createTableList(task.task_id, options.tables ?? DEMO_TABLES);
-      const { runId } = await service.execute(task.task_id, { execution_mode: 'complete' });
-      const dir = service.taskDir(task.task_id);
-      reporter.start(task.task_id, dir);
-      if (unavailable.length && !options.quiet) {
-        out(t('demo.steps_unavailable', lang, { steps: unavailable.join(', ') }));
-      }
-      const runner = new TaskRunner({ store: app.store, registry: app.registry, settings: demoSettings, workerId: app.workerId, observer: reporter.observer, services: app.services });
-      await runner.execute({ task_id: task.task_id, run_id: runId });
+        tables: options.tables ?? DEMO_TABLES,
+        onStart: (taskId, dir) => {
+          reporter.start(taskId, dir);
+          if (unavailable.length && !options.quiet) out(t('demo.steps_unavailable', lang, { steps: unavailable.join(', ') }));
+        },
+      });
     } catch (error) {
       reporter.stop();
       if (error instanceof AppError) throw new Error(`${error.code}: ${error.details(lang)}`);
       throw error;
     }
     reporter.stop();
-    const final = (await app.store.getTask(task.task_id))!;
-    const report = await buildReport(final, service.taskDir(task.task_id), unavailable, app, options.question);
+    const report = await buildReport(final, app.service.taskDir(final.task_id), unavailable, app, options.question);
     for (const line of renderReport(report, lang, browsableUrl(settings.host, settings.port))) out(line);
     return { exitCode: final.status === 'completed' ? 0 : 1, report };
   } finally {
