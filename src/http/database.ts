@@ -2,8 +2,9 @@
 // DatabaseTools' (src/tasks/database-tools.ts): this file parses, calls and sends.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { DatabaseTools } from '../tasks/database-tools.ts';
+import { DISCOVERY_RULES, type DatabaseTools } from '../tasks/database-tools.ts';
 import { sendOk } from './envelope.ts';
+import { okEnvelope } from './schemas.ts';
 
 const dbConnection = z.string().trim().min(1).max(2048).optional();
 
@@ -25,11 +26,89 @@ const ddlBody = z
   })
   .strict();
 
+const relationKind = z.string().describe('table, view, materialized_view, partitioned_table or foreign_table');
+const tablesData = z.object({
+  tables: z.array(z.string()).describe('schema.table'),
+  total: z.number().int(),
+  schemas: z.array(z.string()),
+  table_name_pattern: z.string().nullable(),
+  db_connection_info: z.object({ database: z.string().optional() }),
+  counts: z.record(z.string(), z.number().int()).describe('per kind: tables, views, materialized_views, partitioned_tables, foreign_tables'),
+  table_details: z.array(
+    z.object({
+      full_name: z.string(),
+      schema_name: z.string(),
+      table_name: z.string(),
+      type: relationKind,
+      is_view: z.boolean(),
+      estimated_rows: z.number().int().describe('the planner\'s estimate; -1 for a view'),
+      comment: z.string().nullable(),
+    }),
+  ),
+});
+const commentSource = z.string().nullable().describe('database, llm or offline (the rule-based annotator)');
+const tableDdlData = z.object({
+  ddl: z.string().optional(),
+  md: z.string().optional(),
+  table_info: z.object({
+    table_name: z.string(),
+    schema_name: z.string(),
+    full_name: z.string(),
+    type: relationKind,
+    comment: z.string().nullable(),
+    comment_source: commentSource,
+    field_count: z.number().int(),
+    row_count: z.number().int(),
+    row_count_exact: z.boolean(),
+    primary_key: z.array(z.string()),
+    foreign_keys: z.array(
+      z.object({
+        name: z.string().nullable(),
+        columns: z.array(z.string()),
+        target_schema: z.string(),
+        target_table: z.string(),
+        target_columns: z.array(z.string()),
+        inferred: z.boolean().describe('false: declared in the catalog'),
+        evidence: z.string().optional(),
+        overlap: z.object({ matched: z.number().int(), sampled: z.number().int() }).optional(),
+        origin: z.enum(['declared', 'inferred', 'user']).optional(),
+        discovery: z.object({ rule: z.enum(DISCOVERY_RULES), containment: z.number(), target_unique: z.enum(['key', 'data']), sampled: z.number().int() }).optional(),
+      }),
+    ),
+  }),
+  fields: z.array(
+    z.object({
+      column_name: z.string(),
+      data_type: z.string(),
+      full_type: z.string(),
+      max_length: z.number().int().nullable(),
+      numeric_precision: z.number().int().nullable(),
+      numeric_scale: z.number().int().nullable(),
+      is_nullable: z.boolean(),
+      is_primary_key: z.boolean(),
+      default_value: z.string().nullable(),
+      comment: z.string().nullable(),
+      comment_source: commentSource,
+      enum_values: z.array(z.string()).nullable(),
+      sample_values: z.array(z.string()),
+    }),
+  ),
+  generation_info: z.object({
+    business_context: z.string().nullable(),
+    output_type: z.enum(['ddl', 'md', 'both']),
+    has_llm_comments: z.boolean(),
+    llm_model: z.string().nullable(),
+    database: z.string(),
+    server_version: z.string(),
+    warnings: z.array(z.string()).optional(),
+  }),
+});
+
 export function databaseRoutes(tools: DatabaseTools): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/api/v0/database/tables',
-      { schema: { tags: ['database'], summary: '获取数据库表列表 (guide §6.1)', body: tablesBody.prefault({}) } },
+      { schema: { tags: ['database'], summary: '获取数据库表列表 (guide §6.1)', body: tablesBody.prefault({}), response: { 200: okEnvelope(tablesData) } } },
       async (request, reply) => {
         const body = request.body;
         const data = await tools.listTables({ dbConnection: body.db_connection, schema: body.schema, tableNamePattern: body.table_name_pattern });
@@ -39,7 +118,7 @@ export function databaseRoutes(tools: DatabaseTools): FastifyPluginAsyncZod {
 
     app.post(
       '/api/v0/database/table/ddl',
-      { schema: { tags: ['database'], summary: '获取表DDL/MD文档 (guide §6.2)', body: ddlBody } },
+      { schema: { tags: ['database'], summary: '获取表DDL/MD文档 (guide §6.2)', body: ddlBody, response: { 200: okEnvelope(tableDdlData) } } },
       async (request, reply) => {
         const body = request.body;
         // A client that goes away stops the work (LLM call, profile) it asked for.

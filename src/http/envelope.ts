@@ -11,7 +11,14 @@ declare module 'fastify' {
   }
 }
 
-export function sendOk(reply: FastifyReply, status: number, messageKey: MessageKey, data: unknown) {
+/** The `data` a route's declared response schemas accept (any for a route without one). */
+type ResponseData<R> = R extends { send(payload: infer P): unknown } ? (P extends { data: infer D } ? D : unknown) : unknown;
+
+/**
+ * Sends the guide's success envelope. `data` is checked at compile time against the route's response
+ * schemas (fastify-type-provider-zod types the reply with them), and at run time by their serializer.
+ */
+export function sendOk<R extends FastifyReply>(reply: R, status: number, messageKey: MessageKey, data: ResponseData<R>) {
   return reply.code(status).send({ success: true, code: status, message: t(messageKey, reply.request.lang), data });
 }
 

@@ -30,6 +30,7 @@ export function eventRoutes(service: TaskService, changes: TaskChangeFeed): Fast
           tags: ['tasks'],
           summary: '任务事件流 (SSE): status, log, end',
           params: taskIdParams,
+          response: { 200: z.string().describe('text/event-stream: `status` events (the task status data), `log` events (one log entry each), then `end`') },
           querystring: z.object({
             logs: z.enum(['true', 'false']).default('true'),
             /** Where to start following the log: the `log_offset` of GET /logs (default: its current end). */

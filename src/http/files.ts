@@ -9,7 +9,7 @@ import { TABLE_LIST_FILE } from '../tasks/service.ts';
 import { humanSize } from '../tasks/workspace.ts';
 import { localIso } from '../time.ts';
 import { sendOk } from './envelope.ts';
-import { taskIdParams } from './schemas.ts';
+import { okEnvelope, taskIdParams } from './schemas.ts';
 
 const tableListBody = z
   .object({
@@ -30,16 +30,61 @@ const CONTENT_TYPES: Record<string, string> = {
   csv: 'text/csv; charset=utf-8',
 };
 
+const fileItem = z.object({
+  file_name: z.string().describe('path relative to the task directory, / separated'),
+  file_type: z.string(),
+  file_size: z.number().int(),
+  file_size_human: z.string(),
+  created_at: z.string(),
+  is_primary: z.boolean(),
+  description: z.string(),
+  download_url: z.string(),
+});
+const filesData = z.object({ task_id: z.string(), files: z.array(fileItem), total_files: z.number().int(), total_size: z.number().int(), total_size_human: z.string() });
+const uploadedData = z.object({
+  task_id: z.string(),
+  file_name: z.string(),
+  original_file_name: z.string(),
+  file_size: z.number().int(),
+  file_path: z.string(),
+  table_count: z.number().int(),
+  tables: z.array(z.string()),
+  uploaded_at: z.string().nullable(),
+});
+const tableListInfoData = z.object({
+  task_id: z.string(),
+  has_table_list: z.boolean(),
+  file_name: z.string().nullable(),
+  file_size: z.number().int(),
+  file_size_human: z.string(),
+  file_path: z.string().nullable(),
+  table_count: z.number().int(),
+  tables: z.array(z.string()),
+  uploaded_at: z.string().nullable(),
+});
+const tableListCreatedData = z.object({
+  task_id: z.string(),
+  file_name: z.string(),
+  file_size: z.number().int(),
+  file_path: z.string(),
+  table_count: z.number().int(),
+  tables: z.array(z.string()),
+  business_context: z.string().nullable(),
+  created_at: z.string().nullable(),
+});
+/** A download is the file's bytes, not JSON (Content-Type by extension, as an attachment). */
+const fileBytes = z.string().meta({ format: 'binary', description: "the file's bytes (Content-Disposition: attachment)" });
+
 export function fileRoutes(service: TaskService, maxUploadBytes: number): FastifyPluginAsyncZod {
   return async (app) => {
-    app.get('/api/v0/data_pipeline/tasks/:task_id/files', { schema: { tags: ['files'], summary: '获取任务文件列表 (guide §4.1)', params: taskIdParams } }, async (request, reply) => {
+    app.get('/api/v0/data_pipeline/tasks/:task_id/files', { schema: { tags: ['files'], summary: '获取任务文件列表 (guide §4.1)', params: taskIdParams, response: { 200: okEnvelope(filesData) } } }, async (request, reply) => {
       const list = await service.files(request.params.task_id, request.lang);
       return sendOk(reply, 200, 'files.list', { task_id: request.params.task_id, ...list });
     });
 
     app.get(
       '/api/v0/data_pipeline/tasks/:task_id/files/*',
-      { schema: { tags: ['files'], summary: '下载文件 (guide §4.2)', params: taskIdParams.extend({ '*': z.string() }) } },
+      { schema: { tags: ['files'], summary: '下载文件 (guide §4.2)', params: taskIdParams.extend({ '*': z.string() }), response: { 200: fileBytes } } },
       async (request, reply) => {
         const relative = request.params['*'];
         const file = await service.resolveDownload(request.params.task_id, relative);
@@ -48,11 +93,12 @@ export function fileRoutes(service: TaskService, maxUploadBytes: number): Fastif
         reply.header('Content-Type', CONTENT_TYPES[ext] ?? 'application/octet-stream');
         reply.header('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(baseName)}`);
         reply.header('X-Content-Type-Options', 'nosniff');
-        return reply.send(fs.createReadStream(file));
+        // A stream is sent as it is (no serializer runs); the schema only documents the bytes.
+        return reply.send(fs.createReadStream(file) as never);
       },
     );
 
-    app.post('/api/v0/data_pipeline/tasks/:task_id/upload-table-list', { schema: { tags: ['files'], summary: '上传表清单文件 (guide §4.3)', params: taskIdParams, consumes: ['multipart/form-data'] } }, async (request, reply) => {
+    app.post('/api/v0/data_pipeline/tasks/:task_id/upload-table-list', { schema: { tags: ['files'], summary: '上传表清单文件 (guide §4.3)', params: taskIdParams, consumes: ['multipart/form-data'], response: { 200: okEnvelope(uploadedData) } } }, async (request, reply) => {
       const taskId = request.params.task_id;
       await service.getTask(taskId);
       if (!request.isMultipart()) throw appError('VALIDATION_ERROR', { key: 'err.upload_missing_file', missingParams: ['file'] });
@@ -84,7 +130,7 @@ export function fileRoutes(service: TaskService, maxUploadBytes: number): Fastif
       });
     });
 
-    app.get('/api/v0/data_pipeline/tasks/:task_id/table-list-info', { schema: { tags: ['files'], summary: '获取表清单信息 (guide §4.4)', params: taskIdParams } }, async (request, reply) => {
+    app.get('/api/v0/data_pipeline/tasks/:task_id/table-list-info', { schema: { tags: ['files'], summary: '获取表清单信息 (guide §4.4)', params: taskIdParams, response: { 200: okEnvelope(tableListInfoData) } } }, async (request, reply) => {
       const info = await service.tableListInfo(request.params.task_id);
       return sendOk(reply, 200, 'table_list.info', {
         task_id: request.params.task_id,
@@ -99,7 +145,7 @@ export function fileRoutes(service: TaskService, maxUploadBytes: number): Fastif
       });
     });
 
-    app.post('/api/v0/data_pipeline/tasks/:task_id/table-list', { schema: { tags: ['files'], summary: '直接创建表清单 (guide §4.5)', params: taskIdParams, body: tableListBody } }, async (request, reply) => {
+    app.post('/api/v0/data_pipeline/tasks/:task_id/table-list', { schema: { tags: ['files'], summary: '直接创建表清单 (guide §4.5)', params: taskIdParams, body: tableListBody, response: { 200: okEnvelope(tableListCreatedData) } } }, async (request, reply) => {
       const body = request.body;
       const names = body.table_names ?? (typeof body.tables === 'string' ? body.tables.split(/[,，\n]/) : body.tables!);
       const saved = await service.createTableList(request.params.task_id, names.map((n) => n.trim()).filter(Boolean), body.business_context);

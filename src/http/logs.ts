@@ -6,7 +6,7 @@ import { LOG_SORT_FIELDS, LOG_SORT_ORDERS } from '../logs/reader.ts';
 import { STEP_NAMES } from '../tasks/model.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { sendOk } from './envelope.ts';
-import { taskIdParams, timeBound } from './schemas.ts';
+import { okEnvelope, taskIdParams, timeBound } from './schemas.ts';
 
 const level = z
   .string()
@@ -34,9 +34,33 @@ const logQueryBody = z
   })
   .strict();
 
+const logEntry = z.object({
+  timestamp: z.string().describe('YYYY-MM-DD HH:MM:SS, server local time, as written'),
+  level: z.string(),
+  logger: z.string(),
+  step: z.string().optional().describe('the step the entry belongs to, when its logger or a [step_name] prefix tells'),
+  message: z.string(),
+  line_number: z.number().int().optional(),
+});
+const logsData = z.object({
+  task_id: z.string(),
+  logs: z.array(logEntry),
+  total: z.number().int(),
+  source: z.literal('file'),
+  log_file: z.string(),
+  log_offset: z.number().int().describe('pass it to /events?log_offset= to follow the log from where this answer ends'),
+});
+const logQueryData = z.object({
+  task_id: z.string(),
+  logs: z.array(logEntry),
+  pagination: z.object({ page: z.number().int(), page_size: z.number().int(), total: z.number().int(), total_pages: z.number().int(), has_next: z.boolean(), has_prev: z.boolean() }),
+  log_file_info: z.object({ exists: z.boolean(), file_path: z.string(), file_size: z.number().int(), last_modified: z.string().nullable() }),
+  query_time: z.string(),
+});
+
 export function logRoutes(service: TaskService): FastifyPluginAsyncZod {
   return async (app) => {
-    app.get('/api/v0/data_pipeline/tasks/:task_id/logs', { schema: { tags: ['logs'], summary: '获取任务日志 (guide §5.1)', params: taskIdParams, querystring: logsQuery } }, async (request, reply) => {
+    app.get('/api/v0/data_pipeline/tasks/:task_id/logs', { schema: { tags: ['logs'], summary: '获取任务日志 (guide §5.1)', params: taskIdParams, querystring: logsQuery, response: { 200: okEnvelope(logsData) } } }, async (request, reply) => {
       const { entries, total, file, endOffset } = await service.tailLogs(request.params.task_id, request.query.limit, request.query.level);
       // log_offset: pass it to /events?log_offset= to follow the log from exactly where this answer ends.
       return sendOk(reply, 200, 'logs.list', { task_id: request.params.task_id, logs: entries, total, source: 'file', log_file: file, log_offset: endOffset });
@@ -44,7 +68,7 @@ export function logRoutes(service: TaskService): FastifyPluginAsyncZod {
 
     app.post(
       '/api/v0/data_pipeline/tasks/:task_id/logs/query',
-      { schema: { tags: ['logs'], summary: '高级日志查询 (guide §5.2)', params: taskIdParams, body: logQueryBody.prefault({}) } },
+      { schema: { tags: ['logs'], summary: '高级日志查询 (guide §5.2)', params: taskIdParams, body: logQueryBody.prefault({}), response: { 200: okEnvelope(logQueryData) } } },
       async (request, reply) => {
         const started = process.hrtime.bigint();
         const { result, info } = await service.queryLogs(request.params.task_id, request.body);

@@ -1,8 +1,60 @@
 // Store rows → the guide's JSON shapes (§3.3 status, §3.4 list). db_connection is always masked here.
+// Each presenter's output has its response schema here (OpenAPI, and checked on the way out); `satisfies`
+// keeps the two in step at compile time.
+import { z } from 'zod';
 import { maskConnectionString } from '../postgres/connection-string.ts';
-import { effectiveFlags, STEP_NAMES, type StepName, type StepStatus } from '../tasks/model.ts';
+import { EXECUTION_MODES, effectiveFlags, STEP_NAMES, STEP_STATUSES, TASK_STATUSES, type StepName, type StepStatus } from '../tasks/model.ts';
 import type { StepRow, TaskWithSteps } from '../tasks/store.ts';
 import { localIso } from '../time.ts';
+
+const isoTime = z.string().describe('local time, ISO 8601 without offset: 2025-07-01T14:30:53');
+const stepProgress = z.object({ done: z.number(), total: z.number(), unit: z.string() }).nullable();
+const stepStatusSchema = z.enum(STEP_STATUSES);
+
+export const taskListItemSchema = z.object({
+  task_id: z.string(),
+  task_name: z.string().nullable(),
+  status: z.enum(TASK_STATUSES),
+  step_status: z.record(z.enum(STEP_NAMES), stepStatusSchema),
+  created_at: isoTime,
+  started_at: isoTime.nullable(),
+  completed_at: isoTime.nullable(),
+  created_by: z.string().nullable(),
+  db_name: z.string().nullable(),
+  business_context: z.string().nullable(),
+  directory_exists: z.boolean(),
+  updated_at: isoTime,
+  error_message: z.string().nullable(),
+});
+
+export const taskStatusSchema = taskListItemSchema.extend({
+  execution_mode: z.enum(EXECUTION_MODES).nullable(),
+  requested_step: z.enum(STEP_NAMES).nullable(),
+  cancel_requested: z.boolean(),
+  parameters: z.record(z.string(), z.unknown()).describe('the task\'s parameters as created, with the effective flags; db_connection masked'),
+  current_step: z
+    .object({ execution_id: z.string().nullable(), step: z.enum(STEP_NAMES), status: stepStatusSchema, started_at: isoTime.nullable(), progress: stepProgress })
+    .nullable(),
+  total_steps: z.number().int(),
+  steps: z.array(
+    z.object({
+      step_name: z.enum(STEP_NAMES),
+      step_status: stepStatusSchema,
+      execution_id: z.string().nullable(),
+      started_at: isoTime.nullable(),
+      completed_at: isoTime.nullable(),
+      error_message: z.string().nullable(),
+      error_code: z.string().nullable(),
+      progress: stepProgress,
+      counters: z.record(z.string(), z.number()),
+    }),
+  ),
+  progress: z.record(z.string(), stepProgress),
+  counters: z.record(z.string(), z.number()),
+  error_code: z.string().nullable(),
+  has_table_list: z.boolean(),
+  table_count: z.number().int().nullable(),
+});
 
 export function stepStatusMap(task: TaskWithSteps): Record<StepName, StepStatus> {
   const map = Object.fromEntries(STEP_NAMES.map((s) => [s, 'pending'])) as Record<StepName, StepStatus>;
@@ -55,7 +107,7 @@ export function presentTaskStatus(task: TaskWithSteps, directoryExists: boolean)
     error_code: task.error_code,
     has_table_list: task.table_list_at !== null,
     table_count: task.table_count,
-  };
+  } satisfies z.input<typeof taskStatusSchema>;
 }
 
 export function presentTaskListItem(task: TaskWithSteps, directoryExists: boolean) {
@@ -73,5 +125,5 @@ export function presentTaskListItem(task: TaskWithSteps, directoryExists: boolea
     directory_exists: directoryExists,
     updated_at: localIso(task.updated_at),
     error_message: task.error_message,
-  };
+  } satisfies z.input<typeof taskListItemSchema>;
 }

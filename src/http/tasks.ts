@@ -7,8 +7,8 @@ import type { TaskService } from '../tasks/service.ts';
 import { t } from '../messages.ts';
 import { sendOk } from './envelope.ts';
 import type { StatusCache } from './status-cache.ts';
-import { presentTaskListItem, presentTaskStatus } from './presenters.ts';
-import { taskIdParams, timeBound } from './schemas.ts';
+import { presentTaskListItem, presentTaskStatus, taskListItemSchema, taskStatusSchema } from './presenters.ts';
+import { okEnvelope, taskIdParams, timeBound } from './schemas.ts';
 import { parseTimeBound } from '../time.ts';
 
 const optionalText = (max: number) => z.string().max(max).optional();
@@ -75,12 +75,41 @@ const batchDeleteBody = z
   })
   .strict();
 
+const createdData = z.object({
+  task_id: z.string(),
+  task_name: z.string().nullable(),
+  status: z.enum(TASK_STATUSES),
+  created_at: z.string(),
+  has_table_list: z.boolean(),
+  table_count: z.number().int().nullable(),
+});
+const paginationData = z.object({
+  page: z.number().int(),
+  page_size: z.number().int(),
+  total: z.number().int(),
+  total_pages: z.number().int(),
+  has_next: z.boolean(),
+  has_prev: z.boolean(),
+});
+const queryData = z.object({ tasks: z.array(taskListItemSchema), pagination: paginationData, query_time: z.string().describe('seconds, e.g. 0.012s') });
+const listData = z.object({ tasks: z.array(taskListItemSchema), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+const batchDeletedData = z.object({ deleted: z.array(z.string()), not_found: z.array(z.string()), running: z.array(z.string()), deleted_count: z.number().int() });
+const executeData = z.object({
+  task_id: z.string(),
+  execution_mode: z.enum(EXECUTION_MODES),
+  step_name: z.enum(STEP_NAMES).nullable(),
+  status: z.literal('in_progress'),
+  message: z.string(),
+});
+const cancelData = z.object({ task_id: z.string(), status: z.enum(TASK_STATUSES), cancel_requested: z.boolean() });
+const deletedData = z.object({ task_id: z.string(), deleted: z.literal(true), files_deleted: z.boolean() });
+
 export function taskRoutes(service: TaskService, statusCache: StatusCache): FastifyPluginAsyncZod {
   return async (app) => {
     const withDirs = async <T extends { task_id: string }>(tasks: T[]) =>
       Promise.all(tasks.map(async (task) => ({ task, dir: await service.directoryExists(task.task_id) })));
 
-    app.post('/api/v0/data_pipeline/tasks', { schema: { tags: ['tasks'], summary: '创建任务 (guide §3.1)', body: createTaskBody.prefault({}) } }, async (request, reply) => {
+    app.post('/api/v0/data_pipeline/tasks', { schema: { tags: ['tasks'], summary: '创建任务 (guide §3.1)', body: createTaskBody.prefault({}), response: { 201: okEnvelope(createdData) } } }, async (request, reply) => {
       const task = await service.createTask(request.body);
       return sendOk(reply, 201, 'task.created', {
         task_id: task.task_id,
@@ -92,7 +121,7 @@ export function taskRoutes(service: TaskService, statusCache: StatusCache): Fast
       });
     });
 
-    app.post('/api/v0/data_pipeline/tasks/query', { schema: { tags: ['tasks'], summary: '高级任务查询 (guide §3.5)', body: queryBody.prefault({}) } }, async (request, reply) => {
+    app.post('/api/v0/data_pipeline/tasks/query', { schema: { tags: ['tasks'], summary: '高级任务查询 (guide §3.5)', body: queryBody.prefault({}), response: { 200: okEnvelope(queryData) } } }, async (request, reply) => {
       const started = process.hrtime.bigint();
       const body = request.body;
       const filter = {
@@ -112,7 +141,7 @@ export function taskRoutes(service: TaskService, statusCache: StatusCache): Fast
       });
     });
 
-    app.get('/api/v0/data_pipeline/tasks', { schema: { tags: ['tasks'], summary: '获取任务列表 (guide §3.4)', querystring: listQuery } }, async (request, reply) => {
+    app.get('/api/v0/data_pipeline/tasks', { schema: { tags: ['tasks'], summary: '获取任务列表 (guide §3.4)', querystring: listQuery, response: { 200: okEnvelope(listData) } } }, async (request, reply) => {
       const { limit, offset, status } = request.query;
       const { tasks, total } = await service.list({ status }, limit, offset);
       return sendOk(reply, 200, 'task.list', {
@@ -123,7 +152,7 @@ export function taskRoutes(service: TaskService, statusCache: StatusCache): Fast
       });
     });
 
-    app.post('/api/v0/data_pipeline/tasks/delete', { schema: { tags: ['tasks'], summary: '批量删除任务', body: batchDeleteBody } }, async (request, reply) => {
+    app.post('/api/v0/data_pipeline/tasks/delete', { schema: { tags: ['tasks'], summary: '批量删除任务', body: batchDeleteBody, response: { 200: okEnvelope(batchDeletedData) } } }, async (request, reply) => {
       const { task_ids, force, delete_files } = request.body;
       const result = await service.deleteTasks([...new Set(task_ids)], { force, deleteFiles: delete_files });
       return sendOk(reply, 200, 'task.batch_deleted', {
@@ -134,11 +163,14 @@ export function taskRoutes(service: TaskService, statusCache: StatusCache): Fast
       });
     });
 
-    app.get('/api/v0/data_pipeline/tasks/:task_id', { schema: { tags: ['tasks'], summary: '获取任务状态 (guide §3.3)', params: taskIdParams } }, async (request, reply) => {
+    app.get('/api/v0/data_pipeline/tasks/:task_id', { schema: { tags: ['tasks'], summary: '获取任务状态 (guide §3.3)', params: taskIdParams, response: { 200: okEnvelope(taskStatusSchema) } } }, async (request, reply) => {
       const taskId = request.params.task_id;
       reply.type('application/json; charset=utf-8');
+      // The body is JSON already (built once per change, guide §3.3 polling): Fastify sends a string as it
+      // is, so the response schema documents it and presentTaskStatus's `satisfies` keeps it true.
+      const sendJson = (json: string) => reply.send(json as never);
       const cached = statusCache.get(taskId, request.lang);
-      if (cached) return reply.send(cached);
+      if (cached) return sendJson(cached);
       const version = statusCache.version(taskId);
       const task = await service.getTask(taskId);
       const body = JSON.stringify({
@@ -148,13 +180,13 @@ export function taskRoutes(service: TaskService, statusCache: StatusCache): Fast
         data: presentTaskStatus(task, await service.directoryExists(task.task_id)),
       });
       statusCache.set(taskId, request.lang, body, version);
-      return reply.send(body);
+      return sendJson(body);
     });
 
     app.post(
       '/api/v0/data_pipeline/tasks/:task_id/execute',
       {
-        schema: { tags: ['tasks'], summary: '执行任务 (guide §3.2)', params: taskIdParams, body: executeBody.prefault({}) },
+        schema: { tags: ['tasks'], summary: '执行任务 (guide §3.2)', params: taskIdParams, body: executeBody.prefault({}), response: { 202: okEnvelope(executeData) } },
         config: { errorCodes: { execution_mode: 'INVALID_EXECUTION_MODE', step_name: 'INVALID_STEP_NAME' } },
       },
       async (request, reply) => {
@@ -170,7 +202,7 @@ export function taskRoutes(service: TaskService, statusCache: StatusCache): Fast
       },
     );
 
-    app.post('/api/v0/data_pipeline/tasks/:task_id/cancel', { schema: { tags: ['tasks'], summary: '取消任务', params: taskIdParams } }, async (request, reply) => {
+    app.post('/api/v0/data_pipeline/tasks/:task_id/cancel', { schema: { tags: ['tasks'], summary: '取消任务', params: taskIdParams, response: { 200: okEnvelope(cancelData) } } }, async (request, reply) => {
       const { task, immediate } = await service.cancel(request.params.task_id);
       return sendOk(reply, 200, immediate ? 'task.cancelled' : 'task.cancel_requested', {
         task_id: task.task_id,
@@ -179,7 +211,7 @@ export function taskRoutes(service: TaskService, statusCache: StatusCache): Fast
       });
     });
 
-    app.delete('/api/v0/data_pipeline/tasks/:task_id', { schema: { tags: ['tasks'], summary: '删除任务', params: taskIdParams, querystring: deleteQuery } }, async (request, reply) => {
+    app.delete('/api/v0/data_pipeline/tasks/:task_id', { schema: { tags: ['tasks'], summary: '删除任务', params: taskIdParams, querystring: deleteQuery, response: { 200: okEnvelope(deletedData) } } }, async (request, reply) => {
       const taskId = request.params.task_id;
       const result = await service.deleteTasks([taskId], { force: request.query.force, deleteFiles: request.query.delete_files });
       if (result.missing.length) throw appError('TASK_NOT_FOUND', { params: { task_id: taskId } });

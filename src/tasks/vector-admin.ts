@@ -247,7 +247,7 @@ export class VectorAdmin {
     }
     this.systemLog.write('INFO', 'VectorRestore', `vector restore ${request.timestamp} from ${this.relative(dir)}: ${result.embeddings.restored} rows`);
     return {
-      restore_performed: true,
+      restore_performed: true as const,
       task_id: request.taskId,
       timestamp: request.timestamp,
       backup_directory: this.relative(dir),

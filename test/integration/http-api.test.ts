@@ -1434,6 +1434,18 @@ describe('health, OpenAPI document, unknown routes', () => {
     assert.equal(props.use_llm_cache.default, true);
     assert.equal(props.allow_offline_fallback.default, false);
     assert.match(props.semantic_check.description, /on when an LLM is configured/);
+    // Every operation documents what it answers, not only what it takes.
+    const undocumented: string[] = [];
+    for (const [p, operations] of Object.entries(res.body.paths as Record<string, Record<string, any>>)) {
+      if (!p.startsWith('/api/v0/')) continue;
+      for (const [method, operation] of Object.entries(operations)) {
+        const success = Object.entries(operation.responses ?? {}).find(([status]) => /^2\d\d$/.test(status));
+        if (!success || !(success[1] as any).content) undocumented.push(`${method.toUpperCase()} ${p}`);
+      }
+    }
+    assert.deepEqual(undocumented, [], 'routes without a response schema');
+    const status = res.body.paths[`${base}/{task_id}`].get.responses['200'].content['application/json'].schema;
+    assert.ok(status.properties.data.properties.steps, 'the status data is described field by field');
   });
 
   it('an unknown route is a 404 JSON envelope', async () => {
