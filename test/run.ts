@@ -5,6 +5,7 @@
 //     that need a real server are skipped with the reason.
 //   - chromium at CHROMIUM_PATH (default /usr/bin/chromium): the dashboard suites run; otherwise skipped.
 //   - DATA_PIPELINE_TEST_REQUIRE=postgres,chromium (set by .ci/run) turns a missing part into a failure.
+//   - DATA_PIPELINE_TEST_CONCURRENCY=n runs n files at a time (default 1), the load-sensitive ones alone after.
 // Arguments narrow the run to files or folders: `npm test -- test/unit test/integration/queue.test.ts`.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -45,12 +46,28 @@ const banner = ['── npm test ──', ...where.map((line) => `  ${line}`)].j
 console.log(banner);
 
 const files = testFiles(process.argv.length > 2 ? process.argv.slice(2) : ['test']);
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
-  cwd: ROOT,
-  stdio: 'inherit',
-  env: { ...process.env, DATA_PIPELINE_TEST_BACKEND: postgres ? 'postgres' : 'pglite' },
-});
-child.on('close', (code, signal) => {
-  console.log(`\n${banner}`);
-  process.exit(code ?? (signal ? 1 : 0));
-});
+// Every file makes and drops its own database, so files may run side by side
+// (DATA_PIPELINE_TEST_CONCURRENCY=2, say). The default is one at a time: several suites assert on
+// timings and on load (the reliability attack, the browser), and CI machines have two cores. The files
+// below always run alone, after the others.
+const ALONE = [/reliability-suite\.test\.ts$/, /^test\/e2e\//];
+const concurrency = Math.max(1, Number.parseInt(process.env.DATA_PIPELINE_TEST_CONCURRENCY ?? '1', 10) || 1);
+const batches = concurrency > 1 ? [files.filter((f) => !ALONE.some((r) => r.test(f))), files.filter((f) => ALONE.some((r) => r.test(f)))] : [files];
+if (concurrency > 1) console.log(`  test files: ${concurrency} at a time (DATA_PIPELINE_TEST_CONCURRENCY), then ${batches[1]!.length} alone`);
+
+function run(batch: string[], n: number): Promise<number> {
+  if (!batch.length) return Promise.resolve(0);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${n}`, ...batch], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, DATA_PIPELINE_TEST_BACKEND: postgres ? 'postgres' : 'pglite' },
+    });
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+let exitCode = 0;
+for (const [i, batch] of batches.entries()) exitCode = (await run(batch, i === 0 ? concurrency : 1)) || exitCode;
+console.log(`\n${banner}`);
+process.exit(exitCode);

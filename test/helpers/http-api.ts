@@ -1,5 +1,7 @@
 // Shared by the HTTP API suites (test/integration/http/*.test.ts, guide §3, §4, §5 and api-decisions.md):
-// a real listening server over a real store database of the file's own, with fast test-only steps, and
+// a real server over a real store database of the file's own, with fast test-only steps — the request
+// matrix goes through Fastify's inject, raw paths, the event stream and second servers through the
+// listening socket (guide-clients.test.ts runs the guide's own clients over HTTP) — and
 // the checks every suite makes — the guide's envelope, exact status and error code, a `details` that says
 // what is wrong, and no 5xx ever (per request, and once more at the end of each file: noServerErrors()).
 import { after, before, describe, it } from 'node:test';
@@ -47,11 +49,40 @@ export const seen: Array<{ method: string; url: string; status: number }> = [];
 
 export type Res = { status: number; body: any; text: string; headers: Headers | http.IncomingHttpHeaders };
 
+/**
+ * A request to the file's server goes through Fastify's inject (the whole request path — parsing,
+ * validation, hooks, serializers — without a socket); any other URL (a second server) is fetched over
+ * HTTP. raw() and the event stream use the socket too: each file listens, and says so.
+ */
 export async function req(url: string, init: RequestInit & { json?: unknown } = {}): Promise<Res> {
-  const res = await call(url, init);
+  const res = url.startsWith(`${server.baseUrl}/`) ? await injected(url.slice(server.baseUrl.length), init) : await call(url, init);
   seen.push({ method: init.method ?? 'GET', url, status: res.status });
   assert.ok(res.status < 500, `${init.method ?? 'GET'} ${url} answered ${res.status}: ${res.text}`);
   return res;
+}
+
+/** What fetch would send (its headers, a string body as text/plain, FormData as multipart), injected. */
+async function injected(pathAndQuery: string, init: RequestInit & { json?: unknown }): Promise<Res> {
+  const headers = new Headers(init.headers);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set('Content-Type', 'application/json');
+    body = JSON.stringify(init.json);
+  }
+  const request = new Request(`http://inject${pathAndQuery.startsWith('/') ? '' : '/'}`, { method: init.method ?? 'GET', headers, body });
+  const payload = body === undefined || body === null ? undefined : Buffer.from(await request.arrayBuffer());
+  const response = await server.inject({ method: (init.method ?? 'GET') as 'GET', url: pathAndQuery, headers: Object.fromEntries(request.headers), payload });
+  let json: any;
+  try {
+    json = JSON.parse(response.body);
+  } catch {
+    json = undefined;
+  }
+  const responseHeaders = new Headers();
+  for (const [name, value] of Object.entries(response.headers)) {
+    for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) responseHeaders.append(name, String(v));
+  }
+  return { status: response.statusCode, body: json, text: response.body, headers: responseHeaders };
 }
 
 /** A request sent exactly as written (no URL normalisation at all), for path-traversal attempts. */

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import { createApp, type App } from '../../src/app.ts';
 import { loadSettings } from '../../src/config.ts';
 import { buildServer } from '../../src/http/server.ts';
@@ -10,6 +11,8 @@ import type { StepRegistry } from '../../src/pipeline/registry.ts';
 
 export interface TestServer {
   app: App;
+  /** Fastify's in-process request (light-my-request): the same routes, hooks and serializers, no socket. */
+  inject: FastifyInstance['inject'];
   baseUrl: string;
   api: string;
   dir: string;
@@ -51,6 +54,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     app,
+    inject: server.inject.bind(server),
     baseUrl,
     api: `${baseUrl}/api/v0/data_pipeline`,
     dir,
