@@ -5,10 +5,12 @@
 //     that need a real server are skipped with the reason.
 //   - chromium at CHROMIUM_PATH (default /usr/bin/chromium): the dashboard suites run; otherwise skipped.
 //   - DATA_PIPELINE_TEST_REQUIRE=postgres,chromium (set by .ci/run) turns a missing part into a failure.
-//   - DATA_PIPELINE_TEST_CONCURRENCY=n runs n files at a time (default 1), the load-sensitive ones alone after.
+//   - files run two at a time on a PostgreSQL server (DATA_PIPELINE_TEST_CONCURRENCY=n to change it), the
+//     load-sensitive ones alone after.
 // Arguments narrow the run to files or folders: `npm test -- test/unit test/integration/queue.test.ts`.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { CHROMIUM } from './helpers/browser.ts';
 import { ADMIN_URL, postgresAnswers, requiredByRun } from './helpers/postgres.ts';
@@ -46,12 +48,13 @@ const banner = ['── npm test ──', ...where.map((line) => `  ${line}`)].j
 console.log(banner);
 
 const files = testFiles(process.argv.length > 2 ? process.argv.slice(2) : ['test']);
-// Every file makes and drops its own database, so files may run side by side
-// (DATA_PIPELINE_TEST_CONCURRENCY=2, say). The default is one at a time: several suites assert on
-// timings and on load (the reliability attack, the browser), and CI machines have two cores. The files
-// below always run alone, after the others.
+// Every file makes and drops its own database, so files run side by side: two at a time on a
+// PostgreSQL server when the machine has two cores or more (DATA_PIPELINE_TEST_CONCURRENCY=n sets it;
+// on embedded PGlite, where each database is a process of its own, the default is one at a time). The
+// files below measure load and drive a browser: they always run alone, after the others.
 const ALONE = [/reliability-suite\.test\.ts$/, /^test\/e2e\//];
-const concurrency = Math.max(1, Number.parseInt(process.env.DATA_PIPELINE_TEST_CONCURRENCY ?? '1', 10) || 1);
+const defaultConcurrency = postgres && os.availableParallelism() >= 2 ? 2 : 1;
+const concurrency = Math.max(1, Number.parseInt(process.env.DATA_PIPELINE_TEST_CONCURRENCY ?? String(defaultConcurrency), 10) || 1);
 const batches = concurrency > 1 ? [files.filter((f) => !ALONE.some((r) => r.test(f))), files.filter((f) => ALONE.some((r) => r.test(f)))] : [files];
 if (concurrency > 1) console.log(`  test files: ${concurrency} at a time (DATA_PIPELINE_TEST_CONCURRENCY), then ${batches[1]!.length} alone`);
 
