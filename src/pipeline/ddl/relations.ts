@@ -5,6 +5,7 @@ import type { CatalogColumn, CatalogRelation, RelationProfile } from '../../post
 import type { DiscoveryRule, ForeignKeyInfo, UserRelationship } from '../artifacts.ts';
 import { nameWords } from '../../text/translate.ts';
 import { uniqueColumns } from './model.ts';
+import { singularNoun } from '../../text/singular.ts';
 
 const KEY_SUFFIXES = ['id', 'no', 'code', 'num', 'number', 'key', 'sn', 'uuid', 'guid'];
 const MAX_CANDIDATES = 3;
@@ -269,17 +270,10 @@ function uniqueKind(table: DiscoveryTable, column: CatalogColumn, keys: Set<stri
   return ownsName(table.relation, column) ? 'data' : undefined;
 }
 
-function singularWord(word: string): string {
-  if (/ies$/.test(word)) return word.replace(/ies$/, 'y');
-  if (/(ss|us|is)$/.test(word)) return word;
-  if (/(s|x|ch|sh)es$/.test(word)) return word.replace(/es$/, '');
-  return word.replace(/([^s])s$/, '$1');
-}
-
 const tableWordCache = new WeakMap<CatalogRelation, Set<string>>();
 function tableWordSet(relation: CatalogRelation): Set<string> {
   let set = tableWordCache.get(relation);
-  if (!set) tableWordCache.set(relation, (set = new Set(nameWords(relation.name).map(singularWord))));
+  if (!set) tableWordCache.set(relation, (set = new Set(nameWords(relation.name).map(singularNoun))));
   return set;
 }
 
@@ -441,7 +435,7 @@ export async function discoverRelationships(allTables: DiscoveryTable[], probe: 
       }
       if (ownKey && ((key && selfCores.has(key.stem)) || GENERIC_NAMES.has(words.join('_')) || ownsName(relation, column))) continue;
       const found = new Map<string, DiscoveryCandidate>();
-      const sourceWords = tableCores(relation.name)[0]!.split('_').map((w) => singularWord(w)).filter((w) => w.length > 2 && !GENERIC_NAMES.has(w));
+      const sourceWords = tableCores(relation.name)[0]!.split('_').map((w) => singularNoun(w)).filter((w) => w.length > 2 && !GENERIC_NAMES.has(w));
       const referencedTables = referencedBy(relation);
       const consider = (target: DiscoveryTable, targetColumn: CatalogColumn, rule: DiscoveryRule, nameScore: number, unique: UniqueKind) => {
         if (typeClass(targetColumn) !== cls) return;

@@ -8,6 +8,7 @@ import type { ColumnInfo, ColumnRole, ForeignKeyInfo, SchemaFile, TableInfo } fr
 import { nameContext, nameWords, splitWords, translateWords } from '../../text/translate.ts';
 import { BUILTIN_GLOSSARY } from '../../text/glossary.ts';
 import { ident, literal, tableRef } from './sql-text.ts';
+import { singularNoun } from '../../text/singular.ts';
 
 export type { ColumnRole };
 /** The older role names this module derived before schema.json carried roles (fallback only). */
@@ -134,13 +135,6 @@ const LABEL_RULES: Record<Lang, {
 
 function stripNameSuffix(label: string, lang: Lang): string {
   return LABEL_RULES[lang].noun(label);
-}
-
-function singular(word: string): string {
-  if (/ies$/.test(word)) return word.replace(/ies$/, 'y');
-  if (/(s|x|ch|sh)es$/.test(word)) return word.replace(/es$/, '');
-  if (/[^s]s$/.test(word)) return word.replace(/s$/, '');
-  return word;
 }
 
 function tableLabelEn(info: TableInfo, prefixes: string[]): string {
@@ -394,7 +388,7 @@ function isGenericNoun(noun: Record<Lang, string>): boolean {
 
 /** What a row of the table is: the main name column's noun when it fits the table, else the table label. */
 function entityNoun(primary: ColumnModel | undefined, label: Record<Lang, string>, baseName: string): Record<Lang, string> {
-  const fallback = { zh: label.zh, en: singular(label.en) };
+  const fallback = { zh: label.zh, en: singularNoun(label.en) };
   if (!primary?.noun || isGenericNoun(primary.noun)) return fallback;
   const matchesName = primary.name.toLowerCase() === `${baseName.toLowerCase()}_name`;
   const inLabel = label.zh.includes(primary.noun.zh) || label.en.includes(primary.noun.en);

@@ -8,6 +8,7 @@ import type { ColumnInfo, TableInfo } from '../../artifacts.ts';
 import { ABBREVIATIONS, BUILTIN_GLOSSARY, BUILTIN_PHRASES, type Glossary } from '../../../text/glossary.ts';
 import { t, type Lang } from '../../../messages.ts';
 import { hasNonAscii, nameContext, nameWords, NO_CONTEXT, splitWords, translateWords, type NameContext, type Translation } from '../../../text/translate.ts';
+import { singularNoun } from '../../../text/singular.ts';
 
 export { nameContext, splitCompound, translateWords, type NameContext } from '../../../text/translate.ts';
 export type { Lang };
@@ -180,14 +181,6 @@ export function tableNameWords(name: string, runPrefix: string[] = [], glossary:
   return words;
 }
 
-function singularWord(word: string): string {
-  if (/ies$/.test(word)) return word.replace(/ies$/, 'y');
-  if (/(ss|us|is)$/.test(word)) return word;
-  if (/(s|x|ch|sh)es$/.test(word)) return word.replace(/es$/, '');
-  if (/[^s]s$/.test(word)) return word.slice(0, -1);
-  return word;
-}
-
 /** An offline comment for a table (never empty). */
 export function offlineTableComment(table: TableInfo, lang: Lang, glossary: Glossary, options: OfflineOptions & { runPrefix?: string[] } = {}): string {
   const whole = glossary.get(table.name.toLowerCase()) ?? glossary.get(table.full_name.toLowerCase());
@@ -199,7 +192,7 @@ export function offlineTableComment(table: TableInfo, lang: Lang, glossary: Glos
   const context = nameContext(table);
   let t = translateWords(words, lang, glossary, context);
   if (t.unknown.length) {
-    const singular = translateWords(words.map((w, i) => (i === words.length - 1 ? singularWord(w) : w)), lang, glossary, context);
+    const singular = translateWords(words.map((w, i) => (i === words.length - 1 ? singularNoun(w) : w)), lang, glossary, context);
     if (!singular.unknown.length) t = singular;
   }
   if (say.recordsUntranslated) for (const w of t.unknown) options.todo?.add(w, table.name);
@@ -213,7 +206,7 @@ export function offlineTableComment(table: TableInfo, lang: Lang, glossary: Glos
  */
 export function offlineEntity(table: TableInfo, glossary: Glossary, runPrefix: string[] = []): { zh: string; en: string; source: 'db' | 'glossary' | 'offline' } {
   const words = tableNameWords(table.name, runPrefix, glossary);
-  const singular = words.map((w, i) => (i === words.length - 1 ? singularWord(w) : w));
+  const singular = words.map((w, i) => (i === words.length - 1 ? singularNoun(w) : w));
   const en = translateWords(singular, 'en', new Map()).text || table.name;
   const glossed = glossary.get(table.name.toLowerCase()) ?? glossary.get(singular.join('_'));
   if (glossed) return { zh: nounOf(glossed), en, source: 'glossary' };
