@@ -266,6 +266,16 @@ describe('themes: repair and offline clustering', () => {
     assert.equal(one[0]!.tables.length, 3, 'a single theme takes every table');
     assert.ok(offlineThemes(catalog, 6, 'zh').length >= 4, 'more themes than clusters: other perspectives on the facts');
   });
+
+  test('a theme of long entity names (made from comments) is named by its entity, not owner and entity glued', () => {
+    const schema = miniSchema();
+    const long: Record<string, string> = { bss_company: '第一业务域的公司维度表', bss_service_area: '第一业务域的服务区维度表', bss_business_day_data: '第一业务域的营业事实表' };
+    for (const t of schema.tables) if (long[t.name]) t.comment = long[t.name]!;
+    const names = offlineThemes(buildCatalog(schema), 6, 'zh').filter((t) => t.focus !== 'link').map((t) => t.name);
+    assert.ok(names.length > 0);
+    assert.ok(names.some((name) => name.startsWith('第一业务域的营业事实')), names.join(' | '));
+    for (const name of names) assert.doesNotMatch(name, /(公司|服务区)第一业务域/, 'an owner glued to a long entity name');
+  });
 });
 
 describe('prompt sizes stay bounded', () => {

@@ -13,6 +13,7 @@ const THEME_WORDS: Record<Lang, {
   /** The anchor's first measure: 服务区 + 服务区营业额 → 服务区营业额; service area revenue. */
   measured(entity: string, measure: string): string;
   overview(entity: string): string;
+  /** The entity under its owner (服务区营业数据), or the entity alone when both are long. */
   owned(owner: string, entity: string): string;
   trend(base: string): string;
   structure(base: string): string;
@@ -23,7 +24,8 @@ const THEME_WORDS: Record<Lang, {
     links: (entities) => `${entities.join('与')}关联`,
     measured: (entity, measure) => `${entity}${measure.startsWith(entity) ? measure.slice(entity.length) : measure}`,
     overview: (entity) => `${entity}概况`,
-    owned: (owner, entity) => `${owner}${entity}`,
+    // A long owner and entity (names made from comments) glued together read as one word: the entity alone.
+    owned: (owner, entity) => (owner.length + entity.length <= 10 ? `${owner}${entity}` : entity),
     trend: (base) => `${base}趋势`,
     structure: (base) => `${base}构成`,
     title: (name) => name,
@@ -33,7 +35,7 @@ const THEME_WORDS: Record<Lang, {
     links: (entities) => `${entities.join(' and ')} links`,
     measured: (entity, measure) => `${entity} ${measure}`,
     overview: (entity) => `${entity} overview`,
-    owned: (owner, entity) => `${owner} ${entity}`,
+    owned: (owner, entity) => (owner.length + entity.length <= 40 ? `${owner} ${entity}` : entity),
     trend: (base) => `${base} trends`,
     structure: (base) => `${base} composition`,
     title: (name) => name.charAt(0).toUpperCase() + name.slice(1),
