@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Settings } from './config.ts';
+import { t } from './messages.ts';
 import { createLlmClient } from './llm/client.ts';
 import { SystemLog } from './logs/system-log.ts';
 import { closeUnusedEmbeddedDatabases, connect, embeddedDatabaseState, type Database } from './postgres/connect.ts';
@@ -155,6 +156,7 @@ export async function createApp(settings: Settings, options: AppOptions = {}): P
     const taken = await store.takeOverStaleRuns(settings.heartbeatTimeoutMs, settings.staleRunPolicy, randomUUID, (client, taskId, runId) =>
       queue.enqueue(client, { task_id: taskId, run_id: runId }),
     { liveJobSql: RunQueue.liveJobSql, failJobsOfRun: (client, runId) => queue.failJobsOfRun(client, runId) },
+    t('step.worker_lost', settings.lang),
     );
     for (const { taskId } of taken) {
       systemLog.write('WARNING', 'Supervisor', `任务 ${taskId} 的执行进程失去心跳，已${settings.staleRunPolicy === 'resume' ? '重新排队，从第一个未完成的步骤继续' : '标记为失败'}`);

@@ -1,5 +1,6 @@
 // The task store: plain SQL over pg, each function one clear transaction boundary. Every write that can
 // race with another process is guarded by the run id (a stale worker's writes match nothing).
+import { t } from '../messages.ts';
 import type pg from 'pg';
 import { withTransaction } from '../postgres/connect.ts';
 import { STEP_NAMES, type StepName } from '../pipeline/steps.ts';
@@ -405,6 +406,8 @@ export class TaskStore {
       /** Closes the old run's jobs. */
       failJobsOfRun: (client: pg.PoolClient, runId: string) => Promise<void>;
     },
+    /** The failed task's error_message with the `fail` policy, in the task language. */
+    lostMessage: string = t('step.worker_lost', 'zh'),
   ): Promise<Array<{ taskId: string; runId: string }>> {
     const changed: string[] = [];
     // Claimed runs whose worker stopped reporting, and runs no worker ever claimed although no job for them
@@ -427,9 +430,9 @@ export class TaskStore {
         if (policy === 'fail') {
           await client.query(
             `UPDATE ${T} SET status = 'failed', run_id = NULL, worker_id = NULL, completed_at = now(), updated_at = now(),
-                    error_code = 'WORKER_LOST', error_message = 'The worker running this task stopped reporting'
+                    error_code = 'WORKER_LOST', error_message = $2
              WHERE task_id = $1`,
-            [row.task_id],
+            [row.task_id, lostMessage],
           );
           await client.query(
             `UPDATE ${S} SET status = CASE WHEN status = 'running' THEN 'failed' ELSE 'cancelled' END,

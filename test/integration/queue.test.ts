@@ -133,6 +133,7 @@ describe('run queue on real PostgreSQL', () => {
       const final = await waitForStatus(server.api, taskId, ['failed', 'completed'], 30_000);
       assert.equal(final.status, 'failed');
       assert.equal(final.error_code, 'WORKER_LOST');
+      assert.equal(final.error_message, '执行该任务的 worker 已停止上报', 'in the task language (zh by default), like every step error');
       assert.equal(final.step_status.ddl_generation, 'failed');
     } finally {
       for (const worker of workers) {
