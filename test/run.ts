@@ -41,7 +41,7 @@ if (missing.length) {
 const where = [
   postgres
     ? `database suites: on the PostgreSQL server at ${ADMIN_URL.replace(/\/[^/]*$/, '')} (each file makes and drops its own database)`
-    : `database suites: on embedded PGlite with pgvector (no PostgreSQL answers at ${ADMIN_URL}); suites that need a real server are skipped`,
+    : `database suites: on embedded PGlite with pgvector (${process.env.DATA_PIPELINE_TEST_BACKEND === 'pglite' ? 'DATA_PIPELINE_TEST_BACKEND=pglite' : `no PostgreSQL answers at ${ADMIN_URL}`}); suites that need a real server are skipped`,
   chromium ? `browser suites: in ${CHROMIUM}` : `browser suites: skipped (no chromium at ${CHROMIUM}; apt-get install chromium fonts-noto-cjk)`,
 ];
 const banner = ['── npm test ──', ...where.map((line) => `  ${line}`)].join('\n');
@@ -56,7 +56,11 @@ const ALONE = [/reliability-suite\.test\.ts$/, /^test\/e2e\//];
 const defaultConcurrency = postgres && os.availableParallelism() >= 2 ? 2 : 1;
 const concurrency = Math.max(1, Number.parseInt(process.env.DATA_PIPELINE_TEST_CONCURRENCY ?? String(defaultConcurrency), 10) || 1);
 const batches = concurrency > 1 ? [files.filter((f) => !ALONE.some((r) => r.test(f))), files.filter((f) => ALONE.some((r) => r.test(f)))] : [files];
-if (concurrency > 1) console.log(`  test files: ${concurrency} at a time (DATA_PIPELINE_TEST_CONCURRENCY), then ${batches[1]!.length} alone`);
+console.log(
+  concurrency > 1
+    ? `  test files: ${concurrency} at a time, then ${batches[1]!.length} alone (DATA_PIPELINE_TEST_CONCURRENCY=n changes it)`
+    : '  test files: one at a time (DATA_PIPELINE_TEST_CONCURRENCY=n runs n side by side)',
+);
 
 function run(batch: string[], n: number): Promise<number> {
   if (!batch.length) return Promise.resolve(0);
