@@ -50,7 +50,9 @@ export async function runVectorEvaluate(settings: Settings, options: EvaluateOpt
       for (const miss of shown.misses) console.log(say('evaluate.missed', { tables: miss.missed.join(', '), question: miss.question }));
       console.log(say('evaluate.summary', { k, recall: s.recall, found: s.tables_found, needed: s.tables_needed, complete: s.complete, questions: s.questions }));
     }
-    if (options.minRecall !== undefined && shown.summary.recall < options.minRecall) return 1;
+    // The unrounded recall (the shown one has four decimals): found / needed, as evaluateStore computes it.
+    const recall = shown.summary.tables_needed ? shown.summary.tables_found / shown.summary.tables_needed : 0;
+    if (options.minRecall !== undefined && recall < options.minRecall) return 1;
     return 0;
   } catch (error) {
     console.error(`data-pipeline: ${error instanceof AppError ? `${error.code}: ${error.details(options.lang)}` : error instanceof VectorStoreError ? `${error.code}: ${error.message}` : errorMessage(error)}`);

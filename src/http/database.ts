@@ -2,7 +2,7 @@
 // DatabaseTools' (src/tasks/database-tools.ts): this file parses, calls and sends.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DISCOVERY_RULES, type DatabaseTools } from '../tasks/database-tools.ts';
+import { foreignKeyFields, type DatabaseTools } from '../tasks/database-tools.ts';
 import { sendOk } from './envelope.ts';
 import { okEnvelope } from './schemas.ts';
 
@@ -61,20 +61,7 @@ const tableDdlData = z.object({
     row_count: z.number().int(),
     row_count_exact: z.boolean(),
     primary_key: z.array(z.string()),
-    foreign_keys: z.array(
-      z.object({
-        name: z.string().nullable(),
-        columns: z.array(z.string()),
-        target_schema: z.string(),
-        target_table: z.string(),
-        target_columns: z.array(z.string()),
-        inferred: z.boolean().describe('false: declared in the catalog'),
-        evidence: z.string().optional(),
-        overlap: z.object({ matched: z.number().int(), sampled: z.number().int() }).optional(),
-        origin: z.enum(['declared', 'inferred', 'user']).optional(),
-        discovery: z.object({ rule: z.enum(DISCOVERY_RULES), containment: z.number(), target_unique: z.enum(['key', 'data']), sampled: z.number().int() }).optional(),
-      }),
-    ),
+    foreign_keys: z.array(z.object(foreignKeyFields)),
   }),
   fields: z.array(
     z.object({

@@ -6,7 +6,7 @@ import { LOG_SORT_FIELDS, LOG_SORT_ORDERS } from '../logs/reader.ts';
 import { STEP_NAMES } from '../tasks/model.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { sendOk } from './envelope.ts';
-import { okEnvelope, taskIdParams, timeBound } from './schemas.ts';
+import { okEnvelope, paginationSchema, taskIdParams, timeBound } from './schemas.ts';
 
 const level = z
   .string()
@@ -53,7 +53,7 @@ const logsData = z.object({
 const logQueryData = z.object({
   task_id: z.string(),
   logs: z.array(logEntry),
-  pagination: z.object({ page: z.number().int(), page_size: z.number().int(), total: z.number().int(), total_pages: z.number().int(), has_next: z.boolean(), has_prev: z.boolean() }),
+  pagination: paginationSchema,
   log_file_info: z.object({ exists: z.boolean(), file_path: z.string(), file_size: z.number().int(), last_modified: z.string().nullable() }),
   query_time: z.string(),
 });

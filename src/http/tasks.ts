@@ -8,7 +8,7 @@ import { t } from '../messages.ts';
 import { sendOk } from './envelope.ts';
 import type { StatusCache } from './status-cache.ts';
 import { presentTaskListItem, presentTaskStatus, taskListItemSchema, taskStatusSchema } from './presenters.ts';
-import { okEnvelope, taskIdParams, timeBound } from './schemas.ts';
+import { okEnvelope, paginationSchema, taskIdParams, timeBound } from './schemas.ts';
 import { parseTimeBound } from '../time.ts';
 
 const optionalText = (max: number) => z.string().max(max).optional();
@@ -83,15 +83,7 @@ const createdData = z.object({
   has_table_list: z.boolean(),
   table_count: z.number().int().nullable(),
 });
-const paginationData = z.object({
-  page: z.number().int(),
-  page_size: z.number().int(),
-  total: z.number().int(),
-  total_pages: z.number().int(),
-  has_next: z.boolean(),
-  has_prev: z.boolean(),
-});
-const queryData = z.object({ tasks: z.array(taskListItemSchema), pagination: paginationData, query_time: z.string().describe('seconds, e.g. 0.012s') });
+const queryData = z.object({ tasks: z.array(taskListItemSchema), pagination: paginationSchema, query_time: z.string().describe('seconds, e.g. 0.012s') });
 const listData = z.object({ tasks: z.array(taskListItemSchema), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
 const batchDeletedData = z.object({ deleted: z.array(z.string()), not_found: z.array(z.string()), running: z.array(z.string()), deleted_count: z.number().int() });
 const executeData = z.object({

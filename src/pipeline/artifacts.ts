@@ -238,20 +238,21 @@ const columnSchema = z.looseObject({
   role_evidence: z.array(z.string()).optional(),
 });
 
-const foreignKeySchema = z.looseObject({
+/** A foreign key's fields, as schema.json holds them and as the API describes a table's keys. */
+export const foreignKeyFields = {
   name: z.string().nullable(),
   columns: z.array(z.string()),
   target_schema: z.string(),
   target_table: z.string(),
   target_columns: z.array(z.string()),
-  inferred: z.boolean(),
+  inferred: z.boolean().describe('false: declared in the catalog'),
   evidence: z.string().optional(),
-  overlap: z.looseObject({ matched: z.number(), sampled: z.number() }).optional(),
+  overlap: z.object({ matched: z.number(), sampled: z.number() }).optional(),
   origin: z.enum(['declared', 'inferred', 'user']).optional(),
-  discovery: z
-    .looseObject({ rule: z.enum(DISCOVERY_RULES), containment: z.number(), target_unique: z.enum(['key', 'data']), sampled: z.number() })
-    .optional(),
-});
+  discovery: z.object({ rule: z.enum(DISCOVERY_RULES), containment: z.number(), target_unique: z.enum(['key', 'data']), sampled: z.number() }).optional(),
+};
+
+const foreignKeySchema = z.looseObject(foreignKeyFields);
 
 const tableSchema = z.looseObject({
   schema: z.string(),

@@ -19,8 +19,8 @@ import { databaseNameOf, databaseUrlKind } from '../postgres/connection-string.t
 import { parseGlossary } from '../text/glossary.ts';
 import { checkClientDatabaseUrl } from './service.ts';
 
-/** How an inferred relationship can have been found (the response schema of a described table names them). */
-export { DISCOVERY_RULES } from '../pipeline/artifacts.ts';
+/** A foreign key's fields: the response schema of a described table answers them as schema.json holds them. */
+export { foreignKeyFields } from '../pipeline/artifacts.ts';
 
 /** How long a database may take to answer its first query before DATABASE_CONNECTION_ERROR. */
 export const CONNECT_TIMEOUT_MS = 8_000;

@@ -14,9 +14,7 @@ import { t, type Lang } from '../messages.ts';
 import type { StepServices } from '../pipeline/context.ts';
 import type { Database } from '../postgres/connect.ts';
 import { BACKUP_DIR_NAME, backupVectorTables, listBackups, restoreVectorTables, verifyBackup, type BackupEntry } from '../vector/backup.ts';
-import { parseQuestionSqlDocument, type SEARCHABLE_COLLECTIONS } from '../vector/documents.ts';
-
-type SearchableCollection = (typeof SEARCHABLE_COLLECTIONS)[number];
+import { parseQuestionSqlDocument, type SearchableCollection } from '../vector/documents.ts';
 import { errorMessage, VectorStoreError } from '../vector/errors.ts';
 import { EVALUABLE_COLLECTIONS, evaluateStore, MAX_EVAL_K, MAX_EVAL_QUESTIONS, MAX_EVAL_TABLES_PER_QUESTION, UnknownTablesError, type EvalResult } from '../vector/evaluate.ts';
 import { checkEmbedderModel, EMBEDDING_TABLE } from '../vector/schema.ts';

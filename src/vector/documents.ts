@@ -7,6 +7,7 @@ export const COLLECTIONS = ['sql', 'ddl', 'documentation'] as const;
 export type CollectionName = (typeof COLLECTIONS)[number];
 /** Vanna also knows `error_sql`; searches may name it. */
 export const SEARCHABLE_COLLECTIONS = ['sql', 'ddl', 'documentation', 'error_sql'] as const;
+export type SearchableCollection = (typeof SEARCHABLE_COLLECTIONS)[number];
 
 export const ID_SUFFIX: Record<string, string> = { sql: '-sql', ddl: '-ddl', documentation: '-doc', error_sql: '-error_sql' };
 
