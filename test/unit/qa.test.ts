@@ -8,7 +8,7 @@ import type { ColumnInfo, SchemaFile, TableInfo } from '../../src/pipeline/artif
 import { buildCatalog } from '../../src/pipeline/qa/catalog.ts';
 import { PairCollector } from '../../src/pipeline/qa/collector.ts';
 import { pairsPrompt, repairTableName, repairTheme } from '../../src/pipeline/qa/llm-generator.ts';
-import { levelQuotas, offlinePairsForTheme } from '../../src/pipeline/qa/offline-generator.ts';
+import { levelQuotas, offlinePairsForTheme, themeDrafts } from '../../src/pipeline/qa/offline-generator.ts';
 import { metadataSql } from '../../src/pipeline/qa/outputs.ts';
 import { classifySql, loadParser, normalizeQuestion } from '../../src/pipeline/qa/sql-analysis.ts';
 import { ident } from '../../src/pipeline/qa/sql-text.ts';
@@ -265,6 +265,30 @@ describe('themes: repair and offline clustering', () => {
     assert.equal(one.length, 1);
     assert.equal(one[0]!.tables.length, 3, 'a single theme takes every table');
     assert.ok(offlineThemes(catalog, 6, 'zh').length >= 4, 'more themes than clusters: other perspectives on the facts');
+  });
+
+  test('a one-to-one child (its key is the reference) is never counted per parent', () => {
+    const fk = (columns: string[], target: string, targetColumns: string[]) => ({ name: null, columns, target_schema: 'public', target_table: target, target_columns: targetColumns, inferred: false });
+    const schema: SchemaFile = {
+      ...miniSchema(),
+      tables: [
+        table('state', [column('state_name', 1, 'text', { comment: '州名称', is_primary_key: true }), column('area', 2, 'numeric', { comment: '面积' })], { primary_key: ['state_name'], estimated_rows: 20 }),
+        table('highlow', [column('state_name', 1, 'text', { comment: '州名称', is_primary_key: true }), column('highest_elevation', 2, 'int4', { comment: '最高海拔' })], {
+          primary_key: ['state_name'],
+          estimated_rows: 20,
+          foreign_keys: [fk(['state_name'], 'state', ['state_name'])],
+        }),
+        table('city', [column('id', 1, 'int4'), column('city_name', 2, 'text', { comment: '城市名称' }), column('state_name', 3, 'text', { comment: '州名称' })], {
+          estimated_rows: 200,
+          foreign_keys: [fk(['state_name'], 'state', ['state_name'])],
+        }),
+      ],
+    };
+    const catalog = buildCatalog(schema);
+    const drafts = themeDrafts(catalog, { name: 'x', description: '', tables: catalog.tables.map((t) => t.key), anchor: 'public.state', entities: [], metrics: [], focus: 'dimension' } as never);
+    const counted = drafts.filter((d) => d.template === 'cross.own_measure_with_child_count').map((d) => d.signature.grouping);
+    assert.ok(counted.length > 0, 'the many-to-one child (city) is counted');
+    assert.ok(counted.every((g) => !g.includes('highlow')), `highlow counted per state: ${counted.join(', ')}`);
   });
 
   test('a theme of long entity names (made from comments) is named by its entity, not owner and entity glued', () => {

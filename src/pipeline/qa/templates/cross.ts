@@ -5,7 +5,7 @@
 import { plural } from '../phrasing.ts';
 import type { Relationship, TableModel } from '../catalog.ts';
 import { col } from '../catalog.ts';
-import { childrenInTheme, colKey, draft, entityColumns, From, groupableCodes, isEntity, isPlainReference, liveOf, noun, parentsInTheme, roleNoun, term, type Template, type TemplateContext, totalOf, unitOf } from './model.ts';
+import { childrenInTheme, colKey, draft, entityColumns, From, groupableCodes, isEntity, isPlainReference, liveOf, manyToOne, noun, parentsInTheme, roleNoun, term, type Template, type TemplateContext, totalOf, unitOf } from './model.ts';
 
 /** entity → group (the entity's parent in the theme). */
 function groupsOf(ctx: TemplateContext, t: TableModel = ctx.table): Relationship[] {
@@ -166,10 +166,11 @@ export const CROSS_TEMPLATES: Template[] = [
     id: 'cross.own_measure_with_child_count',
     family: 'cross',
     level: 'aggregate',
-    applies: (ctx) => isEntity(ctx.table) && ctx.table.measures.length > 0 && childrenInTheme(ctx).some((r) => r.toColumns.length === 1),
+    applies: (ctx) => isEntity(ctx.table) && ctx.table.measures.length > 0 && childrenInTheme(ctx).some((r) => r.toColumns.length === 1 && manyToOne(r)),
     build: (ctx) =>
       childrenInTheme(ctx)
-        .filter((r) => r.toColumns.length === 1 && r.to === ctx.table)
+        // A one-to-one child (highlow of a state) has 0 or 1 rows per parent: nothing to count.
+        .filter((r) => r.toColumns.length === 1 && r.to === ctx.table && manyToOne(r))
         .slice(0, 1)
         .map((rel) => {
           const p = ctx.table;

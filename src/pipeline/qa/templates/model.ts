@@ -224,10 +224,14 @@ export function nextMonth(month: string): string {
   return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
 }
 
-/** Many rows per parent: a reference whose values are all distinct (department.head_id) is one-to-one,
- * and grouping by it is the row's own grain. */
+/** Many rows per parent: a reference that is the row's key or unique (highlow.state_name, an extension
+ * table), or whose values are all distinct (department.head_id), is one-to-one, and grouping or counting
+ * by it is the row's own grain. */
 export function manyToOne(rel: Relationship): boolean {
   if (rel.from.isLink) return true;
+  const { primary_key, unique_constraints } = rel.from.info;
+  const covers = (key: string[]) => key.length === rel.fromColumns.length && rel.fromColumns.every((c) => key.includes(c));
+  if (covers(primary_key) || unique_constraints.some(covers)) return false;
   const c = rel.from.byName.get(rel.fromColumns[0]!);
   const share = c?.info.distinct_share;
   return !(typeof share === 'number' && share >= 0.98 && rel.from.rows > 1);
