@@ -71,6 +71,15 @@ describe('column roles', () => {
     assert.equal(role(column('hour', 'int4')), 'business_time');
   });
 
+  test('a number whose name counts things is a measure even with few values (GROUP BY active_users was a BAD pair); few-valued others stay codes', () => {
+    const few = { enum_values: ['0', '1', '2', '3', '4', '5', '6'] };
+    assert.equal(role(column('active_users', 'int4', few)), 'additive_measure');
+    assert.equal(role(column('visits', 'int4', few)), 'additive_measure');
+    assert.equal(role(column('shift', 'int4', few)), 'code');
+    assert.equal(role(column('status', 'int4', few)), 'code');
+    assert.equal(role(column('bonus', 'int4', few)), 'code');
+  });
+
   test('ids, house numbers and years are never measures', () => {
     assert.equal(role(column('house_number', 'int4')), 'code');
     assert.equal(role(column('store_no', 'int4')), 'code');

@@ -5,6 +5,7 @@
 // Every decision carries its evidence, so a reader of schema.json can see why.
 import type { ColumnInfo, ColumnRole, TableInfo } from '../artifacts.ts';
 import { nameWords } from '../../text/translate.ts';
+import { singularNoun } from '../../text/singular.ts';
 
 export interface RoleDecision {
   role: ColumnRole;
@@ -57,7 +58,9 @@ export function roleWords(name: string): string[] {
   const out: string[] = [];
   for (const w of words) {
     const m = /^([a-z]{2,})(id|no|code|key|name|date|time|ts|at|qty|amt|count|price|rate|num)$/.exec(w);
-    if (m && !LABEL_WORDS.has(w) && !['rate', 'date', 'count', 'amount', 'discount', 'account', 'format'].includes(w)) out.push(m[1]!, m[2]!);
+    // A time suffix only after what is stamped (createdat, updatets, logints), not in visits, points, seat.
+    const stamp = m && (m[2] === 'ts' || m[2] === 'at') ? m[1]!.length >= 4 && /(ed|e|load|sync|start|end|insert|login|log|paid)$/.test(m[1]!) : true;
+    if (m && stamp && !LABEL_WORDS.has(w) && !['rate', 'date', 'count', 'amount', 'discount', 'account', 'format'].includes(w)) out.push(m[1]!, m[2]!);
     else out.push(w);
   }
   return out;
@@ -175,6 +178,8 @@ export function decideRole(column: ColumnInfo, facts: TableFacts, llmRole?: Colu
     if (words[0] === 'num' || words[0] === 'n' || words[0] === 'number') return decided('additive_measure', `name starts with ${words[0]}`);
     if (column.distinct_share !== null && column.distinct_share !== undefined && column.distinct_share >= 0.999 && isIntegerLike(column) && facts.rows > 20 && /(^|_)(id|key|no)$/.test(lower))
       return decided('identifier', 'all values distinct');
+    // Few values make a number look like a code, unless its name counts things: `active_users`, `visits`.
+    if (isIntegerLike(column) && singularNoun(last) !== last) return decided('additive_measure', `name ${column.name} counts ${last}`);
     if (isIntegerLike(column) && column.enum_values && column.enum_values.length <= 12 && facts.rows > 20) return decided('code', 'few integer values');
     return decided('additive_measure', `type ${t}`, 'no name word (default for numbers)');
   }
